@@ -1,0 +1,149 @@
+# edgetag — the one entry point.
+#
+#   make setup     install system (apt) and npm dependencies; quiet and quick when already done
+#   make wasm      build/edgetag.wasm (SIMD128) and build/edgetag-relaxed.wasm (relaxed SIMD)
+#   make native    build/edgetag (the CLI) and the native test binaries, same sources via SIMDe
+#   make asan      the native tests and CLI under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test      everything above, then every test suite (native under ASan/UBSan, Python, Node)
+#   make demo      the main job: the CLI on the shipped reference model
+#   make golden    regenerate tests/golden/*.json with PyTorch (tools/make_golden.py)
+#   make models    regenerate the shipped reference model models/reference-tiny.gguf
+#   make sizes     wasm sizes raw and gzipped, and their import lists
+#   make clean
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+PY       := /usr/bin/python3
+NODE     ?= node
+WASM_CC  := clang-19
+NATIVE_CC ?= gcc
+
+CORE_SRC := src/status.c src/gguf.c src/model.c src/context.c \
+            src/kernels/kernels.c src/kernels/gemm_f32.c src/kernels/norm.c src/kernels/act.c
+NATIVE_SRC := $(CORE_SRC) src/model_file.c
+HEADERS  := include/edgetag.h $(wildcard src/*.h src/kernels/*.h)
+
+WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
+INCLUDES := -Iinclude -Isrc
+
+comma := ,
+
+# ---- WebAssembly -------------------------------------------------------------------------------
+# Compile with -O3, link without -O (the driver would run Debian's binaryen 108, which breaks relaxed SIMD).
+WASM_CFLAGS  := --target=wasm32-wasi -O3 -msimd128 -mbulk-memory -mnontrapping-fptoint -msign-ext -DNDEBUG $(WARN) $(INCLUDES)
+WASM_EXPORTS := et_version et_version_number et_status_string \
+                et_model_default_params_by_ref et_model_load_from_buffer et_model_free et_model_get_info \
+                et_model_label et_model_tensor_info et_type_name \
+                et_context_default_params_by_ref et_context_create et_context_free et_context_memory \
+                et_context_last_error et_context_run et_context_logits et_context_hidden et_context_embeddings \
+                malloc free aligned_alloc
+WASM_LDFLAGS := --target=wasm32-wasi -mexec-model=reactor -Wl,--strip-all -Wl,--gc-sections \
+                -Wl,-z,stack-size=262144 $(addprefix -Wl$(comma)--export=,$(WASM_EXPORTS))
+
+WASM_SIMD_OBJ    := $(patsubst src/%.c,build/wasm-simd/%.o,$(CORE_SRC))
+WASM_RELAXED_OBJ := $(patsubst src/%.c,build/wasm-relaxed/%.o,$(CORE_SRC))
+
+build/wasm-simd/%.o: src/%.c $(HEADERS) | build/.setup
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_CFLAGS) -c $< -o $@
+
+build/wasm-relaxed/%.o: src/%.c $(HEADERS) | build/.setup
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_CFLAGS) -mrelaxed-simd -c $< -o $@
+
+build/edgetag.wasm: $(WASM_SIMD_OBJ)
+	$(WASM_CC) $(WASM_LDFLAGS) $^ -o $@
+
+build/edgetag-relaxed.wasm: $(WASM_RELAXED_OBJ)
+	$(WASM_CC) $(WASM_LDFLAGS) $^ -o $@
+
+wasm: build/edgetag.wasm build/edgetag-relaxed.wasm
+
+# ---- native ------------------------------------------------------------------------------------
+NATIVE_CFLAGS := -O2 -g -march=x86-64-v2 -ffp-contract=off $(WARN) $(INCLUDES)
+ASAN_CFLAGS   := -O1 -g -march=x86-64-v2 -ffp-contract=off -fno-omit-frame-pointer \
+                 -fsanitize=address,undefined -fno-sanitize-recover=all $(WARN) $(INCLUDES)
+NATIVE_TESTS  := test_kernels test_gguf test_engine
+
+define native_flavour # $(1) = dir, $(2) = CFLAGS
+$(1)/obj/%.o: %.c $$(HEADERS) | build/.setup
+	@mkdir -p $$(dir $$@)
+	$$(NATIVE_CC) $(2) -c $$< -o $$@
+
+$(1)/edgetag: $$(patsubst %.c,$(1)/obj/%.o,$$(NATIVE_SRC) src/cli.c)
+	$$(NATIVE_CC) $(2) $$^ -o $$@ -lm
+
+$(1)/test_%: $(1)/obj/tests/test_%.o $(1)/obj/tests/testlib.o $$(patsubst %.c,$(1)/obj/%.o,$$(NATIVE_SRC))
+	$$(NATIVE_CC) $(2) $$^ -o $$@ -lm -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=aligned_alloc
+endef
+$(eval $(call native_flavour,build/native,$(NATIVE_CFLAGS)))
+$(eval $(call native_flavour,build/asan,$(ASAN_CFLAGS)))
+
+build/edgetag: build/native/edgetag
+	cp $< $@
+
+native: build/edgetag $(addprefix build/native/,$(NATIVE_TESTS))
+asan: build/asan/edgetag $(addprefix build/asan/,$(NATIVE_TESTS))
+
+# ---- reference models (random weights, numpy only) and goldens (PyTorch) --------------------------
+REF_SHAPES := tiny minilm odd
+
+build/ref/%/model.safetensors: tools/make_reference.py tools/safetensors_np.py | build/.setup
+	$(PY) tools/make_reference.py --shape $* -o build/ref/$*
+
+build/ref/%.gguf: build/ref/%/model.safetensors tools/convert.py tools/ggufio.py
+	$(PY) tools/convert.py build/ref/$* -o $@ --name "edgetag reference $* (random weights)"
+
+refmodels: $(foreach s,$(REF_SHAPES),build/ref/$(s).gguf)
+
+golden: | build/.setup
+	$(PY) tools/make_golden.py --out tests/golden --work build/ref
+
+models: build/ref/tiny.gguf
+	cp build/ref/tiny.gguf models/reference-tiny.gguf
+
+# ---- setup ---------------------------------------------------------------------------------------
+build/.setup: tools/setup.sh package.json package-lock.json
+	@tools/setup.sh
+	@mkdir -p build && touch $@
+
+setup:
+	@tools/setup.sh
+	@mkdir -p build && touch build/.setup
+
+# ---- tests ---------------------------------------------------------------------------------------
+NODE_RELAXED := $(NODE) --experimental-wasm-relaxed-simd --no-liftoff
+
+test: setup wasm native asan refmodels
+	@echo "== native tests under ASan + UBSan"
+	@for t in $(NATIVE_TESTS); do ASAN_OPTIONS=detect_leaks=1 build/asan/$$t || exit 1; done
+	@echo "== converter tests (Python)"
+	$(PY) -m unittest discover -s tests -p 'test_*.py'
+	@echo "== Node tests (wasm SIMD128 build, native CLI, native CLI under ASan)"
+	EDGETAG_CLI_ASAN=build/asan/edgetag $(NODE) --test tests/
+	@echo "== Node tests of the relaxed-SIMD build (Node 20 needs --no-liftoff for correct relaxed dots)"
+	EDGETAG_SIMD=relaxed $(NODE_RELAXED) --test tests/wasm.test.mjs tests/parity.test.mjs
+
+# ---- the main job --------------------------------------------------------------------------------
+demo: setup build/edgetag
+	@echo "\$$ build/edgetag inspect models/reference-tiny.gguf"
+	@build/edgetag inspect models/reference-tiny.gguf
+	@echo
+	@echo "\$$ build/edgetag logits --model models/reference-tiny.gguf --ids 101,1996,4937,102 --ids 101,7592,102"
+	@build/edgetag logits --model models/reference-tiny.gguf --ids 101,1996,4937,102 --ids 101,7592,102
+
+sizes: wasm
+	@for f in build/edgetag.wasm build/edgetag-relaxed.wasm; do \
+	  printf '%-28s %8d bytes raw, %7d gzip -9, imports: ' $$f $$(stat -c %s $$f) $$(gzip -9c $$f | wc -c); \
+	  $(NODE) --experimental-wasm-relaxed-simd -e 'const m=new WebAssembly.Module(require("fs").readFileSync(process.argv[1]));const i=WebAssembly.Module.imports(m);console.log(i.length?JSON.stringify(i):"none")' $$f; \
+	done
+
+all: wasm native
+
+clean:
+	rm -rf build
+
+.PHONY: all setup wasm native asan refmodels golden models test demo sizes clean

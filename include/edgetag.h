@@ -1,0 +1,262 @@
+/*
+ * edgetag.h — the whole public C API of edgetag, a small engine for BERT-family encoders.
+ *
+ * Usage, start to finish:
+ *
+ *     // 1. Load a model. The primitive loads from bytes you own; tensors are used in place, so the
+ *     //    buffer must stay alive (and unmodified) until et_model_free, and be 16-byte aligned.
+ *     et_model *model = NULL;
+ *     et_error err;
+ *     if (et_model_load_from_buffer(bytes, n_bytes, NULL, &model, &err) != ET_OK) {
+ *         fprintf(stderr, "%s\n", err.message);
+ *         return 1;
+ *     }
+ *     et_model_info info;
+ *     et_model_get_info(model, &info);          // task, sizes, labels
+ *
+ *     // 2. Make a context: it owns every buffer a run needs, sized once here from the model's
+ *     //    hyper-parameters and the limits in the params. Runs never allocate.
+ *     et_context_params cp = et_context_default_params();
+ *     cp.max_tokens = 1024;                     // all texts of one run together
+ *     et_context *ctx = NULL;
+ *     if (et_context_create(model, &cp, &ctx) != ET_OK) { ... }
+ *
+ *     // 3. Run a batch: the texts' token ids back to back, and each text's length. The texts are
+ *     //    packed without padding; each attends only to its own tokens.
+ *     const int32_t ids[] = {101, 7592, 102,   101, 2088, 2003, 102};
+ *     const int32_t lengths[] = {3, 4};
+ *     if (et_context_run(ctx, ids, NULL, lengths, 2) != ET_OK)
+ *         fprintf(stderr, "%s\n", et_context_last_error(ctx));
+ *
+ *     // 4. Read the results; they live in the context until the next run.
+ *     const float *logits; int32_t rows, cols;
+ *     et_context_logits(ctx, &logits, &rows, &cols);
+ *
+ *     // 5. Free in reverse order; both accept NULL.
+ *     et_context_free(ctx);
+ *     et_model_free(model);
+ *
+ * Threads: an et_model is immutable after loading and may be shared by any number of contexts on any
+ * threads. An et_context is used by one thread at a time.
+ *
+ * Errors: every fallible call returns an et_status (ET_OK = 0). et_status_string() gives a fixed text
+ * for a status; the detailed message (what, where, which value) is in et_error for loading and in
+ * et_context_last_error() for context calls. Invalid arguments are reported, never asserted.
+ *
+ * WebAssembly: every function here is exported from build/edgetag*.wasm under the same name, together
+ * with malloc and free. The structs are made of 4-byte fields only (in wasm32), so JavaScript reads
+ * them by field index; fields are only ever appended.
+ */
+#ifndef EDGETAG_H
+#define EDGETAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Versions. The macro, et_version_number() and the JavaScript `version` export always agree.
+ * ------------------------------------------------------------------------------------------- */
+#define ET_VERSION_MAJOR 0
+#define ET_VERSION_MINOR 1
+#define ET_VERSION_PATCH 0
+#define ET_VERSION_STRING "0.1.0"
+#define ET_VERSION_NUMBER (ET_VERSION_MAJOR * 1000000 + ET_VERSION_MINOR * 1000 + ET_VERSION_PATCH)
+
+/* Highest edgetag.format_version this engine reads. */
+#define ET_FORMAT_VERSION 1
+
+/* The version of the library linked at run time: "MAJOR.MINOR.PATCH". */
+const char *et_version(void);
+/* The same as a number: MAJOR * 1000000 + MINOR * 1000 + PATCH. */
+int32_t et_version_number(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Status codes.
+ * ------------------------------------------------------------------------------------------- */
+typedef enum et_status {
+    ET_OK = 0,
+    ET_ERR_INVALID_ARGUMENT = 1, /* NULL where a value is needed, a negative count, … */
+    ET_ERR_OUT_OF_MEMORY = 2,    /* an allocation failed (model copy or context arena) */
+    ET_ERR_BAD_MAGIC = 3,        /* the bytes are not a GGUF file */
+    ET_ERR_BAD_VERSION = 4,      /* GGUF version, or edgetag.format_version, not supported */
+    ET_ERR_TRUNCATED = 5,        /* the buffer ends before the data its header announces */
+    ET_ERR_CORRUPT = 6,          /* inconsistent counts, offsets, alignment or duplicate names */
+    ET_ERR_UNSUPPORTED = 7,      /* a valid file this engine cannot run (architecture, type, option) */
+    ET_ERR_MISSING = 8,          /* a required key or tensor is absent */
+    ET_ERR_SHAPE = 9,            /* a tensor's shape, type or a key disagrees with the hyper-parameters */
+    ET_ERR_ALIGNMENT = 10,       /* the model buffer is not 16-byte aligned */
+    ET_ERR_INPUT = 11,           /* a token id or type id out of range, an empty text */
+    ET_ERR_CAPACITY = 12,        /* a batch beyond the context's limits or the model's positions */
+    ET_ERR_IO = 13,              /* a file could not be opened or read (native file loader) */
+    ET_ERR_STATE = 14,           /* no result to read: no successful run yet, or not this task's output */
+} et_status;
+
+/* A fixed, static English text for a status ("unknown status" for values outside the enum). */
+const char *et_status_string(et_status status);
+
+/* Detail of a failed load: the status again and a NUL-terminated message naming the function,
+ * the key or tensor, and the offending value. */
+typedef struct et_error {
+    et_status status;
+    char message[252];
+} et_error;
+
+/* ---------------------------------------------------------------------------------------------
+ * Models.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct et_model et_model;     /* immutable weights + hyper-parameters + labels */
+typedef struct et_context et_context; /* per-thread arena and the results of the last run */
+
+typedef enum et_task {
+    ET_TASK_EMBEDDING = 0,               /* BertModel: hidden states, pooler output, embeddings */
+    ET_TASK_SEQUENCE_CLASSIFICATION = 1, /* one row of n_labels logits per text */
+    ET_TASK_TOKEN_CLASSIFICATION = 2,    /* one row of n_labels logits per token */
+} et_task;
+
+typedef struct et_model_params {
+    /* Copy the buffer into memory the model owns (16-byte aligned), so the caller may free or reuse
+     * its buffer at once and need not align it. 0 = borrow: tensors are used in place. */
+    int32_t copy_buffer;
+} et_model_params;
+
+/* The defaults: borrow the buffer. */
+et_model_params et_model_default_params(void);
+void et_model_default_params_by_ref(et_model_params *out);
+
+/* Loads a GGUF v3 model from `size` bytes at `data` and validates all of it (header, metadata, tensor
+ * table, every shape against the hyper-parameters) before touching a tensor.
+ * Ownership: unless params->copy_buffer, the model borrows `data`: it must be 16-byte aligned and
+ * outlive the model. F32 tensors are used in place; F16 and Q8_0 ones are converted to F32 copies.
+ * params may be NULL (defaults). On failure *out is NULL and, when `error` is not NULL, it receives
+ * the status and a detailed message. */
+et_status et_model_load_from_buffer(const void *data, size_t size, const et_model_params *params,
+                                    et_model **out, et_error *error);
+
+#ifndef __wasm__
+/* Reads the whole file into memory the model owns, then loads it as et_model_load_from_buffer does.
+ * Not in the WebAssembly build (it has no file system). */
+et_status et_model_load_from_file(const char *path, const et_model_params *params, et_model **out,
+                                  et_error *error);
+#endif
+
+/* Frees the model and everything it owns. NULL is a no-op. Free its contexts first. */
+void et_model_free(et_model *model);
+
+/* Hyper-parameters and metadata. Every field is 4 bytes in wasm32; fields are only appended. */
+typedef struct et_model_info {
+    int32_t task;            /* et_task */
+    int32_t n_vocab;         /* V: vocabulary size (rows of token_embd) */
+    int32_t n_ctx;           /* P: positions, the longest text the model takes */
+    int32_t n_embd;          /* H: hidden size */
+    int32_t n_ff;            /* F: feed-forward size */
+    int32_t n_layer;         /* N: encoder layers */
+    int32_t n_head;          /* attention heads; H / n_head is the head size */
+    int32_t n_token_types;   /* T: segment types */
+    int32_t n_labels;        /* C: classes of the head, 0 for ET_TASK_EMBEDDING */
+    int32_t n_out;           /* columns of et_context_logits: C, or H for an embedding model's pooler */
+    int32_t has_pooler;      /* 1 when the file has the pooler (`cls`) */
+    float layer_norm_eps;
+    float temperature;       /* edgetag.calibration.temperature, 1.0 when absent */
+    float threshold;         /* edgetag.escalation.threshold; NaN when absent */
+    const char *name;        /* general.name, "" when absent */
+    const char *version;     /* edgetag.model.version, "0" when absent */
+    int32_t cls_id;          /* special token ids, -1 when absent */
+    int32_t sep_id;
+    int32_t pad_id;
+    int32_t unk_id;
+    int32_t mask_id;
+    int32_t n_tensors;       /* entries of the tensor table (et_model_tensor_info) */
+    uint32_t weights_bytes;  /* bytes of weights the engine reads (F32, after any conversion) */
+    uint32_t owned_bytes;    /* bytes the model allocated itself (copies, conversions, tables) */
+} et_model_info;
+
+et_status et_model_get_info(const et_model *model, et_model_info *out);
+
+/* The name of class `i` (0 <= i < n_labels), NUL-terminated, owned by the model; NULL out of range. */
+const char *et_model_label(const et_model *model, int32_t i);
+
+/* One entry of the file's tensor table, for inspection. */
+typedef struct et_tensor_info {
+    const char *name;   /* NUL-terminated copy owned by the model */
+    int32_t type;       /* GGUF type id: 0 F32, 1 F16, 8 Q8_0, … */
+    int32_t n_dims;
+    int32_t ne[4];      /* GGUF order: ne[0] varies fastest; unused dims are 1 */
+    uint32_t offset;    /* from the start of the file */
+    uint32_t n_bytes;
+} et_tensor_info;
+
+et_status et_model_tensor_info(const et_model *model, int32_t i, et_tensor_info *out);
+
+/* The name of a GGUF tensor type id ("F32", "Q8_0", …), "?" when unknown. */
+const char *et_type_name(int32_t type);
+
+/* ---------------------------------------------------------------------------------------------
+ * Contexts and runs.
+ * ------------------------------------------------------------------------------------------- */
+typedef enum et_kernels_choice {
+    ET_KERNELS_AUTO = 0,      /* the fastest kernels built in (SIMD128) */
+    ET_KERNELS_REFERENCE = 1, /* the scalar references: slow, for checking the SIMD kernels */
+} et_kernels_choice;
+
+typedef struct et_context_params {
+    int32_t max_tokens; /* tokens of one run, all texts together; 0 = max_seq */
+    int32_t max_texts;  /* texts in one run; 0 = 16 */
+    int32_t max_seq;    /* longest single text; 0 = the model's n_ctx (it may not exceed it) */
+    int32_t kernels;    /* et_kernels_choice */
+} et_context_params;
+
+et_context_params et_context_default_params(void);
+void et_context_default_params_by_ref(et_context_params *out);
+
+/* Makes a context for `model` (which must outlive it) with one arena sized for the params' limits.
+ * params may be NULL (defaults). */
+et_status et_context_create(const et_model *model, const et_context_params *params, et_context **out);
+
+/* Frees the context. NULL is a no-op. */
+void et_context_free(et_context *ctx);
+
+/* Bytes of the context's arena. */
+size_t et_context_memory(const et_context *ctx);
+
+/* The detailed message of the context's last failed call; "" after a success. Never NULL for a
+ * non-NULL context. */
+const char *et_context_last_error(const et_context *ctx);
+
+/* Runs the encoder and the model's head on `n_texts` texts.
+ * ids:      every text's token ids, back to back (sum of lengths entries), each in [0, n_vocab).
+ * type_ids: segment ids in the same layout, each in [0, n_token_types); NULL means all 0.
+ * lengths:  tokens per text, each in [1, min(max_seq, n_ctx)].
+ * Positions restart at 0 for every text, as Hugging Face numbers them. The caller keeps ownership
+ * of all inputs; nothing is retained after the call. Performs no allocation. */
+et_status et_context_run(et_context *ctx, const int32_t *ids, const int32_t *type_ids,
+                         const int32_t *lengths, int32_t n_texts);
+
+/* The head's output of the last run, row-major [rows][cols], valid until the next run:
+ *   ET_TASK_TOKEN_CLASSIFICATION:    rows = all tokens of the batch, cols = n_labels
+ *   ET_TASK_SEQUENCE_CLASSIFICATION: rows = texts, cols = n_labels
+ *   ET_TASK_EMBEDDING:               rows = texts, cols = H, the pooler output tanh(cls(h[CLS]))
+ *                                    (ET_ERR_STATE when the model has no pooler) */
+et_status et_context_logits(et_context *ctx, const float **data, int32_t *rows, int32_t *cols);
+
+/* The last layer's hidden states of the last run: [all tokens of the batch][H]. */
+et_status et_context_hidden(et_context *ctx, const float **data, int32_t *rows, int32_t *cols);
+
+typedef enum et_pooling {
+    ET_POOLING_MEAN = 1, /* mean over each text's tokens (llama.cpp's pooling_type numbering) */
+    ET_POOLING_CLS = 2,  /* the first token's hidden state */
+} et_pooling;
+
+/* One embedding per text of the last run, [texts][H], from the last hidden states; `normalize` != 0
+ * scales each to unit L2 norm. Computed on call into the context's arena (no allocation). */
+et_status et_context_embeddings(et_context *ctx, int32_t pooling, int32_t normalize, const float **data,
+                                int32_t *rows, int32_t *cols);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDGETAG_H */

@@ -1,0 +1,328 @@
+/*
+ * cli.c — `edgetag`, the command-line face of the public API (include/edgetag.h). Nothing here
+ * computes: it parses arguments, calls the API and prints.
+ *
+ *   edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids …] [--reference]
+ *   edgetag embed   --model M.gguf --ids … [--pooling mean|cls] [--normalize] [--reference]
+ *   edgetag inspect M.gguf
+ *   edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference]
+ *   edgetag version
+ *
+ * logits/embed print one JSON object per --ids, on its own line, in order; all --ids run as one
+ * ragged batch. Exit status: 0 success, 1 a model or run error (message on stderr), 2 bad usage.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "edgetag.h"
+
+#define MAX_TEXTS 4096
+
+static int usage(const char *msg) {
+    if (msg) fprintf(stderr, "edgetag: %s\n", msg);
+    fprintf(stderr,
+            "usage:\n"
+            "  edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids ...] [--reference]\n"
+            "  edgetag embed   --model M.gguf --ids ... [--pooling mean|cls] [--normalize] [--reference]\n"
+            "  edgetag inspect M.gguf\n"
+            "  edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference]\n"
+            "  edgetag version\n");
+    return 2;
+}
+
+/* A growable list of int32. */
+typedef struct ivec {
+    int32_t *v;
+    size_t n, cap;
+} ivec;
+
+static int ivec_push(ivec *a, int32_t x) {
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 256;
+        int32_t *v = realloc(a->v, cap * sizeof *v);
+        if (!v) return 0;
+        a->v = v, a->cap = cap;
+    }
+    a->v[a->n++] = x;
+    return 1;
+}
+
+/* Appends the comma-separated integers of `s` to `out`; returns how many, or -1 on a bad list. */
+static long parse_ids(const char *s, ivec *out) {
+    long n = 0;
+    while (*s) {
+        char *end;
+        errno = 0;
+        const long v = strtol(s, &end, 10);
+        if (end == s || errno || v < INT32_MIN || v > INT32_MAX || (*end != ',' && *end != '\0')) return -1;
+        if (!ivec_push(out, (int32_t)v)) return -1;
+        n++;
+        s = *end == ',' ? end + 1 : end;
+        if (*end == ',' && *s == '\0') return -1;
+    }
+    return n;
+}
+
+static void print_floats(const float *v, int n) {
+    putchar('[');
+    for (int j = 0; j < n; j++) {
+        if (j) putchar(',');
+        if (isfinite(v[j])) printf("%.9g", (double)v[j]);
+        else fputs("null", stdout);
+    }
+    putchar(']');
+}
+
+static et_model *open_model(const char *path) {
+    et_model *m = NULL;
+    et_error err;
+    if (et_model_load_from_file(path, NULL, &m, &err) != ET_OK) {
+        fprintf(stderr, "edgetag: %s: %s\n", path, err.message);
+        return NULL;
+    }
+    return m;
+}
+
+typedef struct run_args {
+    const char *model;
+    ivec ids, type_ids;
+    int32_t lengths[MAX_TEXTS];
+    int n_texts, n_type_lists, reference, normalize, pooling;
+} run_args;
+
+static int parse_run_args(int argc, char **argv, run_args *a) {
+    a->pooling = ET_POOLING_MEAN;
+    for (int i = 2; i < argc; i++) {
+        const char *o = argv[i];
+        const int has_val = i + 1 < argc;
+        if (!strcmp(o, "--model") && has_val) {
+            a->model = argv[++i];
+        } else if (!strcmp(o, "--ids") && has_val) {
+            if (a->n_texts == MAX_TEXTS) return usage("too many --ids");
+            const long n = parse_ids(argv[++i], &a->ids);
+            if (n <= 0) return usage("--ids takes a non-empty comma-separated list of integers");
+            a->lengths[a->n_texts++] = (int32_t)n;
+        } else if (!strcmp(o, "--type-ids") && has_val) {
+            const long n = parse_ids(argv[++i], &a->type_ids);
+            if (n <= 0) return usage("--type-ids takes a non-empty comma-separated list of integers");
+            if (a->n_type_lists >= a->n_texts || n != a->lengths[a->n_type_lists])
+                return usage("each --type-ids must follow its --ids and have the same length");
+            a->n_type_lists++;
+        } else if (!strcmp(o, "--pooling") && has_val) {
+            const char *p = argv[++i];
+            if (!strcmp(p, "mean")) a->pooling = ET_POOLING_MEAN;
+            else if (!strcmp(p, "cls")) a->pooling = ET_POOLING_CLS;
+            else return usage("--pooling is mean or cls");
+        } else if (!strcmp(o, "--normalize")) {
+            a->normalize = 1;
+        } else if (!strcmp(o, "--reference")) {
+            a->reference = 1;
+        } else {
+            fprintf(stderr, "edgetag: unknown or incomplete option '%s'\n", o);
+            return usage(NULL);
+        }
+    }
+    if (!a->model) return usage("--model is required");
+    if (!a->n_texts) return usage("at least one --ids is required");
+    if (a->n_type_lists && a->n_type_lists != a->n_texts) return usage("give --type-ids for every --ids or for none");
+    return 0;
+}
+
+/* logits and embed: load, run all texts as one batch, print one line per text. */
+static int cmd_run(int argc, char **argv, int embed) {
+    run_args *a = calloc(1, sizeof *a);
+    if (!a) return 1;
+    int rc = parse_run_args(argc, argv, a);
+    et_model *m = NULL;
+    et_context *ctx = NULL;
+    if (rc) goto done;
+    rc = 1;
+    if (!(m = open_model(a->model))) goto done;
+    et_model_info info;
+    et_model_get_info(m, &info);
+    int32_t longest = 0;
+    for (int b = 0; b < a->n_texts; b++) longest = a->lengths[b] > longest ? a->lengths[b] : longest;
+    et_context_params cp = et_context_default_params();
+    cp.max_tokens = (int32_t)a->ids.n;
+    cp.max_texts = a->n_texts;
+    cp.max_seq = longest < info.n_ctx ? longest : info.n_ctx;
+    cp.kernels = a->reference ? ET_KERNELS_REFERENCE : ET_KERNELS_AUTO;
+    et_status s = et_context_create(m, &cp, &ctx);
+    if (s) {
+        fprintf(stderr, "edgetag: cannot create a context: %s\n", et_status_string(s));
+        goto done;
+    }
+    if ((s = et_context_run(ctx, a->ids.v, a->n_type_lists ? a->type_ids.v : NULL, a->lengths, a->n_texts))) {
+        fprintf(stderr, "edgetag: %s\n", et_context_last_error(ctx));
+        goto done;
+    }
+    const float *out;
+    int32_t rows, cols;
+    s = embed ? et_context_embeddings(ctx, a->pooling, a->normalize, &out, &rows, &cols)
+              : et_context_logits(ctx, &out, &rows, &cols);
+    if (s) {
+        fprintf(stderr, "edgetag: %s\n", et_context_last_error(ctx));
+        goto done;
+    }
+    /* Token classification gives a row per token; the others a row per text. */
+    const int per_token = !embed && info.task == ET_TASK_TOKEN_CLASSIFICATION;
+    for (int b = 0, row = 0; b < a->n_texts; b++) {
+        const int n = per_token ? a->lengths[b] : 1;
+        if (embed) {
+            fputs("{\"embedding\":", stdout);
+            print_floats(out + (size_t)row * cols, cols);
+        } else {
+            fputs("{\"logits\":[", stdout);
+            for (int r = 0; r < n; r++) {
+                if (r) putchar(',');
+                print_floats(out + (size_t)(row + r) * cols, cols);
+            }
+            putchar(']');
+        }
+        fputs("}\n", stdout);
+        row += n;
+    }
+    rc = fflush(stdout) == 0 ? 0 : 1;
+done:
+    et_context_free(ctx);
+    et_model_free(m);
+    free(a->ids.v);
+    free(a->type_ids.v);
+    free(a);
+    return rc;
+}
+
+static const char *task_name(int32_t task) {
+    switch (task) {
+    case ET_TASK_SEQUENCE_CLASSIFICATION: return "sequence_classification";
+    case ET_TASK_TOKEN_CLASSIFICATION: return "token_classification";
+    default: return "embedding";
+    }
+}
+
+static int cmd_inspect(int argc, char **argv) {
+    if (argc != 3) return usage("inspect takes one model file");
+    et_model *m = open_model(argv[2]);
+    if (!m) return 1;
+    et_model_info in;
+    et_model_get_info(m, &in);
+    printf("model:        %s (version %s)\n", in.name[0] ? in.name : "(unnamed)", in.version);
+    printf("architecture: bert\ntask:         %s\n", task_name(in.task));
+    printf("hyper-parameters: layers %d, hidden %d, heads %d (head size %d), ffn %d, positions %d, vocab %d, "
+           "token types %d, layer_norm_eps %g\n",
+           in.n_layer, in.n_embd, in.n_head, in.n_embd / in.n_head, in.n_ff, in.n_ctx, in.n_vocab, in.n_token_types,
+           (double)in.layer_norm_eps);
+    printf("pooler:       %s\n", in.has_pooler ? "yes" : "no");
+    printf("labels (%d):", in.n_labels);
+    for (int i = 0; i < in.n_labels; i++) printf("%s %s", i ? "," : "", et_model_label(m, i));
+    printf("\ncalibration:  temperature %g, escalation threshold ", (double)in.temperature);
+    if (isnan(in.threshold)) printf("none\n");
+    else printf("%g\n", (double)in.threshold);
+    printf("special ids:  [CLS] %d, [SEP] %d, [PAD] %d, [UNK] %d, [MASK] %d\n", in.cls_id, in.sep_id, in.pad_id,
+           in.unk_id, in.mask_id);
+    printf("memory:       %.2f MB of F32 weights, %.2f MB owned by the model\n", in.weights_bytes / 1e6,
+           in.owned_bytes / 1e6);
+    printf("tensors (%d):\n  %-34s %-5s %-18s %12s %12s\n", in.n_tensors, "name", "type", "ne", "offset", "bytes");
+    for (int i = 0; i < in.n_tensors; i++) {
+        et_tensor_info t;
+        et_model_tensor_info(m, i, &t);
+        char shape[64];
+        int k = snprintf(shape, sizeof shape, "[%d", t.ne[0]);
+        for (int d = 1; d < t.n_dims && k > 0 && k < (int)sizeof shape; d++)
+            k += snprintf(shape + k, sizeof shape - (size_t)k, ", %d", t.ne[d]);
+        snprintf(shape + k, sizeof shape - (size_t)k, "]");
+        printf("  %-34s %-5s %-18s %12u %12u\n", t.name, et_type_name(t.type), shape, t.offset, t.n_bytes);
+    }
+    et_model_free(m);
+    return 0;
+}
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* A quick native timing of one batch shape. The comparative benchmarks live in bench/. */
+static int cmd_bench(int argc, char **argv) {
+    const char *path = NULL;
+    int seq = 128, batch = 1, runs = 20, reference = 0;
+    for (int i = 2; i < argc; i++) {
+        const int has_val = i + 1 < argc;
+        if (!strcmp(argv[i], "--model") && has_val) path = argv[++i];
+        else if (!strcmp(argv[i], "--seq") && has_val) seq = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--batch") && has_val) batch = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--runs") && has_val) runs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--reference")) reference = 1;
+        else return usage("unknown bench option");
+    }
+    if (!path || seq < 1 || batch < 1 || batch > MAX_TEXTS || runs < 1 || runs > 100000) return usage("bad bench options");
+    et_model *m = open_model(path);
+    if (!m) return 1;
+    et_model_info in;
+    et_model_get_info(m, &in);
+    if (seq > in.n_ctx) seq = in.n_ctx;
+    int32_t *ids = malloc((size_t)seq * batch * sizeof *ids);
+    int32_t *lengths = malloc((size_t)batch * sizeof *lengths);
+    double *ms = malloc((size_t)runs * sizeof *ms);
+    et_context *ctx = NULL;
+    et_context_params cp = et_context_default_params();
+    cp.max_tokens = seq * batch, cp.max_texts = batch, cp.max_seq = seq;
+    cp.kernels = reference ? ET_KERNELS_REFERENCE : ET_KERNELS_AUTO;
+    int rc = 1;
+    if (!ids || !lengths || !ms || et_context_create(m, &cp, &ctx) != ET_OK) goto done;
+    uint32_t r = 12345;
+    for (int i = 0; i < seq * batch; i++) {
+        r = r * 1664525u + 1013904223u;
+        ids[i] = (int32_t)(r % (uint32_t)in.n_vocab);
+    }
+    for (int b = 0; b < batch; b++) lengths[b] = seq;
+    for (int i = 0; i < 3; i++)
+        if (et_context_run(ctx, ids, NULL, lengths, batch)) goto done;
+    for (int i = 0; i < runs; i++) {
+        const double t0 = now_ms();
+        et_context_run(ctx, ids, NULL, lengths, batch);
+        ms[i] = now_ms() - t0;
+    }
+    qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
+    printf("{\"seq\":%d,\"batch\":%d,\"runs\":%d,\"median_ms\":%.3f,\"min_ms\":%.3f,\"arena_bytes\":%zu}\n", seq, batch,
+           runs, ms[runs / 2], ms[0], et_context_memory(ctx));
+    rc = 0;
+done:
+    if (rc) fprintf(stderr, "edgetag: bench failed: %s\n", ctx ? et_context_last_error(ctx) : "no memory");
+    et_context_free(ctx);
+    et_model_free(m);
+    free(ids);
+    free(lengths);
+    free(ms);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) return usage(NULL);
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "logits")) return cmd_run(argc, argv, 0);
+    if (!strcmp(cmd, "embed")) return cmd_run(argc, argv, 1);
+    if (!strcmp(cmd, "inspect")) return cmd_inspect(argc, argv);
+    if (!strcmp(cmd, "bench")) return cmd_bench(argc, argv);
+    if (!strcmp(cmd, "version")) {
+        printf("edgetag %s\n", et_version());
+        return 0;
+    }
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help")) {
+        usage(NULL);
+        return 0;
+    }
+    fprintf(stderr, "edgetag: unknown command '%s'\n", cmd);
+    return usage(NULL);
+}

@@ -1,0 +1,350 @@
+/*
+ * context.c — the arena and the f32 forward pass: embeddings → N × [attention, FFN] → head.
+ *
+ * A batch is a "ragged" matrix: the tokens of all texts packed row after row (T rows, no padding).
+ * Every Linear layer is one GEMM over all T rows; only attention works text by text (and head by head),
+ * so each text attends to its own tokens exactly as a padded batch with an attention mask would.
+ *
+ * Memory: every buffer lives in one arena sized at creation from the model and the limits; a run never
+ * allocates.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "kernels/kernels.h"
+#include "model.h"
+
+#define ET_DEFAULT_MAX_TEXTS 16
+
+struct et_context {
+    const et_model *model;
+    const et_kernels *k;
+    et_context_params params;
+    int32_t max_tokens, max_texts, max_seq;
+
+    void *arena;
+    size_t arena_bytes;
+    /* Views into the arena; T = max_tokens, B = max_texts, S = max_seq. */
+    float *x;      /* [T][H] hidden states */
+    float *q;      /* [T][H] queries */
+    float *kx;     /* [T][H] keys */
+    float *v;      /* [T][H] values */
+    float *attn;   /* [T][H] attention output, heads side by side */
+    float *tmp;    /* [T][H] projection outputs before the residual LayerNorm */
+    float *ff;     /* [T][F] FFN inner activations */
+    float *scores; /* [S][S] one head's attention matrix of one text */
+    float *vt;     /* [d][S] one head's values of one text, transposed */
+    float *pooled; /* [B][H] pooler output */
+    float *out;    /* [max(T·C, B·C, B·H)] head output */
+    float *emb;    /* [B][H] embeddings; also the pooler's scratch for the gathered [CLS] rows */
+    int32_t *start; /* [B + 1] first row of each text */
+
+    /* The last successful run. */
+    int32_t has_result;
+    int32_t n_texts, n_tokens;
+    char error[256];
+};
+
+/* ---- creation ----------------------------------------------------------------------------------- */
+
+et_context_params et_context_default_params(void) {
+    et_context_params p = {.max_tokens = 0, .max_texts = 0, .max_seq = 0, .kernels = ET_KERNELS_AUTO};
+    return p;
+}
+
+void et_context_default_params_by_ref(et_context_params *out) {
+    if (out) *out = et_context_default_params();
+}
+
+/* Carves `count` elements of `size` bytes from the arena plan, 64-byte aligned. */
+static uint64_t plan(uint64_t *total, uint64_t count, uint64_t size) {
+    const uint64_t at = *total;
+    *total += (count * size + 63) / 64 * 64;
+    return at;
+}
+
+et_status et_context_create(const et_model *model, const et_context_params *params, et_context **out) {
+    if (!out) return ET_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!model) return ET_ERR_INVALID_ARGUMENT;
+    const et_context_params p = params ? *params : et_context_default_params();
+    const et_model_info *mi = &model->info;
+    if (p.max_tokens < 0 || p.max_texts < 0 || p.max_seq < 0 || p.max_seq > mi->n_ctx ||
+        (p.kernels != ET_KERNELS_AUTO && p.kernels != ET_KERNELS_REFERENCE))
+        return ET_ERR_INVALID_ARGUMENT;
+
+    const int32_t S = p.max_seq ? p.max_seq : mi->n_ctx;
+    const int32_t T = p.max_tokens ? p.max_tokens : S;
+    const int32_t B = p.max_texts ? p.max_texts : ET_DEFAULT_MAX_TEXTS;
+    const uint64_t H = (uint64_t)mi->n_embd, F = (uint64_t)mi->n_ff, C = (uint64_t)mi->n_labels;
+    const uint64_t d = H / (uint64_t)mi->n_head;
+    uint64_t out_n = (uint64_t)T * C;
+    if ((uint64_t)B * C > out_n) out_n = (uint64_t)B * C;
+    if ((uint64_t)B * H > out_n) out_n = (uint64_t)B * H;
+
+    /* All factors are below 2^31, so each product fits in 64 bits; the sum is checked below. */
+    uint64_t total = 0;
+    const uint64_t o_x = plan(&total, (uint64_t)T * H, 4), o_q = plan(&total, (uint64_t)T * H, 4);
+    const uint64_t o_k = plan(&total, (uint64_t)T * H, 4), o_v = plan(&total, (uint64_t)T * H, 4);
+    const uint64_t o_attn = plan(&total, (uint64_t)T * H, 4), o_tmp = plan(&total, (uint64_t)T * H, 4);
+    const uint64_t o_ff = plan(&total, (uint64_t)T * F, 4), o_sc = plan(&total, (uint64_t)S * (uint64_t)S, 4);
+    const uint64_t o_vt = plan(&total, d * (uint64_t)S, 4), o_pool = plan(&total, (uint64_t)B * H, 4);
+    const uint64_t o_out = plan(&total, out_n, 4), o_emb = plan(&total, (uint64_t)B * H, 4);
+    const uint64_t o_start = plan(&total, (uint64_t)B + 1, 4);
+    if (total > SIZE_MAX - 64) return ET_ERR_OUT_OF_MEMORY;
+
+    et_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return ET_ERR_OUT_OF_MEMORY;
+    ctx->arena = aligned_alloc(64, (size_t)total);
+    if (!ctx->arena) {
+        free(ctx);
+        return ET_ERR_OUT_OF_MEMORY;
+    }
+    char *base = ctx->arena;
+    ctx->model = model;
+    ctx->k = p.kernels == ET_KERNELS_REFERENCE ? et_kernels_reference() : et_kernels_best();
+    ctx->params = p;
+    ctx->max_tokens = T, ctx->max_texts = B, ctx->max_seq = S;
+    ctx->arena_bytes = (size_t)total;
+    ctx->x = (float *)(base + o_x), ctx->q = (float *)(base + o_q), ctx->kx = (float *)(base + o_k);
+    ctx->v = (float *)(base + o_v), ctx->attn = (float *)(base + o_attn), ctx->tmp = (float *)(base + o_tmp);
+    ctx->ff = (float *)(base + o_ff), ctx->scores = (float *)(base + o_sc), ctx->vt = (float *)(base + o_vt);
+    ctx->pooled = (float *)(base + o_pool), ctx->out = (float *)(base + o_out), ctx->emb = (float *)(base + o_emb);
+    ctx->start = (int32_t *)(void *)(base + o_start);
+    *out = ctx;
+    return ET_OK;
+}
+
+void et_context_free(et_context *ctx) {
+    if (!ctx) return;
+    free(ctx->arena);
+    free(ctx);
+}
+
+size_t et_context_memory(const et_context *ctx) { return ctx ? ctx->arena_bytes : 0; }
+
+const char *et_context_last_error(const et_context *ctx) { return ctx ? ctx->error : "NULL context"; }
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static et_status ctx_fail(et_context *ctx, et_status s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    et__vformat(ctx->error, sizeof ctx->error, fmt, ap);
+    va_end(ap);
+    ctx->has_result = 0;
+    return s;
+}
+
+/* Sets the message but keeps the result: for a getter the last run's result does not have. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static et_status ctx_fail_keep(et_context *ctx, et_status s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    et__vformat(ctx->error, sizeof ctx->error, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* ---- the forward pass ----------------------------------------------------------------------------- */
+
+/* x[t] = LayerNorm(word[id] + position[p] + segment[type]) for every token t. */
+static void embed(et_context *ctx, const int32_t *ids, const int32_t *type_ids) {
+    const et_model *m = ctx->model;
+    const int H = m->info.n_embd;
+    for (int b = 0; b < ctx->n_texts; b++) {
+        for (int t = ctx->start[b], pos = 0; t < ctx->start[b + 1]; t++, pos++) {
+            const float *w = m->tok_embd + (size_t)ids[t] * H;
+            const float *p = m->pos_embd + (size_t)pos * H;
+            const float *s = m->type_embd + (size_t)(type_ids ? type_ids[t] : 0) * H;
+            float *x = ctx->x + (size_t)t * H;
+            /* (word + segment) + position: Hugging Face's order of additions, for the last bit. */
+            for (int j = 0; j < H; j++) x[j] = (w[j] + s[j]) + p[j];
+        }
+    }
+    ctx->k->f32_layernorm(ctx->n_tokens, H, ctx->x, NULL, m->embd_ln_w, m->embd_ln_b, m->info.layer_norm_eps, ctx->x);
+}
+
+/* attn = softmax(Q Kᵀ / √d) V for every text and head; q, kx, v hold all heads side by side. */
+static void attention(et_context *ctx) {
+    const et_kernels *k = ctx->k;
+    const int H = ctx->model->info.n_embd, nh = ctx->model->info.n_head, d = H / nh;
+    const float scale = 1.0f / sqrtf((float)d);
+    for (int b = 0; b < ctx->n_texts; b++) {
+        const int s0 = ctx->start[b], L = ctx->start[b + 1] - s0;
+        for (int h = 0; h < nh; h++) {
+            const float *qh = ctx->q + (size_t)s0 * H + h * d;
+            const float *kh = ctx->kx + (size_t)s0 * H + h * d;
+            const float *vh = ctx->v + (size_t)s0 * H + h * d;
+            k->f32_gemm_nt(L, L, d, qh, H, kh, H, NULL, ctx->scores, L);
+            k->f32_softmax(L, L, ctx->scores, L, scale);
+            /* P·V as an "nt" GEMM needs Vᵀ: d rows of the text's L values, contiguous. */
+            for (int t = 0; t < L; t++)
+                for (int j = 0; j < d; j++) ctx->vt[(size_t)j * L + t] = vh[(size_t)t * H + j];
+            k->f32_gemm_nt(L, d, L, ctx->scores, L, ctx->vt, L, NULL, ctx->attn + (size_t)s0 * H + h * d, H);
+        }
+    }
+}
+
+static void encoder_layer(et_context *ctx, const et_layer *L) {
+    const et_kernels *k = ctx->k;
+    const et_model_info *mi = &ctx->model->info;
+    const int T = ctx->n_tokens, H = mi->n_embd, F = mi->n_ff;
+    const float eps = mi->layer_norm_eps;
+
+    k->f32_gemm_nt(T, H, H, ctx->x, H, L->q_w, H, L->q_b, ctx->q, H);
+    k->f32_gemm_nt(T, H, H, ctx->x, H, L->k_w, H, L->k_b, ctx->kx, H);
+    k->f32_gemm_nt(T, H, H, ctx->x, H, L->v_w, H, L->v_b, ctx->v, H);
+    attention(ctx);
+    k->f32_gemm_nt(T, H, H, ctx->attn, H, L->o_w, H, L->o_b, ctx->tmp, H);
+    k->f32_layernorm(T, H, ctx->x, ctx->tmp, L->ln1_w, L->ln1_b, eps, ctx->x);
+
+    k->f32_gemm_nt(T, F, H, ctx->x, H, L->up_w, H, L->up_b, ctx->ff, F);
+    k->f32_gelu((size_t)T * F, ctx->ff, ctx->ff);
+    k->f32_gemm_nt(T, H, F, ctx->ff, F, L->down_w, F, L->down_b, ctx->tmp, H);
+    k->f32_layernorm(T, H, ctx->x, ctx->tmp, L->ln2_w, L->ln2_b, eps, ctx->x);
+}
+
+/* pooled[b] = tanh(W_pool · h[CLS of text b] + b_pool). */
+static void pool(et_context *ctx) {
+    const et_model *m = ctx->model;
+    const int H = m->info.n_embd, B = ctx->n_texts;
+    for (int b = 0; b < B; b++)
+        memcpy(ctx->emb + (size_t)b * H, ctx->x + (size_t)ctx->start[b] * H, (size_t)H * sizeof(float));
+    ctx->k->f32_gemm_nt(B, H, H, ctx->emb, H, m->pool_w, H, m->pool_b, ctx->pooled, H);
+    for (size_t i = 0; i < (size_t)B * H; i++) ctx->pooled[i] = tanhf(ctx->pooled[i]);
+}
+
+static void head(et_context *ctx) {
+    const et_model *m = ctx->model;
+    const int H = m->info.n_embd, C = m->info.n_labels;
+    switch (m->info.task) {
+    case ET_TASK_TOKEN_CLASSIFICATION:
+        ctx->k->f32_gemm_nt(ctx->n_tokens, C, H, ctx->x, H, m->head_w, H, m->head_b, ctx->out, C);
+        break;
+    case ET_TASK_SEQUENCE_CLASSIFICATION:
+        pool(ctx);
+        ctx->k->f32_gemm_nt(ctx->n_texts, C, H, ctx->pooled, H, m->head_w, H, m->head_b, ctx->out, C);
+        break;
+    default:
+        if (m->info.has_pooler) pool(ctx);
+        break;
+    }
+}
+
+et_status et_context_run(et_context *ctx, const int32_t *ids, const int32_t *type_ids, const int32_t *lengths,
+                         int32_t n_texts) {
+    if (!ctx) return ET_ERR_INVALID_ARGUMENT;
+    ctx->has_result = 0;
+    if (!ids || !lengths)
+        return ctx_fail(ctx, ET_ERR_INVALID_ARGUMENT, "et_context_run: %s is NULL", ids ? "lengths" : "ids");
+    if (n_texts < 1 || n_texts > ctx->max_texts)
+        return ctx_fail(ctx, n_texts < 1 ? ET_ERR_INPUT : ET_ERR_CAPACITY,
+                        "et_context_run: %d texts; this context takes 1 to %d", n_texts, ctx->max_texts);
+    const et_model_info *mi = &ctx->model->info;
+    const int32_t max_len = ctx->max_seq < mi->n_ctx ? ctx->max_seq : mi->n_ctx;
+    int64_t total = 0;
+    for (int b = 0; b < n_texts; b++) {
+        if (lengths[b] < 1) return ctx_fail(ctx, ET_ERR_INPUT, "et_context_run: text %d has length %d", b, lengths[b]);
+        if (lengths[b] > max_len)
+            return ctx_fail(ctx, ET_ERR_CAPACITY, "et_context_run: text %d has %d tokens; the limit is %d (%s)", b,
+                            lengths[b], max_len, max_len == mi->n_ctx ? "the model's positions" : "max_seq");
+        total += lengths[b];
+    }
+    if (total > ctx->max_tokens)
+        return ctx_fail(ctx, ET_ERR_CAPACITY, "et_context_run: %lld tokens in all; this context takes %d (max_tokens)",
+                        (long long)total, ctx->max_tokens);
+    for (int64_t t = 0; t < total; t++) {
+        if (ids[t] < 0 || ids[t] >= mi->n_vocab)
+            return ctx_fail(ctx, ET_ERR_INPUT, "et_context_run: token id %d at index %lld is outside the vocabulary 0..%d",
+                            ids[t], (long long)t, mi->n_vocab - 1);
+        if (type_ids && (type_ids[t] < 0 || type_ids[t] >= mi->n_token_types))
+            return ctx_fail(ctx, ET_ERR_INPUT, "et_context_run: type id %d at index %lld is outside 0..%d", type_ids[t],
+                            (long long)t, mi->n_token_types - 1);
+    }
+
+    ctx->n_texts = n_texts;
+    ctx->n_tokens = (int32_t)total;
+    ctx->start[0] = 0;
+    for (int b = 0; b < n_texts; b++) ctx->start[b + 1] = ctx->start[b] + lengths[b];
+
+    embed(ctx, ids, type_ids);
+    for (int l = 0; l < mi->n_layer; l++) encoder_layer(ctx, &ctx->model->layers[l]);
+    head(ctx);
+
+    ctx->has_result = 1;
+    ctx->error[0] = '\0';
+    return ET_OK;
+}
+
+/* ---- results ------------------------------------------------------------------------------------- */
+
+static et_status result_check(et_context *ctx, const float **data, int32_t *rows, int32_t *cols, const char *fn) {
+    if (!ctx) return ET_ERR_INVALID_ARGUMENT;
+    if (!data || !rows || !cols) return ctx_fail_keep(ctx, ET_ERR_INVALID_ARGUMENT, "%s: NULL output pointer", fn);
+    if (!ctx->has_result) {
+        /* Keep a failed run's own message: it says why there is no result. */
+        if (!ctx->error[0]) ctx_fail(ctx, ET_ERR_STATE, "%s: no result yet; call et_context_run first", fn);
+        return ET_ERR_STATE;
+    }
+    return ET_OK;
+}
+
+et_status et_context_logits(et_context *ctx, const float **data, int32_t *rows, int32_t *cols) {
+    et_status s = result_check(ctx, data, rows, cols, __func__);
+    if (s) return s;
+    const et_model_info *mi = &ctx->model->info;
+    switch (mi->task) {
+    case ET_TASK_TOKEN_CLASSIFICATION:
+        *data = ctx->out, *rows = ctx->n_tokens, *cols = mi->n_labels;
+        break;
+    case ET_TASK_SEQUENCE_CLASSIFICATION:
+        *data = ctx->out, *rows = ctx->n_texts, *cols = mi->n_labels;
+        break;
+    default:
+        if (!mi->has_pooler)
+            return ctx_fail_keep(ctx, ET_ERR_STATE, "et_context_logits: this embedding model has no pooler (`cls`); "
+                                 "use et_context_embeddings");
+        *data = ctx->pooled, *rows = ctx->n_texts, *cols = mi->n_embd;
+        break;
+    }
+    return ET_OK;
+}
+
+et_status et_context_hidden(et_context *ctx, const float **data, int32_t *rows, int32_t *cols) {
+    et_status s = result_check(ctx, data, rows, cols, __func__);
+    if (s) return s;
+    *data = ctx->x, *rows = ctx->n_tokens, *cols = ctx->model->info.n_embd;
+    return ET_OK;
+}
+
+et_status et_context_embeddings(et_context *ctx, int32_t pooling, int32_t normalize, const float **data, int32_t *rows,
+                                int32_t *cols) {
+    et_status s = result_check(ctx, data, rows, cols, __func__);
+    if (s) return s;
+    if (pooling != ET_POOLING_MEAN && pooling != ET_POOLING_CLS)
+        return ctx_fail_keep(ctx, ET_ERR_INVALID_ARGUMENT, "et_context_embeddings: unknown pooling %d", pooling);
+    const int H = ctx->model->info.n_embd;
+    for (int b = 0; b < ctx->n_texts; b++) {
+        float *e = ctx->emb + (size_t)b * H;
+        const int s0 = ctx->start[b], L = ctx->start[b + 1] - s0;
+        const int n = pooling == ET_POOLING_CLS ? 1 : L;
+        for (int j = 0; j < H; j++) e[j] = 0.0f;
+        for (int t = s0; t < s0 + n; t++)
+            for (int j = 0; j < H; j++) e[j] += ctx->x[(size_t)t * H + j];
+        for (int j = 0; j < H; j++) e[j] /= (float)n;
+        if (normalize) {
+            float ss = 0.0f;
+            for (int j = 0; j < H; j++) ss += e[j] * e[j];
+            const float inv = ss > 0.0f ? 1.0f / sqrtf(ss) : 0.0f;
+            for (int j = 0; j < H; j++) e[j] *= inv;
+        }
+    }
+    *data = ctx->emb, *rows = ctx->n_texts, *cols = H;
+    return ET_OK;
+}

@@ -1,0 +1,50 @@
+/*
+ * simd.h — one spelling of WebAssembly SIMD128 for both builds.
+ *
+ * The kernels are written once with the wasm intrinsics. The wasm build compiles them as they are;
+ * the native build (tests, sanitizers, fuzzers, the CLI) maps the same names onto SSE through SIMDe,
+ * whose results are bit-identical to the wasm ones for every operation used here.
+ * Native builds must use -ffp-contract=off so that a mul followed by an add stays two roundings.
+ */
+#ifndef ET_SIMD_H
+#define ET_SIMD_H
+
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#else
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/wasm/simd128.h>
+#endif
+
+/* a * b + c. The relaxed build may fuse it (one rounding, engine-dependent); the baseline build
+ * always rounds twice. Callers tolerate either. */
+static inline v128_t et_f32x4_madd(v128_t a, v128_t b, v128_t c) {
+#if defined(__wasm_relaxed_simd__)
+    return wasm_f32x4_relaxed_madd(a, b, c);
+#else
+    return wasm_f32x4_add(wasm_f32x4_mul(a, b), c);
+#endif
+}
+
+/* The sum of the four lanes. */
+static inline float et_f32x4_hsum(v128_t v) {
+    v128_t t = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+    t = wasm_f32x4_add(t, wasm_i32x4_shuffle(t, t, 1, 0, 3, 2));
+    return wasm_f32x4_extract_lane(t, 0);
+}
+
+/* The lane sums of four vectors as one vector: { hsum(a), hsum(b), hsum(c), hsum(d) }. */
+static inline v128_t et_f32x4_hsum4(v128_t a, v128_t b, v128_t c, v128_t d) {
+    v128_t ab = wasm_f32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
+    v128_t cd = wasm_f32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));
+    return wasm_f32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
+}
+
+/* The largest of the four lanes. */
+static inline float et_f32x4_hmax(v128_t v) {
+    v128_t t = wasm_f32x4_max(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+    t = wasm_f32x4_max(t, wasm_i32x4_shuffle(t, t, 1, 0, 3, 2));
+    return wasm_f32x4_extract_lane(t, 0);
+}
+
+#endif /* ET_SIMD_H */

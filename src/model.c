@@ -1,0 +1,513 @@
+/*
+ * model.c — from a parsed GGUF file to a model the encoder can run.
+ *
+ * Order of work: read and range-check the hyper-parameters; check every tensor the encoder will use
+ * exists with the exact shape the hyper-parameters imply and a type we compute with; only then
+ * allocate (the F32 copies of F16/Q8_0 tensors, the string pool) and bind pointers. Nothing is read
+ * from a tensor before the whole file has been validated.
+ */
+#include "model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define ET_MAX_LAYERS 1024
+
+/* ---- keys ------------------------------------------------------------------------------------- */
+
+/* An integer key in [lo, hi]. Absent: ET_ERR_MISSING when required, else *out = dflt. */
+static et_status key_int(const gguf_file *f, const char *key, int required, int64_t dflt, int64_t lo, int64_t hi,
+                         int64_t *out, et_error *err) {
+    const gguf_kv *kv = gguf_find_kv(f, key);
+    if (!kv) {
+        if (required) return et__fail(err, ET_ERR_MISSING, "model: required key '%s' is missing", key);
+        *out = dflt;
+        return ET_OK;
+    }
+    int64_t v;
+    switch (kv->type) {
+    case GGUF_U8: case GGUF_U16: case GGUF_U32: case GGUF_U64:
+        v = kv->v.u > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)kv->v.u;
+        break;
+    case GGUF_I8: case GGUF_I16: case GGUF_I32: case GGUF_I64:
+        v = kv->v.i;
+        break;
+    default:
+        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is a %s, expected an integer", key,
+                        gguf_value_type_name(kv->type));
+    }
+    if (v < lo || v > hi)
+        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is %lld, outside %lld..%lld", key, (long long)v,
+                        (long long)lo, (long long)hi);
+    *out = v;
+    return ET_OK;
+}
+
+static et_status key_float(const gguf_file *f, const char *key, double dflt, double *out, et_error *err) {
+    const gguf_kv *kv = gguf_find_kv(f, key);
+    if (!kv) {
+        *out = dflt;
+        return ET_OK;
+    }
+    if (kv->type != GGUF_F32 && kv->type != GGUF_F64)
+        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is a %s, expected a float", key, gguf_value_type_name(kv->type));
+    if (!isfinite(kv->v.f)) return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is not finite", key);
+    *out = kv->v.f;
+    return ET_OK;
+}
+
+static et_status key_bool(const gguf_file *f, const char *key, int dflt, int *out, et_error *err) {
+    const gguf_kv *kv = gguf_find_kv(f, key);
+    if (!kv) {
+        *out = dflt;
+        return ET_OK;
+    }
+    if (kv->type != GGUF_BOOL)
+        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is a %s, expected a bool", key, gguf_value_type_name(kv->type));
+    *out = (int)kv->v.u;
+    return ET_OK;
+}
+
+/* A string key; absent → *out = {NULL, 0} unless required. */
+static et_status key_str(const gguf_file *f, const char *key, int required, gguf_str *out, et_error *err) {
+    const gguf_kv *kv = gguf_find_kv(f, key);
+    out->ptr = NULL;
+    out->len = 0;
+    if (!kv) return required ? et__fail(err, ET_ERR_MISSING, "model: required key '%s' is missing", key) : ET_OK;
+    if (kv->type != GGUF_STRING)
+        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is a %s, expected a string", key, gguf_value_type_name(kv->type));
+    *out = kv->v.s;
+    return ET_OK;
+}
+
+/* A string array key; absent → NULL unless required. */
+static et_status key_str_array(const gguf_file *f, const char *key, int required, const gguf_array **out,
+                               et_error *err) {
+    const gguf_kv *kv = gguf_find_kv(f, key);
+    *out = NULL;
+    if (!kv) return required ? et__fail(err, ET_ERR_MISSING, "model: required key '%s' is missing", key) : ET_OK;
+    if (kv->type != GGUF_ARRAY || kv->v.a.type != GGUF_STRING)
+        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is not an array of strings", key);
+    *out = &kv->v.a;
+    return ET_OK;
+}
+
+/* ---- tensors ---------------------------------------------------------------------------------- */
+
+/* One tensor the encoder uses: its expected shape, where to put its F32 pointer. */
+typedef struct binding {
+    char name[48];
+    int64_t ne0, ne1; /* ne1 = 0: one-dimensional */
+    int required;
+    const float **dst;
+    const gguf_tensor *t; /* found in the file, or NULL */
+} binding;
+
+static int needs_conversion(const gguf_tensor *t) {
+    return t->type != GGUF_TYPE_F32 || ((uintptr_t)t->data & 3u) != 0;
+}
+
+static et_status check_binding(const gguf_file *f, binding *b, et_error *err) {
+    b->t = gguf_find_tensor(f, b->name);
+    if (!b->t) return b->required ? et__fail(err, ET_ERR_MISSING, "model: tensor '%s' is missing", b->name) : ET_OK;
+    const gguf_tensor *t = b->t;
+    const uint32_t want_dims = b->ne1 ? 2 : 1;
+    if (t->n_dims != want_dims || t->ne[0] != b->ne0 || (b->ne1 && t->ne[1] != b->ne1)) {
+        char got[64];
+        if (t->n_dims == 1) et__format(got, sizeof got, "[%lld]", (long long)t->ne[0]);
+        else et__format(got, sizeof got, "[%lld, %lld%s]", (long long)t->ne[0], (long long)t->ne[1], t->n_dims > 2 ? ", …" : "");
+        if (b->ne1)
+            return et__fail(err, ET_ERR_SHAPE, "model: tensor '%s' has shape %s, expected [%lld, %lld]", b->name, got,
+                            (long long)b->ne0, (long long)b->ne1);
+        return et__fail(err, ET_ERR_SHAPE, "model: tensor '%s' has shape %s, expected [%lld]", b->name, got, (long long)b->ne0);
+    }
+    switch (t->type) {
+    case GGUF_TYPE_F32: case GGUF_TYPE_F16: case GGUF_TYPE_BF16: case GGUF_TYPE_Q8_0: return ET_OK;
+    default:
+        return et__fail(err, ET_ERR_UNSUPPORTED, "model: tensor '%s' has type %s; this engine reads F32, F16, BF16 and Q8_0",
+                        b->name, gguf_type_name(t->type));
+    }
+}
+
+/* Writes the tensor's values as F32 into dst (t->ne[0] * t->ne[1] values). */
+static void convert_to_f32(const gguf_tensor *t, float *dst) {
+    const uint64_t n = (uint64_t)t->ne[0] * (uint64_t)t->ne[1] * (uint64_t)t->ne[2] * (uint64_t)t->ne[3];
+    const uint8_t *p = t->data;
+    switch (t->type) {
+    case GGUF_TYPE_F32:
+        memcpy(dst, p, (size_t)n * 4);
+        break;
+    case GGUF_TYPE_F16:
+        for (uint64_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * i, 2);
+            dst[i] = et__f16_to_f32(h);
+        }
+        break;
+    case GGUF_TYPE_BF16:
+        for (uint64_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * i, 2);
+            const uint32_t bits = (uint32_t)h << 16;
+            memcpy(&dst[i], &bits, 4);
+        }
+        break;
+    case GGUF_TYPE_Q8_0: /* blocks of { f16 scale; i8 q[32] } */
+        for (uint64_t b = 0; b < n / 32; b++) {
+            const uint8_t *blk = p + 34 * b;
+            uint16_t h;
+            memcpy(&h, blk, 2);
+            const float d = et__f16_to_f32(h);
+            for (int i = 0; i < 32; i++) dst[32 * b + i] = d * (float)(int8_t)blk[2 + i];
+        }
+        break;
+    default:
+        ET_ASSERT(0);
+    }
+}
+
+/* ---- loading ---------------------------------------------------------------------------------- */
+
+typedef struct hparams {
+    int64_t n_ctx, n_embd, n_ff, n_layer, n_head, n_types;
+    double eps;
+} hparams;
+
+static et_status read_hparams(const gguf_file *f, hparams *hp, et_error *err) {
+    et_status s;
+    gguf_str arch;
+    if ((s = key_str(f, "general.architecture", 1, &arch, err))) return s;
+    if (!gguf_str_eq(arch, "bert"))
+        return et__fail(err, ET_ERR_UNSUPPORTED, "model: architecture '%.*s' is not supported (bert is)",
+                        (int)(arch.len < 64 ? arch.len : 64), arch.ptr);
+    int64_t fmt;
+    if ((s = key_int(f, "edgetag.format_version", 0, 1, 0, INT32_MAX, &fmt, err))) return s;
+    if (fmt > ET_FORMAT_VERSION)
+        return et__fail(err, ET_ERR_BAD_VERSION, "model: edgetag.format_version %lld is newer than this engine reads (%d, edgetag %s)",
+                        (long long)fmt, ET_FORMAT_VERSION, ET_VERSION_STRING);
+    if ((s = key_int(f, "bert.context_length", 1, 0, 1, 1 << 20, &hp->n_ctx, err)) ||
+        (s = key_int(f, "bert.embedding_length", 1, 0, 1, 1 << 16, &hp->n_embd, err)) ||
+        (s = key_int(f, "bert.feed_forward_length", 1, 0, 1, 1 << 20, &hp->n_ff, err)) ||
+        (s = key_int(f, "bert.block_count", 1, 0, 1, ET_MAX_LAYERS, &hp->n_layer, err)) ||
+        (s = key_int(f, "bert.attention.head_count", 1, 0, 1, 1 << 16, &hp->n_head, err)))
+        return s;
+    if (hp->n_embd % hp->n_head != 0)
+        return et__fail(err, ET_ERR_SHAPE, "model: bert.attention.head_count %lld does not divide bert.embedding_length %lld",
+                        (long long)hp->n_head, (long long)hp->n_embd);
+    const gguf_kv *eps = gguf_find_kv(f, "bert.attention.layer_norm_epsilon");
+    if (!eps) return et__fail(err, ET_ERR_MISSING, "model: required key 'bert.attention.layer_norm_epsilon' is missing");
+    if ((s = key_float(f, "bert.attention.layer_norm_epsilon", 0, &hp->eps, err))) return s;
+    if (!(hp->eps > 0 && hp->eps < 1))
+        return et__fail(err, ET_ERR_CORRUPT, "model: bert.attention.layer_norm_epsilon %g is outside (0, 1)", hp->eps);
+    int causal = 0;
+    if ((s = key_bool(f, "bert.attention.causal", 0, &causal, err))) return s;
+    if (causal) return et__fail(err, ET_ERR_UNSUPPORTED, "model: bert.attention.causal is true; encoders attend both ways");
+    gguf_str act;
+    if ((s = key_str(f, "edgetag.hidden_act", 0, &act, err))) return s;
+    if (act.ptr && !gguf_str_eq(act, "gelu"))
+        return et__fail(err, ET_ERR_UNSUPPORTED, "model: edgetag.hidden_act '%.*s' is not supported (gelu is)",
+                        (int)(act.len < 32 ? act.len : 32), act.ptr);
+    gguf_str tok_model;
+    if ((s = key_str(f, "tokenizer.ggml.model", 0, &tok_model, err))) return s;
+    if (tok_model.ptr && !gguf_str_eq(tok_model, "bert"))
+        return et__fail(err, ET_ERR_UNSUPPORTED, "model: tokenizer.ggml.model '%.*s' is not supported (bert is)",
+                        (int)(tok_model.len < 32 ? tok_model.len : 32), tok_model.ptr);
+    return ET_OK;
+}
+
+static et_status read_task(const gguf_file *f, int32_t *task, et_error *err) {
+    gguf_str t;
+    et_status s = key_str(f, "edgetag.task", 0, &t, err);
+    if (s) return s;
+    if (!t.ptr || gguf_str_eq(t, "embedding")) *task = ET_TASK_EMBEDDING;
+    else if (gguf_str_eq(t, "sequence_classification")) *task = ET_TASK_SEQUENCE_CLASSIFICATION;
+    else if (gguf_str_eq(t, "token_classification")) *task = ET_TASK_TOKEN_CLASSIFICATION;
+    else
+        return et__fail(err, ET_ERR_UNSUPPORTED, "model: edgetag.task '%.*s' is not supported", (int)(t.len < 48 ? t.len : 48), t.ptr);
+    return ET_OK;
+}
+
+/* Fills the binding table; returns the number of entries. */
+static int make_bindings(binding *b, et_model *m, const hparams *hp, int64_t n_vocab, int64_t n_labels) {
+    const int64_t H = hp->n_embd, F = hp->n_ff;
+    int n = 0;
+#define BIND(req, ptr, e0, e1, ...)                                 \
+    do {                                                            \
+        et__format(b[n].name, sizeof b[n].name, __VA_ARGS__);         \
+        b[n].ne0 = (e0), b[n].ne1 = (e1), b[n].required = (req);    \
+        b[n].dst = (ptr), b[n].t = NULL;                            \
+        n++;                                                        \
+    } while (0)
+    BIND(1, &m->tok_embd, H, n_vocab, "token_embd.weight");
+    BIND(1, &m->pos_embd, H, hp->n_ctx, "position_embd.weight");
+    BIND(1, &m->type_embd, H, hp->n_types, "token_types.weight");
+    BIND(1, &m->embd_ln_w, H, 0, "token_embd_norm.weight");
+    BIND(1, &m->embd_ln_b, H, 0, "token_embd_norm.bias");
+    for (int64_t l = 0; l < hp->n_layer; l++) {
+        et_layer *L = &m->layers[l];
+        BIND(1, &L->q_w, H, H, "blk.%lld.attn_q.weight", (long long)l);
+        BIND(1, &L->q_b, H, 0, "blk.%lld.attn_q.bias", (long long)l);
+        BIND(1, &L->k_w, H, H, "blk.%lld.attn_k.weight", (long long)l);
+        BIND(1, &L->k_b, H, 0, "blk.%lld.attn_k.bias", (long long)l);
+        BIND(1, &L->v_w, H, H, "blk.%lld.attn_v.weight", (long long)l);
+        BIND(1, &L->v_b, H, 0, "blk.%lld.attn_v.bias", (long long)l);
+        BIND(1, &L->o_w, H, H, "blk.%lld.attn_output.weight", (long long)l);
+        BIND(1, &L->o_b, H, 0, "blk.%lld.attn_output.bias", (long long)l);
+        BIND(1, &L->ln1_w, H, 0, "blk.%lld.attn_output_norm.weight", (long long)l);
+        BIND(1, &L->ln1_b, H, 0, "blk.%lld.attn_output_norm.bias", (long long)l);
+        BIND(1, &L->up_w, H, F, "blk.%lld.ffn_up.weight", (long long)l);
+        BIND(1, &L->up_b, F, 0, "blk.%lld.ffn_up.bias", (long long)l);
+        BIND(1, &L->down_w, F, H, "blk.%lld.ffn_down.weight", (long long)l);
+        BIND(1, &L->down_b, H, 0, "blk.%lld.ffn_down.bias", (long long)l);
+        BIND(1, &L->ln2_w, H, 0, "blk.%lld.layer_output_norm.weight", (long long)l);
+        BIND(1, &L->ln2_b, H, 0, "blk.%lld.layer_output_norm.bias", (long long)l);
+    }
+    const int task = m->info.task;
+    const int pool_req = task == ET_TASK_SEQUENCE_CLASSIFICATION;
+    BIND(pool_req, &m->pool_w, H, H, "cls.weight");
+    BIND(pool_req, &m->pool_b, H, 0, "cls.bias");
+    if (task != ET_TASK_EMBEDDING) {
+        BIND(1, &m->head_w, H, n_labels, "cls.output.weight");
+        BIND(1, &m->head_b, n_labels, 0, "cls.output.bias");
+    }
+#undef BIND
+    return n;
+}
+
+/* Copies a GGUF string into the pool as a C string; returns its start. */
+static char *pool_put(char **cursor, gguf_str s) {
+    char *start = *cursor;
+    memcpy(start, s.ptr, (size_t)s.len);
+    start[s.len] = '\0';
+    *cursor += s.len + 1;
+    return start;
+}
+
+static et_status bind_model(et_model *m, et_error *err) {
+    const gguf_file *f = &m->gguf;
+    et_status s;
+    hparams hp;
+    if ((s = read_hparams(f, &hp, err))) return s;
+    if ((s = read_task(f, &m->info.task, err))) return s;
+
+    /* Vocabulary and segment types come from the embedding tables; the keys must agree. */
+    const gguf_tensor *te = gguf_find_tensor(f, "token_embd.weight");
+    const gguf_tensor *tt = gguf_find_tensor(f, "token_types.weight");
+    if (!te) return et__fail(err, ET_ERR_MISSING, "model: tensor 'token_embd.weight' is missing");
+    if (!tt) return et__fail(err, ET_ERR_MISSING, "model: tensor 'token_types.weight' is missing");
+    const int64_t n_vocab = te->ne[1];
+    hp.n_types = tt->ne[1];
+    int64_t v;
+    if ((s = key_int(f, "tokenizer.ggml.token_type_count", 0, hp.n_types, 1, INT32_MAX, &v, err))) return s;
+    if (v != hp.n_types)
+        return et__fail(err, ET_ERR_SHAPE, "model: tokenizer.ggml.token_type_count %lld disagrees with token_types.weight's %lld rows",
+                        (long long)v, (long long)hp.n_types);
+    const gguf_array *tokens;
+    if ((s = key_str_array(f, "tokenizer.ggml.tokens", 1, &tokens, err))) return s;
+    if ((int64_t)tokens->n != n_vocab)
+        return et__fail(err, ET_ERR_SHAPE, "model: tokenizer.ggml.tokens has %llu entries, token_embd.weight has %lld rows",
+                        (unsigned long long)tokens->n, (long long)n_vocab);
+    static const char *const special_keys[5] = {
+        "tokenizer.ggml.cls_token_id", "tokenizer.ggml.seperator_token_id", "tokenizer.ggml.padding_token_id",
+        "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.mask_token_id"};
+    int32_t *special_ids[5] = {&m->info.cls_id, &m->info.sep_id, &m->info.pad_id, &m->info.unk_id, &m->info.mask_id};
+    for (int i = 0; i < 5; i++) {
+        if ((s = key_int(f, special_keys[i], 0, -1, 0, n_vocab - 1, &v, err))) return s;
+        *special_ids[i] = (int32_t)v;
+    }
+
+    /* Labels: the head's row count is the truth; the names must match it. */
+    int64_t n_labels = 0;
+    const gguf_array *labels = NULL;
+    if (m->info.task != ET_TASK_EMBEDDING) {
+        const gguf_tensor *head = gguf_find_tensor(f, "cls.output.weight");
+        if (!head) return et__fail(err, ET_ERR_MISSING, "model: tensor 'cls.output.weight' is missing (a classifier needs it)");
+        n_labels = head->ne[1];
+        if ((s = key_str_array(f, "edgetag.labels", 1, &labels, err))) return s;
+        if ((int64_t)labels->n != n_labels)
+            return et__fail(err, ET_ERR_SHAPE, "model: edgetag.labels has %llu names, cls.output.weight has %lld rows",
+                            (unsigned long long)labels->n, (long long)n_labels);
+    }
+
+    double temperature, threshold;
+    if ((s = key_float(f, "edgetag.calibration.temperature", 1.0, &temperature, err))) return s;
+    if (!(temperature > 0))
+        return et__fail(err, ET_ERR_CORRUPT, "model: edgetag.calibration.temperature %g is not positive", temperature);
+    if ((s = key_float(f, "edgetag.escalation.threshold", NAN, &threshold, err))) return s;
+    if (gguf_find_kv(f, "edgetag.escalation.threshold") && !(threshold >= 0 && threshold <= 1))
+        return et__fail(err, ET_ERR_CORRUPT, "model: edgetag.escalation.threshold %g is outside [0, 1]", threshold);
+    gguf_str name, version;
+    if ((s = key_str(f, "general.name", 0, &name, err)) || (s = key_str(f, "edgetag.model.version", 0, &version, err))) return s;
+
+    /* Tensors: check all, then size the copies, then bind. */
+    m->layers = calloc((size_t)hp.n_layer, sizeof *m->layers);
+    binding *b = malloc(((size_t)hp.n_layer * 16 + 9) * sizeof *b);
+    if (!m->layers || !b) {
+        free(b);
+        return et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory for %lld layers", (long long)hp.n_layer);
+    }
+    const int nb = make_bindings(b, m, &hp, n_vocab, n_labels);
+    uint64_t convert_floats = 0, weight_bytes = 0;
+    for (int i = 0; i < nb; i++) {
+        if ((s = check_binding(f, &b[i], err))) {
+            free(b);
+            return s;
+        }
+        if (!b[i].t) continue;
+        const uint64_t count = (uint64_t)b[i].t->ne[0] * (uint64_t)b[i].t->ne[1];
+        weight_bytes += count * 4;
+        if (needs_conversion(b[i].t)) convert_floats += count;
+    }
+    if (convert_floats) {
+        if (convert_floats > SIZE_MAX / 4 || !(m->converted = malloc((size_t)convert_floats * 4))) {
+            free(b);
+            return et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory for %llu bytes of F32 weights converted from F16/Q8_0",
+                            (unsigned long long)convert_floats * 4);
+        }
+    }
+    float *next = m->converted;
+    for (int i = 0; i < nb; i++) {
+        const gguf_tensor *t = b[i].t;
+        if (!t) continue;
+        if (needs_conversion(t)) {
+            convert_to_f32(t, next);
+            *b[i].dst = next;
+            next += (size_t)t->ne[0] * (size_t)t->ne[1];
+        } else {
+            *b[i].dst = (const float *)(const void *)t->data;
+        }
+    }
+    free(b);
+
+    /* Strings the API hands out as C strings: labels, tensor names, name, version. */
+    uint64_t pool = name.len + 1 + (version.ptr ? version.len : 1) + 1;
+    for (uint64_t i = 0, pos = 0; labels && i < labels->n; i++) pool += gguf_array_next_str(labels, &pos).len + 1;
+    for (uint64_t i = 0; i < f->n_tensors; i++) pool += f->tensors[i].name.len + 1;
+    m->strings = malloc((size_t)pool);
+    m->labels = calloc((size_t)n_labels + 1, sizeof *m->labels);
+    m->tensor_names = calloc((size_t)f->n_tensors + 1, sizeof *m->tensor_names);
+    if (!m->strings || !m->labels || !m->tensor_names)
+        return et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory for %llu bytes of names", (unsigned long long)pool);
+    char *cur = m->strings;
+    for (uint64_t i = 0, pos = 0; labels && i < labels->n; i++) m->labels[i] = pool_put(&cur, gguf_array_next_str(labels, &pos));
+    for (uint64_t i = 0; i < f->n_tensors; i++) m->tensor_names[i] = pool_put(&cur, f->tensors[i].name);
+    m->info.name = pool_put(&cur, name.ptr ? name : (gguf_str){"", 0});
+    m->info.version = pool_put(&cur, version.ptr ? version : (gguf_str){"0", 1});
+
+    et_model_info *in = &m->info;
+    in->n_vocab = (int32_t)n_vocab;
+    in->n_ctx = (int32_t)hp.n_ctx;
+    in->n_embd = (int32_t)hp.n_embd;
+    in->n_ff = (int32_t)hp.n_ff;
+    in->n_layer = (int32_t)hp.n_layer;
+    in->n_head = (int32_t)hp.n_head;
+    in->n_token_types = (int32_t)hp.n_types;
+    in->n_labels = (int32_t)n_labels;
+    in->has_pooler = m->pool_w != NULL && m->pool_b != NULL;
+    in->n_out = in->task != ET_TASK_EMBEDDING ? in->n_labels : (in->has_pooler ? in->n_embd : 0);
+    in->layer_norm_eps = (float)hp.eps;
+    in->temperature = (float)temperature;
+    in->threshold = (float)threshold;
+    in->n_tensors = (int32_t)f->n_tensors;
+    in->weights_bytes = weight_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)weight_bytes;
+    const uint64_t owned = convert_floats * 4 + pool + (uint64_t)hp.n_layer * sizeof(et_layer) +
+                           (m->owned_buffer ? f->size : 0);
+    in->owned_bytes = owned > UINT32_MAX ? UINT32_MAX : (uint32_t)owned;
+    return ET_OK;
+}
+
+et_model_params et_model_default_params(void) {
+    et_model_params p = {.copy_buffer = 0};
+    return p;
+}
+
+void et_model_default_params_by_ref(et_model_params *out) {
+    if (out) *out = et_model_default_params();
+}
+
+static et_status load(const void *data, size_t size, void *owned, et_model **out, et_error *error) {
+    et_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        free(owned);
+        return et__fail(error, ET_ERR_OUT_OF_MEMORY, "model: no memory for the model");
+    }
+    m->owned_buffer = owned;
+    et_status s = gguf_parse(&m->gguf, data, size, error);
+    if (!s) s = bind_model(m, error);
+    if (s) {
+        et_model_free(m);
+        return s;
+    }
+    *out = m;
+    if (error) {
+        error->status = ET_OK;
+        error->message[0] = '\0';
+    }
+    return ET_OK;
+}
+
+et_status et__model_load_owned(void *buffer, size_t size, et_model **out, et_error *error) {
+    return load(buffer, size, buffer, out, error);
+}
+
+et_status et_model_load_from_buffer(const void *data, size_t size, const et_model_params *params, et_model **out,
+                                    et_error *error) {
+    if (!out) return et__fail(error, ET_ERR_INVALID_ARGUMENT, "et_model_load_from_buffer: out is NULL");
+    *out = NULL;
+    if (!data) return et__fail(error, ET_ERR_INVALID_ARGUMENT, "et_model_load_from_buffer: data is NULL");
+    const et_model_params p = params ? *params : et_model_default_params();
+    if (p.copy_buffer) {
+        void *copy = aligned_alloc(16, (size + 15) & ~(size_t)15);
+        if (!copy) return et__fail(error, ET_ERR_OUT_OF_MEMORY, "et_model_load_from_buffer: no memory to copy %zu bytes", size);
+        memcpy(copy, data, size);
+        return load(copy, size, copy, out, error);
+    }
+    if (((uintptr_t)data & 15u) != 0)
+        return et__fail(error, ET_ERR_ALIGNMENT, "et_model_load_from_buffer: buffer at %p is not 16-byte aligned "
+                        "(align it, or set copy_buffer)", data);
+    return load(data, size, NULL, out, error);
+}
+
+void et_model_free(et_model *m) {
+    if (!m) return;
+    gguf_free(&m->gguf);
+    free(m->layers);
+    free(m->labels);
+    free(m->tensor_names);
+    free(m->strings);
+    free(m->converted);
+    free(m->owned_buffer);
+    free(m);
+}
+
+et_status et_model_get_info(const et_model *m, et_model_info *out) {
+    if (!m || !out) return ET_ERR_INVALID_ARGUMENT;
+    *out = m->info;
+    return ET_OK;
+}
+
+const char *et_model_label(const et_model *m, int32_t i) {
+    if (!m || i < 0 || i >= m->info.n_labels) return NULL;
+    return m->labels[i];
+}
+
+et_status et_model_tensor_info(const et_model *m, int32_t i, et_tensor_info *out) {
+    if (!m || !out || i < 0 || i >= m->info.n_tensors) return ET_ERR_INVALID_ARGUMENT;
+    const gguf_tensor *t = &m->gguf.tensors[i];
+    out->name = m->tensor_names[i];
+    out->type = (int32_t)t->type;
+    out->n_dims = (int32_t)t->n_dims;
+    for (int d = 0; d < 4; d++) out->ne[d] = (int32_t)t->ne[d];
+    const uint64_t off = (uint64_t)(t->data - m->gguf.base);
+    out->offset = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
+    out->n_bytes = t->n_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)t->n_bytes;
+    return ET_OK;
+}
+
+const char *et_type_name(int32_t type) {
+    const char *n = type >= 0 ? gguf_type_name((uint32_t)type) : NULL;
+    return n ? n : "?";
+}

@@ -1,0 +1,39 @@
+/*
+ * model_file.c — the native file loader: read the whole file into memory the model then owns.
+ * Not part of the WebAssembly build (no file system there; the shim passes bytes).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+#include "model.h"
+
+et_status et_model_load_from_file(const char *path, const et_model_params *params, et_model **out, et_error *error) {
+    (void)params; /* the bytes are ours already: nothing to borrow or copy */
+    if (!out) return et__fail(error, ET_ERR_INVALID_ARGUMENT, "et_model_load_from_file: out is NULL");
+    *out = NULL;
+    if (!path) return et__fail(error, ET_ERR_INVALID_ARGUMENT, "et_model_load_from_file: path is NULL");
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return et__fail(error, ET_ERR_IO, "et_model_load_from_file: cannot open '%s'", path);
+    struct stat st;
+    long size = -1;
+    if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && fseek(fp, 0, SEEK_END) == 0) size = ftell(fp);
+    if (size < 0 || fseek(fp, 0, SEEK_SET) != 0) {
+        fclose(fp);
+        return et__fail(error, ET_ERR_IO, "et_model_load_from_file: cannot size '%s' (not a regular file?)", path);
+    }
+    void *buf = aligned_alloc(16, size > 0 ? ((size_t)size + 15) & ~(size_t)15 : 16);
+    if (!buf) {
+        fclose(fp);
+        return et__fail(error, ET_ERR_OUT_OF_MEMORY, "et_model_load_from_file: no memory for %ld bytes", size);
+    }
+    const size_t got = fread(buf, 1, (size_t)size, fp);
+    fclose(fp);
+    if (got != (size_t)size) {
+        free(buf);
+        return et__fail(error, ET_ERR_IO, "et_model_load_from_file: read %zu of %ld bytes of '%s'", got, size, path);
+    }
+    return et__model_load_owned(buf, (size_t)size, out, error);
+}

@@ -1,0 +1,215 @@
+/*
+ * test_kernels.c — every SIMD kernel against its scalar reference, over edge-size sweeps.
+ *
+ * Two kinds of input:
+ *  - small integers, for which every product and partial sum is exact in f32, so the SIMD result must
+ *    equal the reference bit for bit whatever the summation order: this catches any indexing, stride,
+ *    tail or tile-edge mistake, however small the affected term;
+ *  - random reals, checked with named tolerances that follow from the math (see each constant).
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+#include "testlib.h"
+
+/* f32 GEMM on reals: both sides sum k products in different orders; each is within
+ * k·eps·Σ|a·b| of the truth in the worst case, typically √k·eps·Σ|a·b|. We allow 4√k·eps·Σ|a·b|. */
+#define GEMM_REL_TOL(k) (4.0 * sqrt((double)(k)) * FLT_EPSILON)
+/* LayerNorm: the error is dominated by the f32 sum for the mean (it grows with √n and with the
+ * mean against the spread), so both implementations are compared with a double-precision one and
+ * the SIMD kernel may be at most 2× as far from it as the reference (or 1e-6). */
+#define LAYERNORM_VS_REF 2.0
+#define LAYERNORM_FLOOR 1e-6
+/* Softmax probabilities: vector exp rel. error 3e-7 plus the sum's rounding. */
+#define SOFTMAX_ABS_TOL 1e-6
+/* Vector exp: relative error bound stated in kernels.h. */
+#define EXP_REL_TOL 3e-7
+/* Vector erf: absolute error bound stated in kernels.h. */
+#define ERF_ABS_TOL 6e-7
+/* GELU = 0.5·x·(1 + erf): erf's error scaled by 0.5|x|, plus rounding of the products. */
+#define GELU_TOL(x) (0.5 * ERF_ABS_TOL * fabs(x) + 2.0 * FLT_EPSILON * fabs(x) + 1e-9)
+
+static const int sizes_k[] = {1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 33, 64, 383, 1023};
+static const int sizes_mn[] = {1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 33};
+#define COUNT(a) (int)(sizeof(a) / sizeof((a)[0]))
+
+static void fill(tl_rng *r, float *v, size_t n, int integers) {
+    for (size_t i = 0; i < n; i++) v[i] = integers ? (float)tl_int(r, -3, 3) : tl_uniform(r, -1.0f, 1.0f);
+}
+
+static void test_gemm(void) {
+    tl_rng r = {7};
+    int cases = 0;
+    for (int integers = 1; integers >= 0; integers--) {
+        for (int ik = 0; ik < COUNT(sizes_k); ik++) {
+            for (int im = 0; im < COUNT(sizes_mn); im++) {
+                for (int in = 0; in < COUNT(sizes_mn); in++) {
+                    const int k = sizes_k[ik], m = sizes_mn[im], n = sizes_mn[in];
+                    /* Strides past the row: exercise lda/ldb/ldc != k / n, and sentinels between rows. */
+                    const int lda = k + (m & 1) * 3, ldb = k + (n & 1) * 5, ldc = n + 2;
+                    float *a = malloc(sizeof(float) * (size_t)m * lda), *b = malloc(sizeof(float) * (size_t)n * ldb);
+                    float *bias = malloc(sizeof(float) * (size_t)n);
+                    float *c_ref = malloc(sizeof(float) * (size_t)m * ldc), *c_simd = malloc(sizeof(float) * (size_t)m * ldc);
+                    fill(&r, a, (size_t)m * lda, integers);
+                    fill(&r, b, (size_t)n * ldb, integers);
+                    fill(&r, bias, (size_t)n, integers);
+                    const int with_bias = (m + n + k) & 1;
+                    for (int i = 0; i < m * ldc; i++) c_ref[i] = c_simd[i] = 1234.5f; /* sentinels */
+                    et_f32_gemm_nt__scalar(m, n, k, a, lda, b, ldb, with_bias ? bias : NULL, c_ref, ldc);
+                    et_f32_gemm_nt_2x4__wasmsimd(m, n, k, a, lda, b, ldb, with_bias ? bias : NULL, c_simd, ldc);
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < ldc; j++) {
+                            const float x = c_ref[i * ldc + j], y = c_simd[i * ldc + j];
+                            if (j >= n) {
+                                CHECK(y == 1234.5f, "gemm wrote past column %d (m=%d n=%d k=%d)", n, m, n, k);
+                                continue;
+                            }
+                            if (integers) {
+                                CHECK(x == y, "gemm m=%d n=%d k=%d [%d][%d]: ref %g simd %g", m, n, k, i, j, x, y);
+                            } else {
+                                double mag = with_bias ? fabs(bias[j]) : 0.0;
+                                for (int p = 0; p < k; p++) mag += fabs((double)a[i * lda + p] * b[j * ldb + p]);
+                                CHECK(fabs((double)x - y) <= GEMM_REL_TOL(k) * mag + 1e-30,
+                                      "gemm m=%d n=%d k=%d [%d][%d]: ref %.9g simd %.9g", m, n, k, i, j, x, y);
+                            }
+                        }
+                    }
+                    cases++;
+                    free(a), free(b), free(bias), free(c_ref), free(c_simd);
+                }
+            }
+        }
+    }
+    printf("gemm: %d shape cases\n", cases);
+}
+
+static void test_layernorm(void) {
+    static const int ns[] = {1, 2, 3, 4, 7, 15, 16, 17, 64, 168, 384, 1023};
+    tl_rng r = {11};
+    for (int in = 0; in < COUNT(ns); in++) {
+        const int n = ns[in], rows = 3;
+        float *x = malloc(sizeof(float) * (size_t)rows * n), *res = malloc(sizeof(float) * (size_t)rows * n);
+        float *g = malloc(sizeof(float) * (size_t)n), *bt = malloc(sizeof(float) * (size_t)n);
+        float *y_ref = malloc(sizeof(float) * (size_t)rows * n), *y_simd = malloc(sizeof(float) * (size_t)rows * n);
+        for (int i = 0; i < rows * n; i++) x[i] = tl_uniform(&r, -4, 4) + 10.0f * (i / n), res[i] = tl_uniform(&r, -1, 1);
+        for (int i = 0; i < n; i++) g[i] = tl_uniform(&r, 0.5f, 1.5f), bt[i] = tl_uniform(&r, -0.5f, 0.5f);
+        for (int with_res = 0; with_res < 2; with_res++) {
+            et_f32_layernorm__scalar(rows, n, x, with_res ? res : NULL, g, bt, 1e-5f, y_ref);
+            et_f32_layernorm__wasmsimd(rows, n, x, with_res ? res : NULL, g, bt, 1e-5f, y_simd);
+            double err_ref = 0, err_simd = 0;
+            for (int rr = 0; rr < rows; rr++) {
+                double mean = 0, var = 0;
+                for (int j = 0; j < n; j++) mean += (double)x[rr * n + j] + (with_res ? res[rr * n + j] : 0.0f);
+                mean /= n;
+                for (int j = 0; j < n; j++) var += pow((double)x[rr * n + j] + (with_res ? res[rr * n + j] : 0.0f) - mean, 2);
+                const double rstd = 1.0 / sqrt(var / n + 1e-5);
+                for (int j = 0; j < n; j++) {
+                    const double v = (double)x[rr * n + j] + (with_res ? res[rr * n + j] : 0.0f);
+                    const double exact = (v - mean) * rstd * g[j] + bt[j];
+                    err_ref = fmax(err_ref, fabs(y_ref[rr * n + j] - exact));
+                    err_simd = fmax(err_simd, fabs(y_simd[rr * n + j] - exact));
+                }
+            }
+            CHECK(err_simd <= fmax(LAYERNORM_VS_REF * err_ref, LAYERNORM_FLOOR),
+                  "layernorm n=%d res=%d: SIMD error %g, reference error %g", n, with_res, err_simd, err_ref);
+            /* In place (y aliases x) must give the same as out of place. */
+            float *xc = malloc(sizeof(float) * (size_t)rows * n);
+            memcpy(xc, x, sizeof(float) * (size_t)rows * n);
+            et_f32_layernorm__wasmsimd(rows, n, xc, with_res ? res : NULL, g, bt, 1e-5f, xc);
+            CHECK(memcmp(xc, y_simd, sizeof(float) * (size_t)rows * n) == 0, "layernorm n=%d in place differs", n);
+            free(xc);
+        }
+        /* The math itself: a row's output, undone by γ and β, has mean 0 and variance ~1. */
+        if (n >= 16) {
+            double mean = 0, var = 0;
+            for (int j = 0; j < n; j++) mean += (y_ref[j] - bt[j]) / g[j];
+            mean /= n;
+            for (int j = 0; j < n; j++) var += pow((y_ref[j] - bt[j]) / g[j] - mean, 2);
+            var /= n;
+            CHECK(fabs(mean) < 1e-5 && fabs(var - 1) < 1e-3, "layernorm n=%d: mean %g var %g", n, mean, var);
+        }
+        free(x), free(res), free(g), free(bt), free(y_ref), free(y_simd);
+    }
+}
+
+static void test_exp_erf_gelu(void) {
+    enum { N = 20011 }; /* odd, so the vector tail is exercised */
+    float *x = malloc(sizeof(float) * N), *y = malloc(sizeof(float) * N), *y_ref = malloc(sizeof(float) * N);
+    double worst;
+
+    for (int i = 0; i < N; i++) x[i] = -87.0f + 175.0f * (float)i / (N - 1);
+    et_f32_vexp__wasmsimd(N, x, y);
+    worst = 0;
+    for (int i = 0; i < N; i++) worst = fmax(worst, fabs(y[i] / exp((double)x[i]) - 1.0));
+    CHECK(worst <= EXP_REL_TOL, "exp: max relative error %g", worst);
+    printf("exp: max relative error %.3g on [-87, 88]\n", worst);
+
+    for (int i = 0; i < N; i++) x[i] = -8.0f + 16.0f * (float)i / (N - 1);
+    et_f32_verf__wasmsimd(N, x, y);
+    worst = 0;
+    for (int i = 0; i < N; i++) worst = fmax(worst, fabs(y[i] - erf((double)x[i])));
+    CHECK(worst <= ERF_ABS_TOL, "erf: max absolute error %g", worst);
+    printf("erf: max absolute error %.3g on [-8, 8]\n", worst);
+    /* Symmetry and saturation. */
+    float probe[4] = {0.0f, 30.0f, -30.0f, 1e-20f}, out[4];
+    et_f32_verf__wasmsimd(4, probe, out);
+    CHECK(fabsf(out[0]) < 1e-8f && out[1] == 1.0f && out[2] == -1.0f && fabsf(out[3]) < 1e-8f,
+          "erf specials: %g %g %g %g", out[0], out[1], out[2], out[3]);
+
+    tl_rng r = {3};
+    for (int i = 0; i < N; i++) x[i] = i < N / 2 ? -12.0f + 24.0f * (float)i / (N / 2) : tl_uniform(&r, -6, 6);
+    for (int tail = 0; tail < 4; tail++) {
+        const size_t n = (size_t)N - (size_t)tail;
+        et_f32_gelu__scalar(n, x, y_ref);
+        et_f32_gelu__wasmsimd(n, x, y);
+        int bad = 0;
+        for (size_t i = 0; i < n; i++) bad += !(fabs((double)y[i] - y_ref[i]) <= GELU_TOL(x[i]));
+        CHECK(bad == 0, "gelu n=%zu: %d values beyond tolerance", n, bad);
+    }
+    et_f32_gelu__wasmsimd(N, x, x); /* in place */
+    CHECK(memcmp(x, y, sizeof(float) * N) == 0, "gelu in place differs");
+    free(x), free(y), free(y_ref);
+}
+
+static void test_softmax(void) {
+    static const int ns[] = {1, 2, 3, 4, 5, 15, 16, 17, 128, 1023};
+    tl_rng r = {5};
+    for (int in = 0; in < COUNT(ns); in++) {
+        const int n = ns[in], rows = 4, ld = n + 3;
+        float *a = malloc(sizeof(float) * (size_t)rows * ld), *b = malloc(sizeof(float) * (size_t)rows * ld);
+        for (int i = 0; i < rows * ld; i++) a[i] = tl_uniform(&r, -30, 30);
+        memcpy(b, a, sizeof(float) * (size_t)rows * ld);
+        const float scale = 0.125f + (float)in;
+        et_f32_softmax__scalar(rows, n, a, ld, scale);
+        et_f32_softmax__wasmsimd(rows, n, b, ld, scale);
+        for (int i = 0; i < rows; i++) {
+            double worst = 0, sum = 0;
+            for (int j = 0; j < n; j++) worst = fmax(worst, fabs((double)a[i * ld + j] - b[i * ld + j])), sum += b[i * ld + j];
+            CHECK(worst <= SOFTMAX_ABS_TOL, "softmax n=%d row %d: max diff %g", n, i, worst);
+            CHECK(fabs(sum - 1.0) <= 1e-5, "softmax n=%d row %d sums to %.9g", n, i, sum);
+            for (int j = n; j < ld; j++) CHECK(a[i * ld + j] == b[i * ld + j], "softmax n=%d wrote past the row", n);
+        }
+        free(a), free(b);
+    }
+}
+
+static void test_tables(void) {
+    const et_kernels *t[2] = {et_kernels_reference(), et_kernels_best()};
+    for (int i = 0; i < 2; i++)
+        CHECK(t[i]->name && t[i]->f32_gemm_nt && t[i]->f32_layernorm && t[i]->f32_gelu && t[i]->f32_softmax,
+              "kernel table %d incomplete", i);
+    CHECK(t[0]->f32_gemm_nt == et_f32_gemm_nt__scalar && t[1]->f32_gemm_nt == et_f32_gemm_nt_2x4__wasmsimd,
+          "tables point at the wrong kernels");
+}
+
+int main(void) {
+    test_tables();
+    test_gemm();
+    test_layernorm();
+    test_exp_erf_gelu();
+    test_softmax();
+    return tl_finish("test_kernels");
+}

@@ -1,0 +1,88 @@
+/*
+ * testlib.h — what the native tests share: checks that count failures and keep going, a seeded RNG,
+ * allocation counters (the test binaries link with -Wl,--wrap=malloc,…), and a builder of small BERT
+ * GGUF files made in memory, so every loader path can be exercised without files.
+ */
+#ifndef ET_TESTLIB_H
+#define ET_TESTLIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "edgetag.h"
+
+/* ---- checks ------------------------------------------------------------------------------------ */
+extern int tl_failures;
+extern int tl_checks;
+
+#define CHECK(cond, ...)                                                    \
+    do {                                                                    \
+        tl_checks++;                                                        \
+        if (!(cond)) {                                                      \
+            tl_failures++;                                                  \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                   \
+            fputc('\n', stderr);                                            \
+        }                                                                   \
+    } while (0)
+
+/* Prints the summary; returns the process exit status. */
+int tl_finish(const char *name);
+
+/* ---- random numbers (xorshift64*, seeded) ----------------------------------------------------- */
+typedef struct tl_rng {
+    uint64_t s;
+} tl_rng;
+uint64_t tl_next(tl_rng *r);
+float tl_uniform(tl_rng *r, float lo, float hi); /* [lo, hi) */
+int tl_int(tl_rng *r, int lo, int hi);           /* [lo, hi] */
+
+/* ---- allocation counters ---------------------------------------------------------------------- */
+/* Calls to malloc/calloc/realloc/aligned_alloc made by any code since the program started. */
+long tl_alloc_calls(void);
+/* When set to n > 0, the n-th allocation from now fails (returns NULL), once. */
+void tl_fail_allocation(long n);
+
+/* ---- in-memory BERT GGUF files ----------------------------------------------------------------- */
+typedef struct tl_model_spec {
+    int n_layer, n_embd, n_head, n_ff, n_ctx, n_vocab, n_types;
+    float eps;
+    int task;            /* et_task */
+    int n_labels;
+    int with_pooler;
+    int weight_type;     /* GGUF type of the 2-D tensors: 0 F32, 1 F16, 8 Q8_0 */
+    int round_to;        /* with F32: round 2-D weights as `weight_type` would (0 none, 1 f16, 8 q8_0) */
+    uint32_t alignment;  /* general.alignment to write; 0 = key absent (default 32) */
+    uint32_t version;    /* GGUF version to write (3) */
+    uint64_t seed;
+    const char *skip_tensor;  /* name of a tensor to leave out, or NULL */
+    const char *skip_key;     /* name of a key to leave out, or NULL */
+    const char *bad_shape;    /* name of a tensor written with ne[0] + 1, or NULL */
+    int label_names_delta;    /* write n_labels + delta label names */
+} tl_model_spec;
+
+/* A small embedding model: 2 layers, H 24, 3 heads, F 40, 32 positions, vocab 50, 2 types. */
+tl_model_spec tl_small_spec(void);
+
+/* Byte positions inside a built file, for targeted corruption. */
+typedef struct tl_layout {
+    size_t kv_start;            /* first key-value */
+    size_t tensor_info_start;   /* first tensor info */
+    size_t first_offset_field;  /* the u64 offset of the first tensor info */
+    size_t first_type_field;    /* the u32 type of the first tensor info */
+    size_t first_ndims_field;   /* the u32 n_dims of the first tensor info */
+    size_t data_start;
+    size_t n_tensors, n_kv;
+} tl_layout;
+
+/* Builds the file into a 64-byte aligned malloc'd buffer (free with free()); returns its size. */
+size_t tl_build_model(const tl_model_spec *spec, uint8_t **out, tl_layout *layout);
+
+/* Rounds like the F16 / Q8_0 encoders of the builder (for comparing against converted loads). */
+float tl_round_f16(float x);
+
+/* Reads a whole file; NULL when it does not exist. */
+uint8_t *tl_read_file(const char *path, size_t *size);
+
+#endif /* ET_TESTLIB_H */

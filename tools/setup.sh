@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what edgetag's build and tests need on Debian 12: apt packages, then the npm packages pinned
+# in package-lock.json. Idempotent: when everything is present it prints nothing and takes well under
+# a second. Needs root or sudo only when something is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32   # C → wasm32-wasi
+  gcc libc6-dev libsimde-dev                              # native build: the same kernels via SIMDe
+  python3-numpy python3-torch                             # converter; PyTorch reference outputs
+  nodejs                                                  # wasm tests
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# npm: reinstall only when the lock file is newer than the installed tree.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi

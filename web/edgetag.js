@@ -1,0 +1,321 @@
+// edgetag.js — the ES-module face of the edgetag WebAssembly engine.
+//
+// This is the minimal loader: instantiate the engine (SIMD128 or relaxed SIMD), load a GGUF model from
+// bytes, run token ids, read logits, hidden states and embeddings. It works unchanged in browsers,
+// Node >= 20, Deno and workers: no build step, no dependencies.
+//
+//   import { load } from "./edgetag.js";
+//   const model = await load(bytes);               // ArrayBuffer | Uint8Array of a .gguf file
+//   const { rows, cols, data } = model.logits([101, 7592, 102]);
+//   const batch = model.logits([[101, 7592, 102], [101, 2088, 102]]);  // one ragged batch
+//   model.dispose();
+//
+// Memory: the model's bytes are copied once into wasm memory and used there in place; the engine
+// allocates the context (all run buffers) once and grows it only when a batch needs more.
+
+/** The library version; equals the engine's et_version() and the C header's ET_VERSION_STRING. */
+export const version = "0.1.0";
+
+/** Stable error codes, one per C status (include/edgetag.h). */
+const STATUS_CODES = [
+  "OK", "INVALID_ARGUMENT", "OUT_OF_MEMORY", "BAD_MAGIC", "BAD_VERSION", "TRUNCATED", "CORRUPT",
+  "UNSUPPORTED", "MISSING", "SHAPE", "ALIGNMENT", "INPUT", "CAPACITY", "IO", "STATE",
+];
+
+/** Every failure of the engine: `code` is stable ("CORRUPT", "INPUT", …), `message` says what and where. */
+export class EdgetagError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = "EdgetagError";
+    this.code = code;
+  }
+}
+
+// A module whose only function uses f32x4.relaxed_madd: it validates exactly where relaxed SIMD runs.
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 133, 2, 11,
+]);
+
+/** True when this engine runs relaxed SIMD (Chromium, Node >= 22, Deno, workerd; not Safari). */
+export function relaxedSimdSupported() {
+  return WebAssembly.validate(RELAXED_PROBE);
+}
+
+const WASM_FILES = { baseline: "edgetag.wasm", relaxed: "edgetag-relaxed.wasm" };
+
+async function readWasm(url) {
+  if (url.protocol === "file:") {
+    const { readFile } = await import("node:fs/promises");
+    return readFile(url);
+  }
+  const res = await fetch(url);
+  if (!res.ok) throw new EdgetagError("IO", `edgetag: fetching ${url} failed: HTTP ${res.status}`);
+  return res.arrayBuffer();
+}
+
+/** The engine: one wasm instance and typed access to its exports. */
+class Engine {
+  constructor(instance, flavour) {
+    this.exports = instance.exports;
+    this.flavour = flavour;
+    this.exports._initialize();
+    // A small scratch area for out-parameters and structs, allocated once.
+    this.scratch = this.exports.malloc(512);
+    if (!this.scratch) throw new EdgetagError("OUT_OF_MEMORY", "edgetag: no memory for the scratch area");
+    this.decoder = new TextDecoder();
+  }
+
+  get memory() { return this.exports.memory.buffer; }
+  i32(ptr, count) { return new Int32Array(this.memory, ptr, count); }
+  f32(ptr, count) { return new Float32Array(this.memory, ptr, count); }
+
+  string(ptr) {
+    if (!ptr) return null;
+    const bytes = new Uint8Array(this.memory, ptr);
+    let end = 0;
+    while (bytes[end] !== 0) end++;
+    return this.decoder.decode(bytes.subarray(0, end));
+  }
+
+  /** Allocates `size` bytes aligned to 16 (the model loader's requirement); throws when out of memory. */
+  alloc(size, what) {
+    const ptr = this.exports.aligned_alloc(16, Math.max(16, Math.ceil(size / 16) * 16));
+    if (!ptr) throw new EdgetagError("OUT_OF_MEMORY", `edgetag: no memory for ${what} (${size} bytes)`);
+    return ptr;
+  }
+
+  error(status, message) {
+    const code = STATUS_CODES[status] ?? "UNKNOWN";
+    const text = message || this.string(this.exports.et_status_string(status));
+    return new EdgetagError(code, text);
+  }
+
+  version() { return this.string(this.exports.et_version()); }
+}
+
+const engines = new Map(); // flavour → Promise<Engine>: init is memoized
+
+/**
+ * Instantiates the engine once per flavour (later calls return the same promise).
+ * @param {{simd?: "auto"|"relaxed"|"baseline", wasmModule?: WebAssembly.Module, wasmUrl?: string|URL}} [options]
+ */
+export function init(options = {}) {
+  const simd = options.simd ?? "auto";
+  if (!["auto", "relaxed", "baseline"].includes(simd))
+    throw new EdgetagError("INVALID_ARGUMENT", `edgetag: simd must be "auto", "relaxed" or "baseline", not ${simd}`);
+  const flavour = simd === "auto" ? (relaxedSimdSupported() ? "relaxed" : "baseline") : simd;
+  const key = options.wasmModule ? options.wasmModule : options.wasmUrl ? String(options.wasmUrl) : flavour;
+  if (!engines.has(key)) {
+    const promise = (async () => {
+      if (flavour === "relaxed" && !options.wasmModule && !relaxedSimdSupported())
+        throw new EdgetagError("UNSUPPORTED", "edgetag: this JavaScript engine has no relaxed SIMD");
+      let module = options.wasmModule;
+      if (!module) {
+        const url = options.wasmUrl ? new URL(options.wasmUrl, import.meta.url)
+          : new URL(`../build/${WASM_FILES[flavour]}`, import.meta.url);
+        module = await WebAssembly.compile(await readWasm(url));
+      }
+      const instance = await WebAssembly.instantiate(module, {});
+      return new Engine(instance, flavour);
+    })();
+    promise.catch(() => engines.delete(key));
+    engines.set(key, promise);
+  }
+  return engines.get(key);
+}
+
+const TASKS = ["embedding", "sequence_classification", "token_classification"];
+
+/**
+ * Loads a GGUF model from bytes.
+ * @param {ArrayBuffer|ArrayBufferView} bytes
+ * @param {{simd?: string, wasmModule?: WebAssembly.Module, wasmUrl?: string|URL}} [options]
+ * @returns {Promise<Model>}
+ */
+export async function load(bytes, options = {}) {
+  const engine = await init(options);
+  const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes)
+    : ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : null;
+  if (!view) throw new EdgetagError("INVALID_ARGUMENT", "edgetag: load() takes an ArrayBuffer or a typed array");
+  return new Model(engine, view);
+}
+
+export class Model {
+  /** @param {Engine} engine @param {Uint8Array} bytes */
+  constructor(engine, bytes) {
+    this.engine = engine;
+    const x = engine.exports;
+    this.buffer = engine.alloc(bytes.byteLength, "the model");
+    new Uint8Array(engine.memory, this.buffer, bytes.byteLength).set(bytes);
+    const out = engine.scratch, err = engine.scratch + 8; // et_model*, then et_error {status, message[252]}
+    const status = x.et_model_load_from_buffer(this.buffer, bytes.byteLength, 0, out, err);
+    if (status !== 0) {
+      const message = engine.string(err + 4);
+      x.free(this.buffer);
+      throw engine.error(status, message);
+    }
+    this.ptr = engine.i32(out, 1)[0];
+    this.info = this.#readInfo();
+    this.context = null; // created on first use, grown on demand
+  }
+
+  #readInfo() {
+    const e = this.engine, s = e.scratch;
+    e.exports.et_model_get_info(this.ptr, s);
+    const i = e.i32(s, 24), f = e.f32(s, 24);
+    const info = {
+      task: TASKS[i[0]], nVocab: i[1], nCtx: i[2], nEmbd: i[3], nFF: i[4], nLayer: i[5], nHead: i[6],
+      nTokenTypes: i[7], nLabels: i[8], nOut: i[9], hasPooler: i[10] === 1, layerNormEps: f[11],
+      temperature: f[12], threshold: Number.isNaN(f[13]) ? null : f[13],
+      name: e.string(i[14]), version: e.string(i[15]),
+      specialIds: { cls: i[16], sep: i[17], pad: i[18], unk: i[19], mask: i[20] },
+      nTensors: i[21], weightsBytes: i[22] >>> 0, ownedBytes: i[23] >>> 0,
+    };
+    info.labels = [];
+    for (let k = 0; k < info.nLabels; k++) info.labels.push(e.string(e.exports.et_model_label(this.ptr, k)));
+    return Object.freeze(info);
+  }
+
+  /** Makes sure the context and the input buffers hold `tokens` tokens in `texts` texts. */
+  #ensureContext(tokens, texts) {
+    const e = this.engine, x = e.exports;
+    const c = this.context;
+    if (c && c.maxTokens >= tokens && c.maxTexts >= texts) return c;
+    this.#freeContext();
+    const maxTokens = Math.max(tokens, c?.maxTokens ?? 0, this.info.nCtx);
+    const maxTexts = Math.max(texts, c?.maxTexts ?? 0, 16);
+    const p = e.scratch;
+    x.et_context_default_params_by_ref(p);
+    const params = e.i32(p, 4);
+    params[0] = maxTokens; // max_tokens
+    params[1] = maxTexts;  // max_texts
+    const out = p + 16;
+    const status = x.et_context_create(this.ptr, p, out);
+    if (status !== 0) throw e.error(status, `edgetag: cannot create a context for ${maxTokens} tokens`);
+    const ctx = {
+      ptr: e.i32(out, 1)[0], maxTokens, maxTexts,
+      ids: e.alloc(4 * maxTokens, "token ids"), types: e.alloc(4 * maxTokens, "type ids"),
+      lengths: e.alloc(4 * maxTexts, "lengths"),
+    };
+    this.context = ctx;
+    return ctx;
+  }
+
+  #freeContext() {
+    const c = this.context, x = this.engine.exports;
+    if (!c) return;
+    x.et_context_free(c.ptr);
+    x.free(c.ids), x.free(c.types), x.free(c.lengths);
+    this.context = null;
+  }
+
+  /** Runs texts (arrays of token ids) as one batch; returns the context. */
+  #run(texts, typeIds) {
+    if (!this.ptr) throw new EdgetagError("STATE", "edgetag: the model was disposed");
+    const e = this.engine, x = e.exports;
+    const total = texts.reduce((n, t) => n + t.length, 0);
+    const c = this.#ensureContext(total, texts.length);
+    const ids = e.i32(c.ids, total), lengths = e.i32(c.lengths, texts.length);
+    const types = typeIds ? e.i32(c.types, total) : null;
+    let at = 0;
+    texts.forEach((t, b) => {
+      ids.set(t, at);
+      if (types) {
+        if (!typeIds[b] || typeIds[b].length !== t.length)
+          throw new EdgetagError("INVALID_ARGUMENT", `edgetag: type ids of text ${b} do not match its ${t.length} tokens`);
+        types.set(typeIds[b], at);
+      }
+      lengths[b] = t.length;
+      at += t.length;
+    });
+    const status = x.et_context_run(c.ptr, c.ids, types ? c.types : 0, c.lengths, texts.length);
+    if (status !== 0) throw e.error(status, e.string(x.et_context_last_error(c.ptr)));
+    return c;
+  }
+
+  /** Reads a [rows][cols] result through one of the et_context_* getters; copies it out of wasm memory. */
+  #result(getter, ...args) {
+    const e = this.engine, s = e.scratch, c = this.context;
+    const status = getter(c.ptr, ...args, s, s + 4, s + 8);
+    if (status !== 0) throw e.error(status, e.string(e.exports.et_context_last_error(c.ptr)));
+    const [ptr, rows, cols] = e.i32(s, 3);
+    return { rows, cols, data: e.f32(ptr, rows * cols).slice() };
+  }
+
+  /** Splits a [rows][cols] batch result per text: a row per token (perToken) or one per text. */
+  static #split(result, texts, perToken) {
+    const out = [];
+    let row = 0;
+    for (const t of texts) {
+      const rows = perToken ? t.length : 1;
+      out.push({ rows, cols: result.cols, data: result.data.slice(row * result.cols, (row + rows) * result.cols) });
+      row += rows;
+    }
+    return out;
+  }
+
+  static #batch(input) {
+    const single = !(Array.isArray(input) && input.length > 0 && typeof input[0] !== "number");
+    return { single, texts: single ? [input] : input };
+  }
+
+  /**
+   * The head's output: per token for token classification, per text otherwise (for an embedding model,
+   * the pooler output). `ids` is one text's token ids or an array of texts (run as one batch).
+   * @returns {{rows:number, cols:number, data:Float32Array} | Array<{rows:number, cols:number, data:Float32Array}>}
+   */
+  logits(ids, { typeIds } = {}) {
+    const { single, texts } = Model.#batch(ids);
+    this.#run(texts, typeIds && (single ? [typeIds] : typeIds));
+    const r = this.#result(this.engine.exports.et_context_logits);
+    const split = Model.#split(r, texts, this.info.task === "token_classification");
+    return single ? split[0] : split;
+  }
+
+  /** The last hidden states, a row of nEmbd per token. */
+  hidden(ids, { typeIds } = {}) {
+    const { single, texts } = Model.#batch(ids);
+    this.#run(texts, typeIds && (single ? [typeIds] : typeIds));
+    const split = Model.#split(this.#result(this.engine.exports.et_context_hidden), texts, true);
+    return single ? split[0] : split;
+  }
+
+  /** One embedding per text: mean (default) or "cls" pooling of the last hidden states, optionally L2-normalized. */
+  embed(ids, { typeIds, pooling = "mean", normalize = false } = {}) {
+    const { single, texts } = Model.#batch(ids);
+    const mode = { mean: 1, cls: 2 }[pooling];
+    if (!mode) throw new EdgetagError("INVALID_ARGUMENT", `edgetag: pooling is "mean" or "cls", not ${pooling}`);
+    this.#run(texts, typeIds && (single ? [typeIds] : typeIds));
+    const r = this.#result(this.engine.exports.et_context_embeddings, mode, normalize ? 1 : 0);
+    const split = Model.#split(r, texts, false).map((t) => t.data);
+    return single ? split[0] : split;
+  }
+
+  /** The file's tensor table as the engine read it: name, GGUF type id, ne (fastest first), offset, bytes. */
+  tensors() {
+    const e = this.engine, s = e.scratch, list = [];
+    for (let k = 0; k < this.info.nTensors; k++) {
+      const status = e.exports.et_model_tensor_info(this.ptr, k, s);
+      if (status !== 0) throw e.error(status);
+      const v = e.i32(s, 9);
+      list.push({ name: e.string(v[0]), type: v[1], ne: Array.from(v.subarray(3, 3 + v[2])), offset: v[7] >>> 0, nBytes: v[8] >>> 0 });
+    }
+    return list;
+  }
+
+  /** Bytes of wasm memory the engine holds (the module's whole linear memory). */
+  get wasmMemoryBytes() { return this.engine.memory.byteLength; }
+
+  /** Frees the model and its context. The object is unusable afterwards; a second call does nothing. */
+  dispose() {
+    if (!this.ptr) return;
+    this.#freeContext();
+    this.engine.exports.et_model_free(this.ptr);
+    this.engine.exports.free(this.buffer);
+    this.ptr = 0;
+  }
+}
