@@ -1,0 +1,85 @@
+// cli.test.mjs — the command-line contract of build/edgetag (later work and users script against it).
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import test from "node:test";
+
+import { cli, path, refModelPath } from "./helpers.mjs";
+
+const bin = path("build/edgetag");
+const tiny = path("models/reference-tiny.gguf");
+
+test("logits: one JSON line per --ids, rows per token only for token classification", async () => {
+  const r = await cli(bin, ["logits", "--model", tiny, "--ids", "101,7,8,102", "--ids", "101,102"]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.length, 2);
+  for (const l of lines) {
+    assert.deepEqual(Object.keys(l), ["logits"]);
+    assert.equal(l.logits.length, 1, "sequence classification: one row per text");
+    assert.equal(l.logits[0].length, 3);
+  }
+  const t = await cli(bin, ["logits", "--model", refModelPath("odd"), "--ids", "101,7,8,102", "--ids", "101,102"]);
+  assert.equal(t.code, 0, t.stderr);
+  const rows = t.stdout.trim().split("\n").map((l) => JSON.parse(l).logits);
+  assert.deepEqual(rows.map((r) => r.length), [4, 2], "token classification: one row per token");
+  assert.ok(rows.flat().every((row) => row.length === 5));
+  const m = await cli(bin, ["logits", "--model", refModelPath("minilm"), "--ids", "101,102"]);
+  assert.equal(JSON.parse(m.stdout).logits[0].length, 384, "BertModel: the pooler output");
+});
+
+test("--reference (scalar kernels) agrees with the SIMD kernels", async () => {
+  const args = ["logits", "--model", refModelPath("odd"), "--ids", "101,5,6,7,8,9,10,102", "--type-ids", "0,0,0,0,1,1,1,1"];
+  const a = JSON.parse((await cli(bin, args)).stdout).logits.flat();
+  const b = JSON.parse((await cli(bin, [...args, "--reference"])).stdout).logits.flat();
+  assert.ok(a.every((v, i) => Math.abs(v - b[i]) < 1e-4));
+});
+
+test("inspect prints hyper-parameters, task, labels and the tensor table", async () => {
+  const r = await cli(bin, ["inspect", tiny]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /task:\s+sequence_classification/);
+  assert.match(r.stdout, /layers 2, hidden 64, heads 4 \(head size 16\), ffn 256, positions 512, vocab 1024, token types 2/);
+  assert.match(r.stdout, /labels \(3\): negative, neutral, positive/);
+  assert.match(r.stdout, /tensors \(41\):/);
+  assert.match(r.stdout, /\n  token_embd\.weight\s+F32\s+\[64, 1024\]\s+\d+\s+262144\n/);
+  assert.match(r.stdout, /\n  cls\.output\.bias\s+F32\s+\[3\]/);
+});
+
+test("usage errors exit 2; model and input errors exit 1 with the engine's message", async () => {
+  const usage = [[], ["frobnicate"], ["logits", "--model", tiny], ["logits", "--ids", "1,2"],
+    ["logits", "--model", tiny, "--ids", "1,,2"], ["logits", "--model", tiny, "--ids", "1,2,"],
+    ["logits", "--model", tiny, "--ids", "x"], ["logits", "--model", tiny, "--ids", "1,2", "--type-ids", "0"],
+    ["embed", "--model", tiny, "--ids", "1", "--pooling", "max"], ["inspect"]];
+  for (const args of usage) {
+    const r = await cli(bin, args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, /usage:/);
+  }
+  const dir = mkdtempSync(`${tmpdir()}/edgetag-cli-`);
+  const bad = `${dir}/bad.gguf`;
+  const bytes = readFileSync(tiny);
+  writeFileSync(bad, bytes.subarray(0, 5000));
+  const errors = [
+    [["inspect", `${dir}/missing.gguf`], /cannot open/],
+    [["inspect", bad], /tokenizer.ggml.tokens. announces 1024 strings, more than the \d+ bytes left/],
+    [["logits", "--model", tiny, "--ids", "101,99999,102"], /token id 99999 at index 1 is outside the vocabulary/],
+    [["logits", "--model", tiny, "--ids", Array(513).fill(1).join(",")], /513 tokens; the limit is 512/],
+  ];
+  for (const [args, message] of errors) {
+    const r = await cli(bin, args);
+    assert.equal(r.code, 1, args.join(" ").slice(0, 80));
+    assert.match(r.stderr, message);
+    assert.equal(r.stdout, "");
+  }
+});
+
+test("version and bench", async () => {
+  const v = await cli(bin, ["version"]);
+  assert.match(v.stdout, /^edgetag \d+\.\d+\.\d+\n$/);
+  const b = await cli(bin, ["bench", "--model", tiny, "--seq", "16", "--runs", "3"]);
+  assert.equal(b.code, 0, b.stderr);
+  const j = JSON.parse(b.stdout);
+  assert.equal(j.seq, 16);
+  assert.ok(j.median_ms > 0 && j.min_ms <= j.median_ms && j.arena_bytes > 0);
+});
