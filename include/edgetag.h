@@ -205,7 +205,8 @@ typedef enum et_kernels_choice {
 typedef struct et_context_params {
     int32_t max_tokens; /* tokens of one run, all texts together; 0 = max_seq */
     int32_t max_texts;  /* texts in one run; 0 = 16 */
-    int32_t max_seq;    /* longest single text; 0 = the model's n_ctx (it may not exceed it) */
+    int32_t max_seq;    /* longest single text; 0 = the model's n_ctx (it may not exceed it); never more
+                         * than max_tokens in effect */
     int32_t kernels;    /* et_kernels_choice */
 } et_context_params;
 

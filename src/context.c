@@ -75,8 +75,9 @@ et_status et_context_create(const et_model *model, const et_context_params *para
         (p.kernels != ET_KERNELS_AUTO && p.kernels != ET_KERNELS_REFERENCE))
         return ET_ERR_INVALID_ARGUMENT;
 
-    const int32_t S = p.max_seq ? p.max_seq : mi->n_ctx;
-    const int32_t T = p.max_tokens ? p.max_tokens : S;
+    const int32_t T = p.max_tokens ? p.max_tokens : (p.max_seq ? p.max_seq : mi->n_ctx);
+    /* No text can be longer than a whole run: the attention scratch need not be either. */
+    const int32_t S0 = p.max_seq ? p.max_seq : mi->n_ctx, S = S0 < T ? S0 : T;
     const int32_t B = p.max_texts ? p.max_texts : ET_DEFAULT_MAX_TEXTS;
     const uint64_t H = (uint64_t)mi->n_embd, F = (uint64_t)mi->n_ff, C = (uint64_t)mi->n_labels;
     const uint64_t d = H / (uint64_t)mi->n_head;
@@ -127,19 +128,8 @@ size_t et_context_memory(const et_context *ctx) { return ctx ? ctx->arena_bytes 
 
 const char *et_context_last_error(const et_context *ctx) { return ctx ? ctx->error : "NULL context"; }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static et_status ctx_fail(et_context *ctx, et_status s, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    et__vformat(ctx->error, sizeof ctx->error, fmt, ap);
-    va_end(ap);
-    ctx->has_result = 0;
-    return s;
-}
-
-/* Sets the message but keeps the result: for a getter the last run's result does not have. */
+/* Sets the context's message and returns s; the last run's result stays readable. For a getter's
+ * misuse, which does not invalidate the result. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
@@ -150,6 +140,9 @@ static et_status ctx_fail_keep(et_context *ctx, et_status s, const char *fmt, ..
     va_end(ap);
     return s;
 }
+
+/* The same for a failed run: there is no result any more. */
+#define ctx_fail(ctx, ...) ((ctx)->has_result = 0, ctx_fail_keep((ctx), __VA_ARGS__))
 
 /* ---- the forward pass ----------------------------------------------------------------------------- */
 

@@ -80,21 +80,17 @@ static et_status need(cursor *c, uint64_t n, const char *what) {
     return ET_OK;
 }
 
-static et_status rd_u32(cursor *c, uint32_t *out, const char *what) {
-    et_status s = need(c, 4, what);
+/* Copies n bytes at the cursor into out (little-endian fields on little-endian hosts). */
+static et_status rd(cursor *c, void *out, size_t n, const char *what) {
+    et_status s = need(c, n, what);
     if (s) return s;
-    memcpy(out, c->base + c->pos, 4);
-    c->pos += 4;
+    memcpy(out, c->base + c->pos, n);
+    c->pos += n;
     return ET_OK;
 }
 
-static et_status rd_u64(cursor *c, uint64_t *out, const char *what) {
-    et_status s = need(c, 8, what);
-    if (s) return s;
-    memcpy(out, c->base + c->pos, 8);
-    c->pos += 8;
-    return ET_OK;
-}
+static et_status rd_u32(cursor *c, uint32_t *out, const char *what) { return rd(c, out, 4, what); }
+static et_status rd_u64(cursor *c, uint64_t *out, const char *what) { return rd(c, out, 8, what); }
 
 static et_status rd_str(cursor *c, gguf_str *out, const char *what) {
     uint64_t len;

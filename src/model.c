@@ -9,6 +9,7 @@
 #include "model.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,40 +231,53 @@ static et_status read_task(const gguf_file *f, int32_t *task, et_error *err) {
     return ET_OK;
 }
 
+/* The tensors of one encoder layer: name suffix, dimensions ('H' hidden, 'F' FFN, 0 none), field. */
+static const struct {
+    const char *suffix;
+    char ne0, ne1;
+    size_t field;
+} layer_tensors[16] = {
+    {"attn_q.weight", 'H', 'H', offsetof(et_layer, q_w)},
+    {"attn_q.bias", 'H', 0, offsetof(et_layer, q_b)},
+    {"attn_k.weight", 'H', 'H', offsetof(et_layer, k_w)},
+    {"attn_k.bias", 'H', 0, offsetof(et_layer, k_b)},
+    {"attn_v.weight", 'H', 'H', offsetof(et_layer, v_w)},
+    {"attn_v.bias", 'H', 0, offsetof(et_layer, v_b)},
+    {"attn_output.weight", 'H', 'H', offsetof(et_layer, o_w)},
+    {"attn_output.bias", 'H', 0, offsetof(et_layer, o_b)},
+    {"attn_output_norm.weight", 'H', 0, offsetof(et_layer, ln1_w)},
+    {"attn_output_norm.bias", 'H', 0, offsetof(et_layer, ln1_b)},
+    {"ffn_up.weight", 'H', 'F', offsetof(et_layer, up_w)},
+    {"ffn_up.bias", 'F', 0, offsetof(et_layer, up_b)},
+    {"ffn_down.weight", 'F', 'H', offsetof(et_layer, down_w)},
+    {"ffn_down.bias", 'H', 0, offsetof(et_layer, down_b)},
+    {"layer_output_norm.weight", 'H', 0, offsetof(et_layer, ln2_w)},
+    {"layer_output_norm.bias", 'H', 0, offsetof(et_layer, ln2_b)},
+};
+
 /* Fills the binding table; returns the number of entries. */
 static int make_bindings(binding *b, et_model *m, const hparams *hp, int64_t n_vocab, int64_t n_labels) {
     const int64_t H = hp->n_embd, F = hp->n_ff;
     int n = 0;
 #define BIND(req, ptr, e0, e1, ...)                                 \
     do {                                                            \
-        et__format(b[n].name, sizeof b[n].name, __VA_ARGS__);         \
+        et__format(b[n].name, sizeof b[n].name, __VA_ARGS__);       \
         b[n].ne0 = (e0), b[n].ne1 = (e1), b[n].required = (req);    \
         b[n].dst = (ptr), b[n].t = NULL;                            \
         n++;                                                        \
     } while (0)
+#define DIM(c) ((c) == 'H' ? H : (c) == 'F' ? F : 0)
     BIND(1, &m->tok_embd, H, n_vocab, "token_embd.weight");
     BIND(1, &m->pos_embd, H, hp->n_ctx, "position_embd.weight");
     BIND(1, &m->type_embd, H, hp->n_types, "token_types.weight");
     BIND(1, &m->embd_ln_w, H, 0, "token_embd_norm.weight");
     BIND(1, &m->embd_ln_b, H, 0, "token_embd_norm.bias");
     for (int64_t l = 0; l < hp->n_layer; l++) {
-        et_layer *L = &m->layers[l];
-        BIND(1, &L->q_w, H, H, "blk.%lld.attn_q.weight", (long long)l);
-        BIND(1, &L->q_b, H, 0, "blk.%lld.attn_q.bias", (long long)l);
-        BIND(1, &L->k_w, H, H, "blk.%lld.attn_k.weight", (long long)l);
-        BIND(1, &L->k_b, H, 0, "blk.%lld.attn_k.bias", (long long)l);
-        BIND(1, &L->v_w, H, H, "blk.%lld.attn_v.weight", (long long)l);
-        BIND(1, &L->v_b, H, 0, "blk.%lld.attn_v.bias", (long long)l);
-        BIND(1, &L->o_w, H, H, "blk.%lld.attn_output.weight", (long long)l);
-        BIND(1, &L->o_b, H, 0, "blk.%lld.attn_output.bias", (long long)l);
-        BIND(1, &L->ln1_w, H, 0, "blk.%lld.attn_output_norm.weight", (long long)l);
-        BIND(1, &L->ln1_b, H, 0, "blk.%lld.attn_output_norm.bias", (long long)l);
-        BIND(1, &L->up_w, H, F, "blk.%lld.ffn_up.weight", (long long)l);
-        BIND(1, &L->up_b, F, 0, "blk.%lld.ffn_up.bias", (long long)l);
-        BIND(1, &L->down_w, F, H, "blk.%lld.ffn_down.weight", (long long)l);
-        BIND(1, &L->down_b, H, 0, "blk.%lld.ffn_down.bias", (long long)l);
-        BIND(1, &L->ln2_w, H, 0, "blk.%lld.layer_output_norm.weight", (long long)l);
-        BIND(1, &L->ln2_b, H, 0, "blk.%lld.layer_output_norm.bias", (long long)l);
+        for (int i = 0; i < 16; i++) {
+            const float **field = (const float **)(void *)((char *)&m->layers[l] + layer_tensors[i].field);
+            BIND(1, field, DIM(layer_tensors[i].ne0), DIM(layer_tensors[i].ne1), "blk.%lld.%s", (long long)l,
+                 layer_tensors[i].suffix);
+        }
     }
     const int task = m->info.task;
     const int pool_req = task == ET_TASK_SEQUENCE_CLASSIFICATION;
@@ -273,6 +287,7 @@ static int make_bindings(binding *b, et_model *m, const hparams *hp, int64_t n_v
         BIND(1, &m->head_w, H, n_labels, "cls.output.weight");
         BIND(1, &m->head_b, n_labels, 0, "cls.output.bias");
     }
+#undef DIM
 #undef BIND
     return n;
 }

@@ -431,14 +431,21 @@ def read_tokenizer_json(path):
     if not isinstance(norm, dict) or norm.get("type") != "BertNormalizer":
         raise ConvertError("tokenizer.json normalizer is %r; only BertNormalizer is supported"
                            % (norm.get("type") if isinstance(norm, dict) else norm))
-    where = "tokenizer.json normalizer"
-    if "lowercase" in norm:
-        opts["do_lower_case"] = bool_value(norm["lowercase"], where, "lowercase")
-    if "strip_accents" in norm:
-        opts["strip_accents"] = strip_accents_value(norm["strip_accents"], where)
-    if "handle_chinese_chars" in norm:
-        opts["tokenize_chinese_chars"] = bool_value(norm["handle_chinese_chars"], where, "handle_chinese_chars")
+    opts.update(read_flags(norm, "tokenizer.json normalizer", "lowercase", "handle_chinese_chars"))
     return tokens, opts
+
+
+def read_flags(d, where, lower_key, chinese_key):
+    """The normaliser flags present in the JSON object d, under FORMAT.md's option names. Hugging Face
+    names two of them differently in tokenizer.json and tokenizer_config.json: lower_key, chinese_key."""
+    opts = {}
+    if lower_key in d:
+        opts["do_lower_case"] = bool_value(d[lower_key], where, lower_key)
+    if "strip_accents" in d:
+        opts["strip_accents"] = strip_accents_value(d["strip_accents"], where)
+    if chinese_key in d:
+        opts["tokenize_chinese_chars"] = bool_value(d[chinese_key], where, chinese_key)
+    return opts
 
 
 def read_tokenizer(folder):
@@ -463,14 +470,7 @@ def read_tokenizer(folder):
         tc = read_json(tc_path, "tokenizer_config.json")
         if not isinstance(tc, dict):
             raise ConvertError("tokenizer_config.json is not a JSON object")
-        where = "tokenizer_config.json"
-        if "do_lower_case" in tc:
-            opts["do_lower_case"] = bool_value(tc["do_lower_case"], where, "do_lower_case")
-        if "strip_accents" in tc:
-            opts["strip_accents"] = strip_accents_value(tc["strip_accents"], where)
-        if "tokenize_chinese_chars" in tc:
-            opts["tokenize_chinese_chars"] = bool_value(tc["tokenize_chinese_chars"], where,
-                                                        "tokenize_chinese_chars")
+        opts.update(read_flags(tc, "tokenizer_config.json", "do_lower_case", "tokenize_chinese_chars"))
         mml = tc.get("model_max_length")
         if mml is not None and (isinstance(mml, bool) or not isinstance(mml, (int, float)) or mml <= 0):
             raise ConvertError("tokenizer_config.json model_max_length must be a positive number, got %r" % (mml,))
