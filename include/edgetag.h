@@ -195,6 +195,53 @@ et_status et_model_tensor_info(const et_model *model, int32_t i, et_tensor_info 
 const char *et_type_name(int32_t type);
 
 /* ---------------------------------------------------------------------------------------------
+ * Tokenizer: BERT's WordPiece exactly as Hugging Face's `tokenizers` runs it (BertNormalizer,
+ * BertPreTokenizer, WordPiece, the [CLS] A [SEP] (B [SEP]) template), with offsets into the original
+ * text in code points. The normalizer flags come from the model file (edgetag.tokenizer.*); the
+ * Unicode data is that of et_tokenizer_unicode_version(). Thread-safe: the model is only read.
+ *
+ * Text is UTF-8; invalid UTF-8 (overlong forms, surrogates, values above U+10FFFF, cut sequences) is
+ * refused with ET_ERR_INPUT naming the byte offset, before any token is produced. Added tokens of the
+ * vocabulary ([CLS], [SEP], [UNK], [MASK], [PAD]) written literally in the text are recognized as those
+ * tokens, as Hugging Face does.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Tokenizes `text` (and `pair`, when not NULL, as the second sequence of a pair) into
+ * [CLS] text [SEP] (pair [SEP]), cut to max_length tokens (0 = the model's n_ctx) as Hugging Face's
+ * truncation="longest_first" cuts (a single text keeps its first max_length - 2 tokens).
+ * Outputs, each of `capacity` entries (type_ids and offsets may be NULL):
+ *   ids[i]                     token ids
+ *   type_ids[i]                0 for [CLS] text [SEP], 1 for pair [SEP]
+ *   offsets[2i], offsets[2i+1] [start, end) of token i in code points of its own text; [0, 0] for the
+ *                              template's [CLS] and [SEP]
+ * *n_tokens receives the number of tokens. With ids NULL nothing is written (a size query); when
+ * capacity is too small the call returns ET_ERR_CAPACITY, with *n_tokens set. */
+et_status et_tokenize(const et_model *model, const char *text, size_t text_len, const char *pair, size_t pair_len,
+                      int32_t max_length, int32_t *ids, int32_t *type_ids, int32_t *offsets, int32_t capacity,
+                      int32_t *n_tokens, et_error *error);
+
+/* Tokenizes a text of any length into overlapping windows, each [CLS] tokens [SEP] of at most
+ * max_length tokens (0 = n_ctx), consecutive windows sharing `stride` tokens (0 <= stride <
+ * max_length - 2), as Hugging Face's return_overflowing_tokens with stride makes them. The output is a
+ * ragged batch ready for et_context_run: ids (token_capacity entries) and offsets (2 per token, into
+ * the original text) back to back, lengths[w] tokens in window w, and first_token[w] the index of
+ * window w's first content token in the whole text's token sequence (for merging results; may be NULL).
+ * With ids or lengths NULL only the counts are returned (*n_tokens, *n_windows). */
+et_status et_tokenize_windows(const et_model *model, const char *text, size_t text_len, int32_t max_length,
+                              int32_t stride, int32_t *ids, int32_t *offsets, int32_t token_capacity, int32_t *lengths,
+                              int32_t *first_token, int32_t window_capacity, int32_t *n_tokens, int32_t *n_windows,
+                              et_error *error);
+
+/* The spelling of token `id` (UTF-8, not NUL-terminated, owned by the model's buffer). */
+et_status et_model_token(const et_model *model, int32_t id, const char **text, int32_t *len);
+
+/* The id of the token spelled exactly `text` ("##" prefix included for continuations), or -1. */
+int32_t et_model_token_id(const et_model *model, const char *text, size_t len);
+
+/* The Unicode version of the tokenizer's character data ("14.0.0"). */
+const char *et_tokenizer_unicode_version(void);
+
+/* ---------------------------------------------------------------------------------------------
  * Contexts and runs.
  * ------------------------------------------------------------------------------------------- */
 typedef enum et_kernels_choice {

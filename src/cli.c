@@ -4,6 +4,7 @@
  *
  *   edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids …] [--reference]
  *   edgetag embed   --model M.gguf --ids … [--pooling mean|cls] [--normalize] [--reference]
+ *   edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] TEXT
  *   edgetag inspect M.gguf
  *   edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference]
  *   edgetag version
@@ -29,6 +30,7 @@ static int usage(const char *msg) {
             "usage:\n"
             "  edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids ...] [--reference]\n"
             "  edgetag embed   --model M.gguf --ids ... [--pooling mean|cls] [--normalize] [--reference]\n"
+            "  edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] TEXT\n"
             "  edgetag inspect M.gguf\n"
             "  edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference]\n"
             "  edgetag version\n");
@@ -197,6 +199,61 @@ done:
     return rc;
 }
 
+static void print_ints(const int32_t *v, int n, int stride, int pairs) {
+    putchar('[');
+    for (int i = 0; i < n; i++) {
+        if (i) putchar(',');
+        if (pairs) printf("[%d,%d]", v[stride * i], v[stride * i + 1]);
+        else printf("%d", v[stride * i]);
+    }
+    putchar(']');
+}
+
+/* tokenize: ids, type ids and code-point offsets of TEXT (and --pair), as JSON. */
+static int cmd_tokenize(int argc, char **argv) {
+    const char *model_path = NULL, *text = NULL, *pair = NULL;
+    long max_length = 0;
+    for (int i = 2; i < argc; i++) {
+        const int has_val = i + 1 < argc;
+        if (!strcmp(argv[i], "--model") && has_val) model_path = argv[++i];
+        else if (!strcmp(argv[i], "--pair") && has_val) pair = argv[++i];
+        else if (!strcmp(argv[i], "--max-length") && has_val) {
+            char *end;
+            max_length = strtol(argv[++i], &end, 10);
+            if (*end || max_length < 0 || max_length > INT32_MAX) return usage("--max-length takes a non-negative integer");
+        } else if (!text && (argv[i][0] != '-' || argv[i][1] == '\0')) text = argv[i];
+        else {
+            fprintf(stderr, "edgetag: unknown or incomplete option '%s'\n", argv[i]);
+            return usage(NULL);
+        }
+    }
+    if (!model_path || !text) return usage("tokenize needs --model and a TEXT");
+    et_model *m = open_model(model_path);
+    if (!m) return 1;
+    et_error err;
+    int32_t n = 0, *buf = NULL;
+    int rc = 1;
+    const size_t tl = strlen(text), pl = pair ? strlen(pair) : 0;
+    if (et_tokenize(m, text, tl, pair, pl, (int32_t)max_length, NULL, NULL, NULL, 0, &n, &err)) goto fail;
+    if (!(buf = malloc((size_t)n * 4 * sizeof *buf))) goto done;
+    if (et_tokenize(m, text, tl, pair, pl, (int32_t)max_length, buf, buf + n, buf + 2 * n, n, &n, &err)) goto fail;
+    fputs("{\"ids\":", stdout);
+    print_ints(buf, n, 1, 0);
+    fputs(",\"type_ids\":", stdout);
+    print_ints(buf + n, n, 1, 0);
+    fputs(",\"offsets\":", stdout);
+    print_ints(buf + 2 * n, n, 2, 1);
+    fputs("}\n", stdout);
+    rc = fflush(stdout) == 0 ? 0 : 1;
+    goto done;
+fail:
+    fprintf(stderr, "edgetag: %s\n", err.message);
+done:
+    free(buf);
+    et_model_free(m);
+    return rc;
+}
+
 static const char *task_name(int32_t task) {
     switch (task) {
     case ET_TASK_SEQUENCE_CLASSIFICATION: return "sequence_classification";
@@ -314,6 +371,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "logits")) return cmd_run(argc, argv, 0);
     if (!strcmp(cmd, "embed")) return cmd_run(argc, argv, 1);
     if (!strcmp(cmd, "inspect")) return cmd_inspect(argc, argv);
+    if (!strcmp(cmd, "tokenize")) return cmd_tokenize(argc, argv);
     if (!strcmp(cmd, "bench")) return cmd_bench(argc, argv);
     if (!strcmp(cmd, "version")) {
         printf("edgetag %s\n", et_version());

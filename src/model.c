@@ -334,6 +334,9 @@ static et_status bind_model(et_model *m, et_error *err) {
         *special_ids[i] = (int32_t)v;
     }
 
+    const int32_t ids5[5] = {m->info.cls_id, m->info.sep_id, m->info.pad_id, m->info.unk_id, m->info.mask_id};
+    if ((s = et_vocab_init(&m->vocab, f, ids5, err))) return s;
+
     /* Labels: the head's row count is the truth; the names must match it. */
     int64_t n_labels = 0;
     const gguf_array *labels = NULL;
@@ -429,7 +432,7 @@ static et_status bind_model(et_model *m, et_error *err) {
     in->n_tensors = (int32_t)f->n_tensors;
     in->weights_bytes = weight_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)weight_bytes;
     const uint64_t owned = convert_floats * 4 + pool + (uint64_t)hp.n_layer * sizeof(et_layer) +
-                           (m->owned_buffer ? f->size : 0);
+                           et_vocab_bytes(&m->vocab) + (m->owned_buffer ? f->size : 0);
     in->owned_bytes = owned > UINT32_MAX ? UINT32_MAX : (uint32_t)owned;
     return ET_OK;
 }
@@ -489,6 +492,7 @@ et_status et_model_load_from_buffer(const void *data, size_t size, const et_mode
 void et_model_free(et_model *m) {
     if (!m) return;
     gguf_free(&m->gguf);
+    et_vocab_free(&m->vocab);
     free(m->layers);
     free(m->labels);
     free(m->tensor_names);

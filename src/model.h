@@ -9,6 +9,7 @@
 
 #include "edgetag.h"
 #include "gguf.h"
+#include "tokenizer.h"
 
 typedef struct et_layer {
     const float *q_w, *q_b;         /* [H][H], [H] */
@@ -33,6 +34,7 @@ struct et_model {
     const float *head_w, *head_b;   /* [C][H], [C]  classifier (`cls.output`), NULL for embedding */
 
     gguf_file gguf;                 /* the parsed file: metadata and tensor table */
+    et_vocab vocab;                 /* the WordPiece vocabulary and normalizer flags */
     char **labels;                  /* [C] NUL-terminated, in `strings` */
     char **tensor_names;            /* [n_tensors] NUL-terminated, in `strings` */
     char *strings;                  /* owned pool of the copies above */

@@ -74,6 +74,21 @@ test("usage errors exit 2; model and input errors exit 1 with the engine's messa
   }
 });
 
+test("tokenize: ids, type ids and code-point offsets, as the JS API gives them (in UTF-16 there)", async () => {
+  const model = path("build/tok/uncased.gguf");
+  const r = await cli(bin, ["tokenize", "--model", model, "--pair", "Ça va?", "Hello, wörld 🙂!"]);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.deepEqual(Object.keys(j), ["ids", "type_ids", "offsets"]);
+  assert.deepEqual(j.ids.slice(0, 4), [101, 7592, 1010, 2088]);
+  assert.deepEqual(j.offsets.slice(0, 5), [[0, 0], [0, 5], [5, 6], [7, 12], [13, 14]], "code points: the emoji is one");
+  assert.deepEqual(j.type_ids, j.ids.map((_, i) => (i <= j.ids.indexOf(102) ? 0 : 1)));
+  const cut = JSON.parse((await cli(bin, ["tokenize", "--model", model, "--max-length", "4", "a b c d e f"])).stdout);
+  assert.equal(cut.ids.length, 4);
+  const bad = await cli(bin, ["tokenize", "--model", model]);
+  assert.equal(bad.code, 2);
+});
+
 test("version and bench", async () => {
   const v = await cli(bin, ["version"]);
   assert.match(v.stdout, /^edgetag \d+\.\d+\.\d+\n$/);

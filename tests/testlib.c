@@ -36,33 +36,6 @@ float tl_uniform(tl_rng *r, float lo, float hi) {
 
 int tl_int(tl_rng *r, int lo, int hi) { return lo + (int)(tl_next(r) % (uint64_t)(hi - lo + 1)); }
 
-/* ---- allocation counters (the binaries link with --wrap) -------------------------------------- */
-
-static long alloc_calls;
-static long fail_countdown;
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void *__real_aligned_alloc(size_t align, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-void *__wrap_aligned_alloc(size_t align, size_t n);
-
-static int should_fail(void) {
-    alloc_calls++;
-    return fail_countdown > 0 && --fail_countdown == 0;
-}
-
-void *__wrap_malloc(size_t n) { return should_fail() ? NULL : __real_malloc(n); }
-void *__wrap_calloc(size_t n, size_t size) { return should_fail() ? NULL : __real_calloc(n, size); }
-void *__wrap_realloc(void *p, size_t n) { return should_fail() ? NULL : __real_realloc(p, n); }
-void *__wrap_aligned_alloc(size_t align, size_t n) { return should_fail() ? NULL : __real_aligned_alloc(align, n); }
-
-long tl_alloc_calls(void) { return alloc_calls; }
-void tl_fail_allocation(long n) { fail_countdown = n; }
-
 /* ---- f16 / q8_0 encoders ----------------------------------------------------------------------- */
 
 static uint16_t f32_to_f16(float f) {
@@ -213,7 +186,7 @@ tl_model_spec tl_small_spec(void) {
     tl_model_spec s = {
         .n_layer = 2, .n_embd = 24, .n_head = 3, .n_ff = 40, .n_ctx = 32, .n_vocab = 50, .n_types = 2,
         .eps = 1e-5f, .task = ET_TASK_EMBEDDING, .n_labels = 0, .with_pooler = 1, .weight_type = 0,
-        .round_to = 0, .alignment = 0, .version = 3, .seed = 42,
+        .round_to = 0, .alignment = 0, .version = 3, .seed = 42, .lowercase = -1, .strip_accents = -2,
     };
     return s;
 }
@@ -238,13 +211,22 @@ size_t tl_build_model(const tl_model_spec *s, uint8_t **out, tl_layout *layout) 
     char **vocab = calloc((size_t)s->n_vocab, sizeof *vocab);
     static const char *const specials[5] = {"[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"};
     for (int i = 0; i < s->n_vocab; i++) {
-        vocab[i] = malloc(24);
-        if (i < 5) snprintf(vocab[i], 24, "%s", specials[i]);
+        const char *w = i < 5 ? specials[i] : s->words ? s->words[i - 5] : NULL;
+        vocab[i] = malloc(w ? strlen(w) + 1 : 24);
+        if (w) strcpy(vocab[i], w);
         else snprintf(vocab[i], 24, "w%d", i);
     }
     kv_strs(&b, "tokenizer.ggml.tokens", vocab, (size_t)s->n_vocab);
     for (int i = 0; i < s->n_vocab; i++) free(vocab[i]);
     free(vocab);
+    if (!s->no_token_types && key_wanted(&b, "tokenizer.ggml.token_type")) {
+        put_u32(&b.kv, 9), put_u32(&b.kv, 5), put_u64(&b.kv, (uint64_t)s->n_vocab);
+        for (int i = 0; i < s->n_vocab; i++) put_u32(&b.kv, i == 3 ? 2u : i < 5 ? 3u : 1u);
+    }
+    if (s->lowercase >= 0) kv_bool(&b, "edgetag.tokenizer.do_lower_case", s->lowercase);
+    if (s->strip_accents >= -1 && key_wanted(&b, "edgetag.tokenizer.strip_accents"))
+        put_u32(&b.kv, 5), put_u32(&b.kv, (uint32_t)s->strip_accents);
+    if (s->max_chars) kv_u32(&b, "edgetag.tokenizer.max_input_chars_per_word", (uint32_t)s->max_chars);
     kv_u32(&b, "tokenizer.ggml.token_type_count", (uint32_t)s->n_types);
     kv_u32(&b, "tokenizer.ggml.padding_token_id", 0);
     kv_u32(&b, "tokenizer.ggml.cls_token_id", 1);

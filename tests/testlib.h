@@ -60,6 +60,11 @@ typedef struct tl_model_spec {
     const char *skip_key;     /* name of a key to leave out, or NULL */
     const char *bad_shape;    /* name of a tensor written with ne[0] + 1, or NULL */
     int label_names_delta;    /* write n_labels + delta label names */
+    const char *const *words; /* vocabulary after the 5 specials (n_vocab - 5 entries), or NULL: "w5", "w6", … */
+    int lowercase;            /* edgetag.tokenizer.do_lower_case: -1 absent (default true), 0, 1 */
+    int strip_accents;        /* edgetag.tokenizer.strip_accents: -2 absent, -1 follow lowercase, 0, 1 */
+    int max_chars;            /* edgetag.tokenizer.max_input_chars_per_word: 0 absent */
+    int no_token_types;       /* leave out tokenizer.ggml.token_type */
 } tl_model_spec;
 
 /* A small embedding model: 2 layers, H 24, 3 heads, F 40, 32 positions, vocab 50, 2 types. */

@@ -2,6 +2,7 @@
 
 Usage:
     /usr/bin/python3 tools/make_reference.py --shape tiny -o build/ref/tiny [--seed N] [--vocab-size N]
+    /usr/bin/python3 tools/make_reference.py --shape minilm -o build/ref/minilm-bert --vocab build/tok/uncased
     /usr/bin/python3 tools/make_reference.py --list
 
 The folder holds what Hugging Face's save_pretrained writes for a BERT model and tokenizer:
@@ -36,17 +37,28 @@ Vocabulary (deterministic, bert-base-uncased's special ids): [PAD]=0, [unused0..
 [CLS]=101, [SEP]=102, [MASK]=103, then the printable ASCII characters other than upper-case letters, "##"
 continuations of digits and letters, a few hundred common English words, and "tok00123"-style fillers up
 to the vocabulary size.
+
+--vocab PATH uses a real vocabulary instead: PATH is a vocab.txt, or a folder holding vocab.txt and/or
+tokenizer.json (+ tokenizer_config.json), such as tools/vocab_from_npm.py and tools/build_vocab.py write.
+vocab_size is then the vocabulary's length (--vocab-size, if given, must agree), config.json's
+pad_token_id is its [PAD] id, and the files are copied into the output folder unchanged, so
+tools/convert.py puts that tokenizer into the GGUF file. A missing vocab.txt is written from tokenizer.json;
+a missing tokenizer_config.json is written from tokenizer.json's normalizer flags (so that the default one,
+do_lower_case true, cannot override a cased tokenizer.json), or is the default one for a bare vocab.txt.
+Without --vocab the output is byte-identical to what it always was (tests/golden depends on it).
 """
 
 import argparse
 import json
 import os
+import shutil
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_np  # noqa: E402
+import tokenizer_json  # noqa: E402
 
 # name -> hyper-parameters. "seed" is the default seed of the weights.
 SHAPES = {
@@ -155,7 +167,44 @@ def make_weights(shape, seed, vocab_size):
     return w
 
 
-def make_config(shape, vocab_size):
+def load_vocab_source(path):
+    """(tokens, {file name in the output folder: source path}) for --vocab PATH (see the module docstring).
+    Raises ValueError for a missing, unreadable or inconsistent vocabulary."""
+    def from_vocab_txt(p):
+        try:
+            return tokenizer_json.read_vocab(p)
+        except (OSError, UnicodeDecodeError) as e:
+            raise ValueError("cannot read %s: %s" % (p, e))
+
+    if os.path.isfile(path):
+        return from_vocab_txt(path), {"vocab.txt": path}
+    if not os.path.isdir(path):
+        raise ValueError("--vocab %s: no such file or folder" % path)
+    files = {n: os.path.join(path, n) for n in ("vocab.txt", "tokenizer.json", "tokenizer_config.json")
+             if os.path.isfile(os.path.join(path, n))}
+    tokens = None
+    if "tokenizer.json" in files:
+        try:
+            with open(files["tokenizer.json"], "r", encoding="utf-8") as f:
+                vocab = json.load(f)["model"]["vocab"]
+            tokens = [None] * len(vocab)
+            for t, i in vocab.items():
+                tokens[i] = t
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+            raise ValueError("cannot read the vocabulary of %s: %s" % (files["tokenizer.json"], e))
+        if None in tokens:
+            raise ValueError("%s: model.vocab ids are not 0..%d" % (files["tokenizer.json"], len(tokens) - 1))
+        tokenizer_json.check_vocab(tokens, files["tokenizer.json"])
+        if "vocab.txt" in files and from_vocab_txt(files["vocab.txt"]) != tokens:
+            raise ValueError("%s and %s hold different vocabularies" % (files["vocab.txt"], files["tokenizer.json"]))
+    elif "vocab.txt" in files:
+        tokens = from_vocab_txt(files["vocab.txt"])
+    else:
+        raise ValueError("--vocab %s: the folder has neither vocab.txt nor tokenizer.json" % path)
+    return tokens, files
+
+
+def make_config(shape, vocab_size, pad_token_id=0):
     s = SHAPES[shape]
     config = {
         "architectures": [s["arch"]],
@@ -169,7 +218,7 @@ def make_config(shape, vocab_size):
         "type_vocab_size": s["types"],
         "vocab_size": vocab_size,
         "layer_norm_eps": s["eps"],
-        "pad_token_id": 0,
+        "pad_token_id": pad_token_id,
         "position_embedding_type": "absolute",
         "hidden_dropout_prob": 0.1,
         "attention_probs_dropout_prob": 0.1,
@@ -181,23 +230,45 @@ def make_config(shape, vocab_size):
     return config
 
 
-def write_reference(shape, out_dir, seed=None, vocab_size=None):
-    """Writes the folder; returns (seed, vocab_size) actually used."""
+def write_reference(shape, out_dir, seed=None, vocab_size=None, vocab=None):
+    """Writes the folder; returns (seed, vocab_size) actually used. vocab: None (the generated vocabulary)
+    or a --vocab PATH (see the module docstring)."""
     if shape not in SHAPES:
         raise ValueError("unknown shape %r (known: %s)" % (shape, ", ".join(SHAPES)))
     seed = SHAPES[shape]["seed"] if seed is None else seed
-    vocab_size = SHAPES[shape]["vocab"] if vocab_size is None else vocab_size
-    vocab = make_vocab(vocab_size)
+    files, pad_id = {}, 0
+    if vocab is not None:
+        tokens, files = load_vocab_source(vocab)
+        if vocab_size is not None and vocab_size != len(tokens):
+            raise ValueError("--vocab-size %d disagrees with --vocab %s (%d tokens)" % (vocab_size, vocab, len(tokens)))
+        vocab_size = len(tokens)
+        pad_id = tokens.index("[PAD]") if "[PAD]" in tokens else 0
+    else:
+        vocab_size = SHAPES[shape]["vocab"] if vocab_size is None else vocab_size
+        tokens = make_vocab(vocab_size)
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "config.json"), "w", encoding="utf-8", newline="\n") as f:
-        json.dump(make_config(shape, vocab_size), f, indent=2)
+        json.dump(make_config(shape, vocab_size, pad_id), f, indent=2)
         f.write("\n")
-    with open(os.path.join(out_dir, "vocab.txt"), "w", encoding="utf-8", newline="\n") as f:
-        f.write("".join(t + "\n" for t in vocab))
-    with open(os.path.join(out_dir, "tokenizer_config.json"), "w", encoding="utf-8", newline="\n") as f:
-        json.dump({"do_lower_case": True, "model_max_length": 512, "tokenizer_class": "BertTokenizer"},
-                  f, indent=2)
-        f.write("\n")
+    for name, src in sorted(files.items()):
+        shutil.copyfile(src, os.path.join(out_dir, name))
+    if "vocab.txt" not in files:
+        with open(os.path.join(out_dir, "vocab.txt"), "w", encoding="utf-8", newline="\n") as f:
+            f.write("".join(t + "\n" for t in tokens))
+    if "tokenizer_config.json" in files:
+        pass  # copied above
+    elif "tokenizer.json" in files:  # the flags of its normalizer, so that they cannot be overridden
+        with open(files["tokenizer.json"], "r", encoding="utf-8") as f:
+            norm = json.load(f).get("normalizer") or {}
+        config = tokenizer_json.build_tokenizer_config(tokens, norm.get("lowercase", True), norm.get("strip_accents"),
+                                                       norm.get("handle_chinese_chars", True))
+        with open(os.path.join(out_dir, "tokenizer_config.json"), "w", encoding="utf-8", newline="\n") as f:
+            f.write(tokenizer_json.dumps_tokenizer_config(config))
+    else:
+        with open(os.path.join(out_dir, "tokenizer_config.json"), "w", encoding="utf-8", newline="\n") as f:
+            json.dump({"do_lower_case": True, "model_max_length": 512, "tokenizer_class": "BertTokenizer"},
+                      f, indent=2)
+            f.write("\n")
     safetensors_np.save_file(make_weights(shape, seed, vocab_size),
                              os.path.join(out_dir, "model.safetensors"), metadata={"format": "pt"})
     return seed, vocab_size
@@ -209,6 +280,8 @@ def main(argv=None):
     ap.add_argument("-o", "--out", help="output folder (created)")
     ap.add_argument("--seed", type=int, help="weights seed (default: the shape's own)")
     ap.add_argument("--vocab-size", type=int, help="vocabulary size (default: the shape's own)")
+    ap.add_argument("--vocab", help="a vocab.txt, or a folder with vocab.txt / tokenizer.json / "
+                                    "tokenizer_config.json, to use instead of the generated vocabulary")
     ap.add_argument("--list", action="store_true", help="list the shapes and exit")
     args = ap.parse_args(argv)
     if args.list:
@@ -219,8 +292,13 @@ def main(argv=None):
         ap.error("--shape and -o are required")
     if args.vocab_size is not None and args.vocab_size < 104:
         ap.error("--vocab-size must be at least 104")
-    seed, vocab_size = write_reference(args.shape, args.out, args.seed, args.vocab_size)
-    print("wrote %s (shape %s, seed %d, vocab %d)" % (args.out, args.shape, seed, vocab_size))
+    try:
+        seed, vocab_size = write_reference(args.shape, args.out, args.seed, args.vocab_size, args.vocab)
+    except ValueError as e:
+        print("make_reference.py: error: %s" % e, file=sys.stderr)
+        return 1
+    print("wrote %s (shape %s, seed %d, vocab %d%s)" % (args.out, args.shape, seed, vocab_size,
+                                                        " from " + args.vocab if args.vocab else ""))
     return 0
 
 

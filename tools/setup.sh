@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32   # C → wasm32-wasi
+  libclang-rt-19-dev                                      # libFuzzer and sanitizers for clang-19
   gcc libc6-dev libsimde-dev                              # native build: the same kernels via SIMDe
   python3-numpy python3-torch                             # converter; PyTorch reference outputs
   nodejs                                                  # wasm tests

@@ -86,6 +86,14 @@ export interface Matrix {
 
 export type TokenIds = ArrayLike<number>;
 
+export interface Tokens {
+  ids: Int32Array;
+  /** 0 for [CLS] text [SEP], 1 for pair [SEP]. */
+  typeIds: Int32Array;
+  /** start, end, start, end, …: UTF-16 indices, two per token. */
+  offsets: Int32Array;
+}
+
 export interface RunOptions<T> {
   /** Segment ids, shaped like the ids (0 for the first text of a pair, 1 for the second). */
   typeIds?: T;
@@ -103,6 +111,12 @@ export declare class Model {
   /** One embedding per text: mean (default) or [CLS] pooling, optionally L2-normalized. */
   embed(ids: TokenIds, options?: RunOptions<TokenIds> & { pooling?: "mean" | "cls"; normalize?: boolean }): Float32Array;
   embed(ids: TokenIds[], options?: RunOptions<TokenIds[]> & { pooling?: "mean" | "cls"; normalize?: boolean }): Float32Array[];
+  /**
+   * Tokenizes as Hugging Face's BERT tokenizer: [CLS] text [SEP] (pair [SEP]), cut to maxLength tokens
+   * (default: info.nCtx; Infinity: no cut). Offsets are UTF-16 [start, end) pairs into the text each
+   * token came from (text.slice(start, end) is exact); the template's [CLS]/[SEP] get [0, 0].
+   */
+  tokenize(text: string, options?: { pair?: string | null; maxLength?: number }): Tokens;
   /** The file's tensor table as the engine read it. */
   tensors(): TensorInfo[];
   /** Bytes of the engine's whole wasm linear memory. */

@@ -22,6 +22,8 @@ const STATUS_CODES = [
   "UNSUPPORTED", "MISSING", "SHAPE", "ALIGNMENT", "INPUT", "CAPACITY", "IO", "STATE",
 ];
 
+const CAPACITY = STATUS_CODES.indexOf("CAPACITY");
+
 /** Every failure of the engine: `code` is stable ("CORRUPT", "INPUT", …), `message` says what and where. */
 export class EdgetagError extends Error {
   constructor(code, message) {
@@ -129,6 +131,18 @@ export function init(options = {}) {
 }
 
 const TASKS = ["embedding", "sequence_classification", "token_classification"];
+
+/** map[k] = the UTF-16 index of code point k of `text` (map[count] = text.length). */
+function utf16Index(text) {
+  const map = new Int32Array(text.length + 1);
+  let k = 0, i = 0;
+  for (const ch of text) { // one iteration per code point; a lone surrogate counts as one, as UTF-8's U+FFFD
+    map[k++] = i;
+    i += ch.length;
+  }
+  map[k] = i;
+  return map;
+}
 
 /**
  * Loads a GGUF model from bytes.
@@ -295,6 +309,64 @@ export class Model {
     return single ? split[0] : split;
   }
 
+  /** A wasm buffer of at least `bytes` bytes for `name`, kept between calls and grown on demand. */
+  #buffer(name, bytes) {
+    const e = this.engine;
+    this.buffers ??= {};
+    const b = this.buffers[name];
+    if (b && b.size >= bytes) return b.ptr;
+    if (b) e.exports.free(b.ptr);
+    const size = Math.max(bytes, 2 * (b?.size ?? 0), 256);
+    this.buffers[name] = { ptr: e.alloc(size, name), size };
+    return this.buffers[name].ptr;
+  }
+
+  /** Writes a string into wasm memory as UTF-8 (lone surrogates become U+FFFD, one code point each). */
+  #utf8(name, text) {
+    const e = this.engine;
+    if (typeof text !== "string") throw new EdgetagError("INVALID_ARGUMENT", "edgetag: text must be a string");
+    const ptr = this.#buffer(name, 3 * text.length + 1);
+    const { written } = new TextEncoder().encodeInto(text, new Uint8Array(e.memory, ptr, 3 * text.length + 1));
+    return { ptr, len: written };
+  }
+
+  /**
+   * Tokenizes text (and a second text of a pair) as Hugging Face's BERT tokenizer does:
+   * [CLS] text [SEP] (pair [SEP]), cut to maxLength tokens (default: the model's nCtx; Infinity: no cut).
+   * Offsets are UTF-16 indices into the text each token came from, so text.slice(start, end) is exact;
+   * the template's [CLS]/[SEP] get [0, 0].
+   * @returns {{ids: Int32Array, typeIds: Int32Array, offsets: Int32Array}} offsets as start, end pairs
+   */
+  tokenize(text, { pair, maxLength } = {}) {
+    if (!this.ptr) throw new EdgetagError("STATE", "edgetag: the model was disposed");
+    const e = this.engine, x = e.exports, s = e.scratch;
+    const limit = maxLength === undefined ? 0 : maxLength === Infinity ? 0x7fffffff : maxLength;
+    if (!Number.isInteger(limit) || limit < 0 || limit > 0x7fffffff)
+      throw new EdgetagError("INVALID_ARGUMENT", `edgetag: maxLength must be a positive integer or Infinity, not ${maxLength}`);
+    const a = this.#utf8("text", text);
+    const b = pair === undefined || pair === null ? null : this.#utf8("pair", pair);
+    let capacity = Math.min(limit || this.info.nCtx, 2 * ((text.length + (pair?.length ?? 0))) + 3);
+    for (;;) {
+      const out = this.#buffer("tokens", 16 * capacity);
+      const err = this.#buffer("error", 256);
+      const status = x.et_tokenize(this.ptr, a.ptr, a.len, b ? b.ptr : 0, b ? b.len : 0, limit, out, out + 4 * capacity,
+        out + 8 * capacity, capacity, s, err);
+      const n = e.i32(s, 1)[0];
+      if (status === CAPACITY && n > capacity) { capacity = n; continue; } // grow and retry
+      if (status !== 0) throw e.error(status, e.string(err + 4));
+      const ids = e.i32(out, n).slice(), typeIds = e.i32(out + 4 * capacity, n).slice();
+      const offsets = e.i32(out + 8 * capacity, 2 * n).slice();
+      // Code points to UTF-16: a map per text, applied to each token by the text it came from.
+      const mapA = utf16Index(text), mapB = b ? utf16Index(pair) : null;
+      for (let i = 0; i < n; i++) {
+        const map = typeIds[i] === 1 ? mapB : mapA;
+        offsets[2 * i] = map[offsets[2 * i]];
+        offsets[2 * i + 1] = map[offsets[2 * i + 1]];
+      }
+      return { ids, typeIds, offsets };
+    }
+  }
+
   /** The file's tensor table as the engine read it: name, GGUF type id, ne (fastest first), offset, bytes. */
   tensors() {
     const e = this.engine, s = e.scratch, list = [];
@@ -314,6 +386,8 @@ export class Model {
   dispose() {
     if (!this.ptr) return;
     this.#freeContext();
+    for (const b of Object.values(this.buffers ?? {})) this.engine.exports.free(b.ptr);
+    this.buffers = {};
     this.engine.exports.et_model_free(this.ptr);
     this.engine.exports.free(this.buffer);
     this.ptr = 0;

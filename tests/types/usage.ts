@@ -11,6 +11,10 @@ async function main(bytes: Uint8Array): Promise<void> {
   const many: Matrix[] = model.logits([[101, 102], new Int32Array([101, 7, 102])], { typeIds: [[0, 0], [0, 1, 1]] });
   const e: Float32Array = model.embed([101, 102], { pooling: "cls", normalize: true });
   const labels: readonly string[] = info.labels;
+  const tok = model.tokenize("Hello, world!", { pair: "again", maxLength: Infinity });
+  const spans: number = tok.offsets[1] - tok.offsets[0] + tok.typeIds[0] + tok.ids.length;
+  model.logits(tok.ids, { typeIds: tok.typeIds });
+  void spans;
   const first: number = one.data[0] + many[0].rows + e[0] + labels.length + (info.threshold ?? 0);
   try {
     model.hidden([1, 2, 3]);
@@ -21,6 +25,8 @@ async function main(bytes: Uint8Array): Promise<void> {
   await init({ simd: "avx2" });
   // @ts-expect-error: the info is read-only
   model.info.nLayer = 3;
+  // @ts-expect-error: tokenize takes a string
+  model.tokenize([1, 2]);
   // @ts-expect-error: pooling is "mean" or "cls"
   model.embed([1], { pooling: "max" });
   model.dispose();
