@@ -42,7 +42,8 @@ WASM_EXPORTS := et_version et_version_number et_status_string \
                 et_model_label et_model_tensor_info et_type_name \
                 et_context_default_params_by_ref et_context_create et_context_free et_context_memory \
                 et_context_last_error et_context_run et_context_logits et_context_hidden et_context_embeddings \
-                et_tokenize et_tokenize_windows et_model_token et_model_token_id et_tokenizer_unicode_version \
+                et_tokenize et_tokenize_windows et_merge_windows et_model_token et_model_token_id \
+                et_tokenizer_unicode_version \
                 malloc free aligned_alloc
 WASM_LDFLAGS := --target=wasm32-wasi -mexec-model=reactor -Wl,--strip-all -Wl,--gc-sections \
                 -Wl,-z,stack-size=262144 $(addprefix -Wl$(comma)--export=,$(WASM_EXPORTS))

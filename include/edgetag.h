@@ -232,6 +232,15 @@ et_status et_tokenize_windows(const et_model *model, const char *text, size_t te
                               int32_t *first_token, int32_t window_capacity, int32_t *n_tokens, int32_t *n_windows,
                               et_error *error);
 
+/* Merges per-token rows of a windowed run (et_tokenize_windows, then et_context_run; e.g. the logits of
+ * a token classifier, or hidden states) into one row per content token of the whole text: token t takes
+ * its row from the window where it has the most context on both sides (the larger of the distances to
+ * the window's content edges, the earlier window on ties), as BERT's reference code chooses for long
+ * documents. rows: [sum of lengths][cols], [CLS]/[SEP] rows included; out: [n_content][cols], where
+ * n_content = first_token[n_windows - 1] + lengths[n_windows - 1] - 2. */
+et_status et_merge_windows(const float *rows, int32_t cols, const int32_t *lengths, const int32_t *first_token,
+                           int32_t n_windows, float *out, int32_t n_content);
+
 /* The spelling of token `id` (UTF-8, not NUL-terminated, owned by the model's buffer). */
 et_status et_model_token(const et_model *model, int32_t id, const char **text, int32_t *len);
 

@@ -264,6 +264,31 @@ static void test_windows(void) {
     unmake(&r);
 }
 
+/* Merging: rows are numbered by (window, position) so the test sees which window each token came from. */
+static void test_merge_windows(void) {
+    /* 10 content tokens, windows of 4 with step 2: [0,4) [2,6) [4,8) [6,10). */
+    const int32_t lengths[4] = {6, 6, 6, 6}, first[4] = {0, 2, 4, 6};
+    float rows[24], out[10];
+    for (int i = 0; i < 24; i++) rows[i] = (float)(100 * (i / 6) + i % 6); /* window*100 + position */
+    CHECK(et_merge_windows(rows, 1, lengths, first, 4, out, 10) == ET_OK, "merge");
+    /* Token t: windows containing it and its context min(left, right) in each:
+     * t0: w0 (0,3) → w0.  t1: w0 (1,2) → w0 pos 2.  t2: w0 (2,1) w1 (0,3) → w0 (score 1) pos 3.
+     * t3: w0 (3,0) w1 (1,2) → w1 pos 2.  t4: w1 (2,1) w2 (0,3) → w1 pos 3.  t5: w1 (3,0) w2 (1,2) → w2 pos 2.
+     * t6: w2 pos 3.  t7: w3 pos 2.  t8: w3 (2,1) → pos 3.  t9: w3 (3,0) → pos 4. */
+    const float want[10] = {1, 2, 3, 102, 103, 202, 203, 302, 303, 304};
+    for (int t = 0; t < 10; t++) CHECK(out[t] == want[t], "token %d from %g, want %g", t, out[t], want[t]);
+    /* One window: rows 1..n. Several columns. */
+    const int32_t l1[1] = {5}, f1[1] = {0};
+    float r1[10], o1[6];
+    for (int i = 0; i < 10; i++) r1[i] = (float)i;
+    CHECK(et_merge_windows(r1, 2, l1, f1, 1, o1, 3) == ET_OK && o1[0] == 2 && o1[1] == 3 && o1[4] == 6 && o1[5] == 7, "one window");
+    /* Inconsistent windows are refused. */
+    const int32_t gap[2] = {0, 5};
+    CHECK(et_merge_windows(rows, 1, lengths, gap, 2, out, 8) == ET_ERR_INVALID_ARGUMENT, "a gap between windows");
+    CHECK(et_merge_windows(rows, 1, lengths, first, 4, out, 11) == ET_ERR_INVALID_ARGUMENT, "wrong n_content");
+    CHECK(et_merge_windows(NULL, 1, lengths, first, 4, out, 10) == ET_ERR_INVALID_ARGUMENT, "NULL rows");
+}
+
 static void test_no_allocation(void) {
     model_buf r = make(-1, -2, 0);
     const char *text = "Hello, World! unaffable Caf\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 [SEP] dogs.";
@@ -298,6 +323,7 @@ int main(void) {
     test_invalid_utf8();
     test_capacity_and_arguments();
     test_windows();
+    test_merge_windows();
     test_no_allocation();
     test_specials_from_ids();
     return tl_finish("test_tokenizer");

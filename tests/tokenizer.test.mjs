@@ -228,3 +228,27 @@ for (const name of VOCABS) {
     model.dispose();
   });
 }
+
+test("windows over a long text: offsets into the original, content tokens as the whole sequence's", async () => {
+  const fx = fixtures("uncased");
+  if (!fx) assert.fail("build/tok/uncased.gguf is missing: run `make tokfixtures`");
+  const model = await load(readFileSync(fx.gguf), { simd });
+  const text = corpus().find((l) => l.source === "synthetic/long_line" && l.text.length > 4000).text;
+  const whole = model.tokenize(text, { maxLength: Infinity });
+  const { windows, firstToken } = model.tokenizeWindows(text, { maxLength: 128, stride: 32 });
+  assert.ok(windows.length > 5);
+  windows.forEach((w, k) => {
+    assert.ok(w.ids.length <= 128 && w.ids[0] === 101 && w.ids.at(-1) === 102);
+    assert.equal(firstToken[k], k * 94);
+    for (let j = 1; j < w.ids.length - 1; j++) {
+      const t = firstToken[k] + j; // whole has its [CLS] at 0
+      assert.equal(w.ids[j], whole.ids[t]);
+      assert.deepEqual([w.offsets[2 * j], w.offsets[2 * j + 1]], [whole.offsets[2 * t], whole.offsets[2 * t + 1]]);
+    }
+  });
+  const last = windows.length - 1;
+  assert.equal(firstToken[last] + windows[last].ids.length - 2, whole.ids.length - 2, "the last window reaches the end");
+  // They run as one ragged batch.
+  assert.equal(model.logits(windows.map((w) => w.ids)).length, windows.length);
+  model.dispose();
+});

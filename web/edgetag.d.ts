@@ -117,6 +117,14 @@ export declare class Model {
    * token came from (text.slice(start, end) is exact); the template's [CLS]/[SEP] get [0, 0].
    */
   tokenize(text: string, options?: { pair?: string | null; maxLength?: number }): Tokens;
+  /**
+   * A long text as overlapping windows of at most maxLength tokens (default info.nCtx), neighbours sharing
+   * `stride` tokens; firstToken[w] is window w's first content token in the whole token sequence.
+   */
+  tokenizeWindows(text: string, options?: { maxLength?: number; stride?: number }): {
+    windows: { ids: Int32Array; offsets: Int32Array }[];
+    firstToken: Int32Array;
+  };
   /** The file's tensor table as the engine read it. */
   tensors(): TensorInfo[];
   /** Bytes of the engine's whole wasm linear memory. */

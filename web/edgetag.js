@@ -367,6 +367,34 @@ export class Model {
     }
   }
 
+  /**
+   * A long text as overlapping windows ([CLS] … [SEP], at most maxLength tokens, `stride` tokens shared by
+   * neighbours), ready for logits()/hidden(): windows[w] holds its ids and UTF-16 offsets, and
+   * firstToken[w] the index of its first content token in the whole text's token sequence.
+   */
+  tokenizeWindows(text, { maxLength = 0, stride = 0 } = {}) {
+    if (!this.ptr) throw new EdgetagError("STATE", "edgetag: the model was disposed");
+    const e = this.engine, x = e.exports, s = e.scratch;
+    const a = this.#utf8("text", text);
+    const err = this.#buffer("error", 256);
+    let status = x.et_tokenize_windows(this.ptr, a.ptr, a.len, maxLength, stride, 0, 0, 0, 0, 0, 0, s, s + 4, err);
+    if (status !== 0) throw e.error(status, e.string(err + 4));
+    const [nt, nw] = e.i32(s, 2);
+    const out = this.#buffer("windows", 12 * nt + 8 * nw);
+    const ids = out, offs = out + 4 * nt, lengths = out + 12 * nt, first = lengths + 4 * nw;
+    status = x.et_tokenize_windows(this.ptr, a.ptr, a.len, maxLength, stride, ids, offs, nt, lengths, first, nw, s, s + 4, err);
+    if (status !== 0) throw e.error(status, e.string(err + 4));
+    const map = utf16Index(text), allIds = e.i32(ids, nt), allOffs = e.i32(offs, 2 * nt);
+    const len = e.i32(lengths, nw).slice(), firstToken = e.i32(first, nw).slice();
+    const windows = [];
+    for (let w = 0, at = 0; w < nw; at += len[w], w++) {
+      const o = allOffs.slice(2 * at, 2 * (at + len[w]));
+      for (let i = 0; i < o.length; i++) o[i] = map[o[i]];
+      windows.push({ ids: allIds.slice(at, at + len[w]), offsets: o });
+    }
+    return { windows, firstToken };
+  }
+
   /** The file's tensor table as the engine read it: name, GGUF type id, ne (fastest first), offset, bytes. */
   tensors() {
     const e = this.engine, s = e.scratch, list = [];
