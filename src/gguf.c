@@ -218,6 +218,33 @@ int gguf_str_eq(gguf_str s, const char *z) {
     return s.len == n && memcmp(s.ptr, z, n) == 0;
 }
 
+et_status gguf_get_int(const gguf_file *f, const char *key, int required, int64_t dflt, int64_t lo, int64_t hi,
+                       int64_t *out, et_error *err) {
+    const gguf_kv *kv = gguf_find_kv(f, key);
+    if (!kv) {
+        if (required) return et__fail(err, ET_ERR_MISSING, "model: required key '%s' is missing", key);
+        *out = dflt;
+        return ET_OK;
+    }
+    int64_t v;
+    switch (kv->type) {
+    case GGUF_BOOL: case GGUF_U8: case GGUF_U16: case GGUF_U32: case GGUF_U64:
+        v = kv->v.u > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)kv->v.u;
+        break;
+    case GGUF_I8: case GGUF_I16: case GGUF_I32: case GGUF_I64:
+        v = kv->v.i;
+        break;
+    default:
+        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is a %s, expected an integer", key,
+                        gguf_value_type_name(kv->type));
+    }
+    if (v < lo || v > hi)
+        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is %lld, outside %lld..%lld", key, (long long)v,
+                        (long long)lo, (long long)hi);
+    *out = v;
+    return ET_OK;
+}
+
 const gguf_kv *gguf_find_kv(const gguf_file *f, const char *key) {
     for (uint64_t i = 0; i < f->n_kv; i++)
         if (gguf_str_eq(f->kv[i].key, key)) return &f->kv[i];

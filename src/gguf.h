@@ -84,6 +84,11 @@ const gguf_tensor *gguf_find_tensor(const gguf_file *f, const char *name);
 
 int gguf_str_eq(gguf_str s, const char *z);
 
+/* An integer key (any integer type, or bool as 0/1) in [lo, hi] into *out. Absent: ET_ERR_MISSING when
+ * `required`, else *out = dflt. Another type or a value out of range: ET_ERR_CORRUPT naming the key. */
+et_status gguf_get_int(const gguf_file *f, const char *key, int required, int64_t dflt, int64_t lo, int64_t hi,
+                       int64_t *out, et_error *err);
+
 /* Bytes of one value of a fixed-size type (0 for STRING and ARRAY). */
 size_t gguf_value_size(uint32_t type);
 const char *gguf_value_type_name(uint32_t type);

@@ -19,34 +19,6 @@
 
 /* ---- keys ------------------------------------------------------------------------------------- */
 
-/* An integer key in [lo, hi]. Absent: ET_ERR_MISSING when required, else *out = dflt. */
-static et_status key_int(const gguf_file *f, const char *key, int required, int64_t dflt, int64_t lo, int64_t hi,
-                         int64_t *out, et_error *err) {
-    const gguf_kv *kv = gguf_find_kv(f, key);
-    if (!kv) {
-        if (required) return et__fail(err, ET_ERR_MISSING, "model: required key '%s' is missing", key);
-        *out = dflt;
-        return ET_OK;
-    }
-    int64_t v;
-    switch (kv->type) {
-    case GGUF_U8: case GGUF_U16: case GGUF_U32: case GGUF_U64:
-        v = kv->v.u > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)kv->v.u;
-        break;
-    case GGUF_I8: case GGUF_I16: case GGUF_I32: case GGUF_I64:
-        v = kv->v.i;
-        break;
-    default:
-        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is a %s, expected an integer", key,
-                        gguf_value_type_name(kv->type));
-    }
-    if (v < lo || v > hi)
-        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is %lld, outside %lld..%lld", key, (long long)v,
-                        (long long)lo, (long long)hi);
-    *out = v;
-    return ET_OK;
-}
-
 static et_status key_float(const gguf_file *f, const char *key, double dflt, double *out, et_error *err) {
     const gguf_kv *kv = gguf_find_kv(f, key);
     if (!kv) {
@@ -185,15 +157,15 @@ static et_status read_hparams(const gguf_file *f, hparams *hp, et_error *err) {
         return et__fail(err, ET_ERR_UNSUPPORTED, "model: architecture '%.*s' is not supported (bert is)",
                         (int)(arch.len < 64 ? arch.len : 64), arch.ptr);
     int64_t fmt;
-    if ((s = key_int(f, "edgetag.format_version", 0, 1, 0, INT32_MAX, &fmt, err))) return s;
+    if ((s = gguf_get_int(f, "edgetag.format_version", 0, 1, 0, INT32_MAX, &fmt, err))) return s;
     if (fmt > ET_FORMAT_VERSION)
         return et__fail(err, ET_ERR_BAD_VERSION, "model: edgetag.format_version %lld is newer than this engine reads (%d, edgetag %s)",
                         (long long)fmt, ET_FORMAT_VERSION, ET_VERSION_STRING);
-    if ((s = key_int(f, "bert.context_length", 1, 0, 1, 1 << 20, &hp->n_ctx, err)) ||
-        (s = key_int(f, "bert.embedding_length", 1, 0, 1, 1 << 16, &hp->n_embd, err)) ||
-        (s = key_int(f, "bert.feed_forward_length", 1, 0, 1, 1 << 20, &hp->n_ff, err)) ||
-        (s = key_int(f, "bert.block_count", 1, 0, 1, ET_MAX_LAYERS, &hp->n_layer, err)) ||
-        (s = key_int(f, "bert.attention.head_count", 1, 0, 1, 1 << 16, &hp->n_head, err)))
+    if ((s = gguf_get_int(f, "bert.context_length", 1, 0, 1, 1 << 20, &hp->n_ctx, err)) ||
+        (s = gguf_get_int(f, "bert.embedding_length", 1, 0, 1, 1 << 16, &hp->n_embd, err)) ||
+        (s = gguf_get_int(f, "bert.feed_forward_length", 1, 0, 1, 1 << 20, &hp->n_ff, err)) ||
+        (s = gguf_get_int(f, "bert.block_count", 1, 0, 1, ET_MAX_LAYERS, &hp->n_layer, err)) ||
+        (s = gguf_get_int(f, "bert.attention.head_count", 1, 0, 1, 1 << 16, &hp->n_head, err)))
         return s;
     if (hp->n_embd % hp->n_head != 0)
         return et__fail(err, ET_ERR_SHAPE, "model: bert.attention.head_count %lld does not divide bert.embedding_length %lld",
@@ -316,7 +288,7 @@ static et_status bind_model(et_model *m, et_error *err) {
     const int64_t n_vocab = te->ne[1];
     hp.n_types = tt->ne[1];
     int64_t v;
-    if ((s = key_int(f, "tokenizer.ggml.token_type_count", 0, hp.n_types, 1, INT32_MAX, &v, err))) return s;
+    if ((s = gguf_get_int(f, "tokenizer.ggml.token_type_count", 0, hp.n_types, 1, INT32_MAX, &v, err))) return s;
     if (v != hp.n_types)
         return et__fail(err, ET_ERR_SHAPE, "model: tokenizer.ggml.token_type_count %lld disagrees with token_types.weight's %lld rows",
                         (long long)v, (long long)hp.n_types);
@@ -330,7 +302,7 @@ static et_status bind_model(et_model *m, et_error *err) {
         "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.mask_token_id"};
     int32_t *special_ids[5] = {&m->info.cls_id, &m->info.sep_id, &m->info.pad_id, &m->info.unk_id, &m->info.mask_id};
     for (int i = 0; i < 5; i++) {
-        if ((s = key_int(f, special_keys[i], 0, -1, 0, n_vocab - 1, &v, err))) return s;
+        if ((s = gguf_get_int(f, special_keys[i], 0, -1, 0, n_vocab - 1, &v, err))) return s;
         *special_ids[i] = (int32_t)v;
     }
 

@@ -55,25 +55,10 @@ int32_t et_vocab_find(const et_vocab *v, int continuation, const uint8_t *p, uin
 
 static et_status flag(const gguf_file *f, const char *key, int32_t dflt, int32_t lo, int32_t hi, int32_t *out,
                       et_error *err) {
-    const gguf_kv *kv = gguf_find_kv(f, key);
-    *out = dflt;
-    if (!kv) return ET_OK;
-    int64_t x;
-    switch (kv->type) {
-    case GGUF_BOOL: case GGUF_U8: case GGUF_U16: case GGUF_U32: case GGUF_U64:
-        x = kv->v.u > INT32_MAX ? INT32_MAX : (int64_t)kv->v.u;
-        break;
-    case GGUF_I8: case GGUF_I16: case GGUF_I32: case GGUF_I64:
-        x = kv->v.i;
-        break;
-    default:
-        return et__fail(err, ET_ERR_CORRUPT, "tokenizer: key '%s' is a %s, expected a number or bool", key,
-                        gguf_value_type_name(kv->type));
-    }
-    if (x < lo || x > hi)
-        return et__fail(err, ET_ERR_UNSUPPORTED, "tokenizer: key '%s' is %lld, outside %d..%d", key, (long long)x, lo, hi);
-    *out = (int32_t)x;
-    return ET_OK;
+    int64_t v;
+    const et_status s = gguf_get_int(f, key, 0, dflt, lo, hi, &v, err);
+    *out = (int32_t)v;
+    return s;
 }
 
 et_status et_vocab_init(et_vocab *v, const gguf_file *f, const int32_t special_ids[5], et_error *err) {
@@ -85,8 +70,11 @@ et_status et_vocab_init(et_vocab *v, const gguf_file *f, const int32_t special_i
     if ((s = flag(f, "edgetag.tokenizer.do_lower_case", 1, 0, 1, &v->lowercase, err)) ||
         (s = flag(f, "edgetag.tokenizer.strip_accents", -1, -1, 1, &strip, err)) ||
         (s = flag(f, "edgetag.tokenizer.tokenize_chinese_chars", 1, 0, 1, &v->chinese, err)) ||
-        (s = flag(f, "edgetag.tokenizer.max_input_chars_per_word", 100, 1, ET_MAX_WORD_CHARS, &v->max_chars, err)))
+        (s = flag(f, "edgetag.tokenizer.max_input_chars_per_word", 100, 1, INT32_MAX, &v->max_chars, err)))
         return s;
+    if (v->max_chars > ET_MAX_WORD_CHARS)
+        return et__fail(err, ET_ERR_UNSUPPORTED, "tokenizer: max_input_chars_per_word %d is above this engine's %d",
+                        v->max_chars, ET_MAX_WORD_CHARS);
     v->strip_accents = strip < 0 ? v->lowercase : strip; /* Hugging Face: strip_accents defaults to lowercase */
     v->cls = special_ids[0], v->sep = special_ids[1], v->unk = special_ids[3];
 

@@ -49,16 +49,21 @@ size_t et_utf8_encode(uint32_t cp, uint8_t *out) {
     return 4;
 }
 
-static int in_ranges(const et_cp_range *r, uint32_t n, uint32_t cp) {
-    uint32_t lo = 0, hi = n;
+/* Index of the entry of a sorted table of ranges holding cp, or -1. Every range table's entries start
+ * with { uint32_t first, last; }; `stride` is the entry size. */
+static int32_t find_range(const void *table, size_t stride, uint32_t count, uint32_t cp) {
+    uint32_t lo = 0, hi = count;
     while (lo < hi) {
         const uint32_t mid = lo + (hi - lo) / 2;
-        if (cp < r[mid].first) hi = mid;
-        else if (cp > r[mid].last) lo = mid + 1;
-        else return 1;
+        const et_cp_range *r = (const et_cp_range *)(const void *)((const char *)table + (size_t)mid * stride);
+        if (cp < r->first) hi = mid;
+        else if (cp > r->last) lo = mid + 1;
+        else return (int32_t)mid;
     }
-    return 0;
+    return -1;
 }
+
+static int in_ranges(const et_cp_range *r, uint32_t n, uint32_t cp) { return find_range(r, sizeof *r, n, cp) >= 0; }
 
 int et_unicode_is_control(uint32_t cp) {
     if (cp < 0x80) return cp < 0x20 || cp == 0x7F;
@@ -94,27 +99,16 @@ int et_unicode_is_cjk(uint32_t cp) {
 
 uint8_t et_unicode_ccc(uint32_t cp) {
     if (cp < 0x300) return 0;
-    uint32_t lo = 0, hi = et_ucd_ccc_count;
-    while (lo < hi) {
-        const uint32_t mid = lo + (hi - lo) / 2;
-        if (cp < et_ucd_ccc[mid].first) hi = mid;
-        else if (cp > et_ucd_ccc[mid].last) lo = mid + 1;
-        else return et_ucd_ccc[mid].ccc;
-    }
-    return 0;
+    const int32_t i = find_range(et_ucd_ccc, sizeof et_ucd_ccc[0], et_ucd_ccc_count, cp);
+    return i < 0 ? 0 : et_ucd_ccc[i].ccc;
 }
 
 uint32_t et_unicode_lower(uint32_t cp) {
     if (cp < 0x80) return cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
-    uint32_t lo = 0, hi = et_ucd_lower_count;
-    while (lo < hi) {
-        const uint32_t mid = lo + (hi - lo) / 2;
-        const et_case_run *r = &et_ucd_lower[mid];
-        if (cp < r->first) hi = mid;
-        else if (cp > r->last) lo = mid + 1;
-        else return (cp - r->first) % r->stride == 0 ? (uint32_t)((int32_t)cp + r->delta) : cp;
-    }
-    return cp;
+    const int32_t i = find_range(et_ucd_lower, sizeof et_ucd_lower[0], et_ucd_lower_count, cp);
+    if (i < 0) return cp;
+    const et_case_run *r = &et_ucd_lower[i];
+    return (cp - r->first) % r->stride == 0 ? (uint32_t)((int32_t)cp + r->delta) : cp;
 }
 
 int et_unicode_nfd(uint32_t cp, uint32_t out[4]) {

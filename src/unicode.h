@@ -14,6 +14,7 @@ typedef struct et_cp_range {
     uint32_t first, last; /* inclusive */
 } et_cp_range;
 
+/* Every range table's entry starts with { first, last } (unicode.c searches them alike). */
 typedef struct et_ccc_range {
     uint32_t first, last;
     uint8_t ccc;

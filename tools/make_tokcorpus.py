@@ -349,32 +349,26 @@ def gen_hebrew(rng):
     return fill(rng, 40, pool, make)
 
 
+def syllables(rng, consonants, signs, max_words):
+    """1..max_words words of 1..5 consonants, each followed by a vowel sign 60% of the time."""
+    return " ".join("".join(chr(rng.choice(consonants)) + (chr(rng.choice(signs)) if rng.random() < 0.6 else "")
+                            for _ in range(rng.randint(1, 5))) for _ in range(rng.randint(1, max_words)))
+
+
 @category("devanagari")
 def gen_devanagari(rng):
     """Devanagari: matras (vowel signs, some nonspacing), virama conjuncts, nukta letters (क़ decomposes to
     क + nukta), anusvara, visarga, danda, digits."""
     pool = ["नमस्ते", "हिन्दी", "क़", "क्ष", "ड़", "कि की कु कू के कै को कौ", "संस्कृत", "दुःख", "।", "॥", "०१२३",
             "भारत गणराज्य", "ज़िन्दगी", nfd("क़ख़ग़")]
-    cons = assigned(0x0915, 0x0939)
-    signs = assigned(0x093E, 0x094D)
-
-    def make():
-        return " ".join("".join(chr(rng.choice(cons)) + (chr(rng.choice(signs)) if rng.random() < 0.6 else "")
-                                for _ in range(rng.randint(1, 5))) for _ in range(rng.randint(1, 5)))
-    return fill(rng, 40, pool, make)
+    return fill(rng, 40, pool, lambda: syllables(rng, assigned(0x0915, 0x0939), assigned(0x093E, 0x094D), 5))
 
 
 @category("bengali")
 def gen_bengali(rng):
     """Bengali: conjuncts with hasanta, য় (decomposes to য + nukta), ৎ, vowel signs, digits."""
     pool = ["বাংলা", "আমি তোমাকে ভালোবাসি", "ক্ষ", "য়", "ৎ", "০১২৩", "কো", "কৌ", "বাংলাদেশ"]
-    cons = assigned(0x0995, 0x09B9)
-    signs = assigned(0x09BE, 0x09CD)
-
-    def make():
-        return " ".join("".join(chr(rng.choice(cons)) + (chr(rng.choice(signs)) if rng.random() < 0.6 else "")
-                                for _ in range(rng.randint(1, 5))) for _ in range(rng.randint(1, 4)))
-    return fill(rng, 40, pool, make)
+    return fill(rng, 40, pool, lambda: syllables(rng, assigned(0x0995, 0x09B9), assigned(0x09BE, 0x09CD), 4))
 
 
 @category("thai")
