@@ -121,9 +121,14 @@ typedef struct et_model_params {
     /* Copy the buffer into memory the model owns (16-byte aligned), so the caller may free or reuse
      * its buffer at once and need not align it. 0 = borrow: tensors are used in place. */
     int32_t copy_buffer;
+    /* Let the model rewrite the borrowed buffer's f32 Linear weights into the layout of the fastest
+     * f32 GEMM (the buffer then belongs to the model until et_model_free and must not be read as a
+     * file). 0 = leave the buffer as it is: those weights run on a slower kernel. Files the model owns
+     * (copy_buffer, et_model_load_from_file) are always repacked. */
+    int32_t pack_in_place;
 } et_model_params;
 
-/* The defaults: borrow the buffer. */
+/* The defaults: borrow the buffer, leave it unchanged. */
 et_model_params et_model_default_params(void);
 void et_model_default_params_by_ref(et_model_params *out);
 
@@ -141,6 +146,15 @@ et_status et_model_load_from_buffer(const void *data, size_t size, const et_mode
  * Not in the WebAssembly build (it has no file system). */
 et_status et_model_load_from_file(const char *path, const et_model_params *params, et_model **out,
                                   et_error *error);
+#endif
+
+#ifndef __wasm__
+#define ET_QUANT_I8 1   /* Linear weights and word embeddings as I8 + F32 per-row scales (the int8 path) */
+#define ET_QUANT_Q8_0 2 /* the same tensors as llama.cpp's Q8_0 blocks (interop; converted to F32 at load) */
+
+/* Writes a quantized copy of the model in `data` into a new malloc'd buffer (*out, *out_size; free it
+ * with free()). Keys and all other tensors are copied unchanged. Native builds only. */
+et_status et_quantize(const void *data, size_t size, int32_t type, void **out, size_t *out_size, et_error *error);
 #endif
 
 /* Frees the model and everything it owns. NULL is a no-op. Free its contexts first. */
@@ -170,8 +184,9 @@ typedef struct et_model_info {
     int32_t unk_id;
     int32_t mask_id;
     int32_t n_tensors;       /* entries of the tensor table (et_model_tensor_info) */
-    uint32_t weights_bytes;  /* bytes of weights the engine reads (F32, after any conversion) */
+    uint32_t weights_bytes;  /* bytes of weights the engine reads (F32 after any conversion; int8 as is) */
     uint32_t owned_bytes;    /* bytes the model allocated itself (copies, conversions, tables) */
+    int32_t int8_matrices;   /* Linear weights (and embedding tables) held as int8 with per-row scales */
 } et_model_info;
 
 et_status et_model_get_info(const et_model *model, et_model_info *out);
@@ -254,9 +269,15 @@ const char *et_tokenizer_unicode_version(void);
  * Contexts and runs.
  * ------------------------------------------------------------------------------------------- */
 typedef enum et_kernels_choice {
-    ET_KERNELS_AUTO = 0,      /* the fastest kernels built in (SIMD128) */
-    ET_KERNELS_REFERENCE = 1, /* the scalar references: slow, for checking the SIMD kernels */
+    ET_KERNELS_AUTO = 0,            /* this build's default: relaxed SIMD (dot16) in the relaxed build, else SIMD128 */
+    ET_KERNELS_REFERENCE = 1,       /* the scalar references: slow, for checking the SIMD kernels */
+    ET_KERNELS_BASELINE = 2,        /* SIMD128 */
+    ET_KERNELS_RELAXED_DOT16 = 3,   /* relaxed SIMD, int8 by i16x8 dots + pairwise adds */
+    ET_KERNELS_RELAXED_DOT32 = 4,   /* relaxed SIMD, int8 by i32x4 dot-adds (faster on CPUs with VNNI) */
+    ET_KERNELS_REFERENCE_U7 = 5,    /* scalar references of the relaxed int8 arithmetic (7-bit levels) */
 } et_kernels_choice;
+/* The relaxed choices exist in the relaxed wasm build and natively; elsewhere et_context_create refuses
+ * them with ET_ERR_UNSUPPORTED. */
 
 typedef struct et_context_params {
     int32_t max_tokens; /* tokens of one run, all texts together; 0 = max_seq */

@@ -6,6 +6,7 @@
  *   edgetag embed   --model M.gguf --ids … [--pooling mean|cls] [--normalize] [--reference]
  *   edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] TEXT
  *   edgetag inspect M.gguf
+ *   edgetag quantize IN.gguf OUT.gguf --type i8|q8_0
  *   edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference]
  *   edgetag version
  *
@@ -32,6 +33,7 @@ static int usage(const char *msg) {
             "  edgetag embed   --model M.gguf --ids ... [--pooling mean|cls] [--normalize] [--reference]\n"
             "  edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] TEXT\n"
             "  edgetag inspect M.gguf\n"
+            "  edgetag quantize IN.gguf OUT.gguf --type i8|q8_0\n"
             "  edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference]\n"
             "  edgetag version\n");
     return 2;
@@ -299,6 +301,48 @@ static int cmd_inspect(int argc, char **argv) {
     return 0;
 }
 
+/* quantize: IN → OUT with int8 weights (et_quantize). */
+static int cmd_quantize(int argc, char **argv) {
+    if (argc != 6 || strcmp(argv[4], "--type")) return usage("quantize takes IN.gguf OUT.gguf --type i8|q8_0");
+    const int32_t type = !strcmp(argv[5], "i8") ? ET_QUANT_I8 : !strcmp(argv[5], "q8_0") ? ET_QUANT_Q8_0 : 0;
+    if (!type) return usage("--type is i8 or q8_0");
+    FILE *fp = fopen(argv[2], "rb");
+    if (!fp) {
+        fprintf(stderr, "edgetag: cannot open '%s'\n", argv[2]);
+        return 1;
+    }
+    size_t cap = 1 << 20, n = 0, got;
+    char *in = malloc(cap);
+    while (in && (got = fread(in + n, 1, cap - n, fp)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *bigger = realloc(in, cap *= 2);
+            if (!bigger) free(in);
+            in = bigger;
+        }
+    }
+    fclose(fp);
+    if (!in) {
+        fprintf(stderr, "edgetag: no memory to read '%s'\n", argv[2]);
+        return 1;
+    }
+    void *out = NULL;
+    size_t out_n = 0;
+    et_error err;
+    int rc = 1;
+    if (et_quantize(in, n, type, &out, &out_n, &err)) {
+        fprintf(stderr, "edgetag: %s: %s\n", argv[2], err.message);
+    } else if (!(fp = fopen(argv[3], "wb")) || fwrite(out, 1, out_n, fp) != out_n || fclose(fp) != 0) {
+        fprintf(stderr, "edgetag: cannot write '%s'\n", argv[3]);
+    } else {
+        fprintf(stderr, "edgetag: wrote %s (%s): %.1f MB from %.1f MB\n", argv[3], argv[5], out_n / 1e6, n / 1e6);
+        rc = 0;
+    }
+    free(in);
+    free(out);
+    return rc;
+}
+
 static double now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -372,6 +416,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "embed")) return cmd_run(argc, argv, 1);
     if (!strcmp(cmd, "inspect")) return cmd_inspect(argc, argv);
     if (!strcmp(cmd, "tokenize")) return cmd_tokenize(argc, argv);
+    if (!strcmp(cmd, "quantize")) return cmd_quantize(argc, argv);
     if (!strcmp(cmd, "bench")) return cmd_bench(argc, argv);
     if (!strcmp(cmd, "version")) {
         printf("edgetag %s\n", et_version());

@@ -35,11 +35,15 @@ struct et_context {
     float *tmp;    /* [T][H] projection outputs before the residual LayerNorm */
     float *ff;     /* [T][F] FFN inner activations */
     float *scores; /* [S][S] one head's attention matrix of one text */
-    float *vt;     /* [d][S] one head's values of one text, transposed */
+    float *kt;     /* [d][S] one head's keys of one text, transposed */
+    float *inv_sum; /* [S] 1 / the softmax sums of one head's rows */
     float *pooled; /* [B][H] pooler output */
     float *out;    /* [max(T·C, B·C, B·H)] head output */
     float *emb;    /* [B][H] embeddings; also the pooler's scratch for the gathered [CLS] rows */
     int32_t *start; /* [B + 1] first row of each text */
+    void *qa;      /* [T][max(H, F)] int8 GEMMs: the quantized activations (i16 or u8 levels) */
+    float *qs;     /* [T] their row scales */
+    int32_t *qz;   /* [T] their row zero points */
 
     /* The last successful run. */
     int32_t has_result;
@@ -71,9 +75,16 @@ et_status et_context_create(const et_model *model, const et_context_params *para
     if (!model) return ET_ERR_INVALID_ARGUMENT;
     const et_context_params p = params ? *params : et_context_default_params();
     const et_model_info *mi = &model->info;
-    if (p.max_tokens < 0 || p.max_texts < 0 || p.max_seq < 0 || p.max_seq > mi->n_ctx ||
-        (p.kernels != ET_KERNELS_AUTO && p.kernels != ET_KERNELS_REFERENCE))
+    if (p.max_tokens < 0 || p.max_texts < 0 || p.max_seq < 0 || p.max_seq > mi->n_ctx || p.kernels < ET_KERNELS_AUTO ||
+        p.kernels > ET_KERNELS_REFERENCE_U7)
         return ET_ERR_INVALID_ARGUMENT;
+    const et_kernels *kernels = p.kernels == ET_KERNELS_REFERENCE ? et_kernels_reference()
+                              : p.kernels == ET_KERNELS_REFERENCE_U7 ? et_kernels_reference_u7()
+                              : p.kernels == ET_KERNELS_BASELINE ? et_kernels_baseline()
+                              : p.kernels == ET_KERNELS_RELAXED_DOT16 ? et_kernels_relaxed_dot16()
+                              : p.kernels == ET_KERNELS_RELAXED_DOT32 ? et_kernels_relaxed_dot32()
+                                                                      : et_kernels_best();
+    if (!kernels) return ET_ERR_UNSUPPORTED;
 
     const int32_t T = p.max_tokens ? p.max_tokens : (p.max_seq ? p.max_seq : mi->n_ctx);
     /* No text can be longer than a whole run: the attention scratch need not be either. */
@@ -91,9 +102,13 @@ et_status et_context_create(const et_model *model, const et_context_params *para
     const uint64_t o_k = plan(&total, (uint64_t)T * H, 4), o_v = plan(&total, (uint64_t)T * H, 4);
     const uint64_t o_attn = plan(&total, (uint64_t)T * H, 4), o_tmp = plan(&total, (uint64_t)T * H, 4);
     const uint64_t o_ff = plan(&total, (uint64_t)T * F, 4), o_sc = plan(&total, (uint64_t)S * (uint64_t)S, 4);
-    const uint64_t o_vt = plan(&total, d * (uint64_t)S, 4), o_pool = plan(&total, (uint64_t)B * H, 4);
+    const uint64_t o_kt = plan(&total, d * (uint64_t)S, 4), o_pool = plan(&total, (uint64_t)B * H, 4);
+    const uint64_t o_inv = plan(&total, (uint64_t)S, 4);
     const uint64_t o_out = plan(&total, out_n, 4), o_emb = plan(&total, (uint64_t)B * H, 4);
     const uint64_t o_start = plan(&total, (uint64_t)B + 1, 4);
+    const uint64_t q8_rows = mi->int8_matrices ? (uint64_t)T : 0, widest = F > H ? F : H;
+    const uint64_t o_qa = plan(&total, q8_rows * widest, (uint64_t)kernels->q8_level_bytes);
+    const uint64_t o_qs = plan(&total, q8_rows, 4), o_qz = plan(&total, q8_rows, 4);
     if (total > SIZE_MAX - 64) return ET_ERR_OUT_OF_MEMORY;
 
     et_context *ctx = calloc(1, sizeof *ctx);
@@ -105,15 +120,17 @@ et_status et_context_create(const et_model *model, const et_context_params *para
     }
     char *base = ctx->arena;
     ctx->model = model;
-    ctx->k = p.kernels == ET_KERNELS_REFERENCE ? et_kernels_reference() : et_kernels_best();
+    ctx->k = kernels;
     ctx->params = p;
     ctx->max_tokens = T, ctx->max_texts = B, ctx->max_seq = S;
     ctx->arena_bytes = (size_t)total;
     ctx->x = (float *)(base + o_x), ctx->q = (float *)(base + o_q), ctx->kx = (float *)(base + o_k);
     ctx->v = (float *)(base + o_v), ctx->attn = (float *)(base + o_attn), ctx->tmp = (float *)(base + o_tmp);
-    ctx->ff = (float *)(base + o_ff), ctx->scores = (float *)(base + o_sc), ctx->vt = (float *)(base + o_vt);
+    ctx->ff = (float *)(base + o_ff), ctx->scores = (float *)(base + o_sc), ctx->kt = (float *)(base + o_kt);
+    ctx->inv_sum = (float *)(base + o_inv);
     ctx->pooled = (float *)(base + o_pool), ctx->out = (float *)(base + o_out), ctx->emb = (float *)(base + o_emb);
     ctx->start = (int32_t *)(void *)(base + o_start);
+    ctx->qa = base + o_qa, ctx->qs = (float *)(void *)(base + o_qs), ctx->qz = (int32_t *)(void *)(base + o_qz);
     *out = ctx;
     return ET_OK;
 }
@@ -152,18 +169,26 @@ static void embed(et_context *ctx, const int32_t *ids, const int32_t *type_ids) 
     const int H = m->info.n_embd;
     for (int b = 0; b < ctx->n_texts; b++) {
         for (int t = ctx->start[b], pos = 0; t < ctx->start[b + 1]; t++, pos++) {
-            const float *w = m->tok_embd + (size_t)ids[t] * H;
             const float *p = m->pos_embd + (size_t)pos * H;
             const float *s = m->type_embd + (size_t)(type_ids ? type_ids[t] : 0) * H;
             float *x = ctx->x + (size_t)t * H;
             /* (word + segment) + position: Hugging Face's order of additions, for the last bit. */
-            for (int j = 0; j < H; j++) x[j] = (w[j] + s[j]) + p[j];
+            if (m->tok_embd.w) {
+                const float *w = m->tok_embd.w + (size_t)ids[t] * H;
+                for (int j = 0; j < H; j++) x[j] = (w[j] + s[j]) + p[j];
+            } else { /* an int8 row and its scale */
+                const int8_t *w = m->tok_embd.wq + (size_t)ids[t] * H;
+                const float scale = m->tok_embd.scale[ids[t]];
+                for (int j = 0; j < H; j++) x[j] = ((float)w[j] * scale + s[j]) + p[j];
+            }
         }
     }
     ctx->k->f32_layernorm(ctx->n_tokens, H, ctx->x, NULL, m->embd_ln_w, m->embd_ln_b, m->info.layer_norm_eps, ctx->x);
 }
 
-/* attn = softmax(Q Kᵀ / √d) V for every text and head; q, kx, v hold all heads side by side. */
+/* attn = softmax(Q Kᵀ / √d) V for every text and head; q, kx, v hold all heads side by side.
+ * Kᵀ is gathered per head so both products are "nn" GEMMs (A broadcast, B in rows); the softmax leaves
+ * its numerators and 1/Σ, and the d columns of P·V are scaled instead of the L of P. */
 static void attention(et_context *ctx) {
     const et_kernels *k = ctx->k;
     const int H = ctx->model->info.n_embd, nh = ctx->model->info.n_head, d = H / nh;
@@ -174,14 +199,28 @@ static void attention(et_context *ctx) {
             const float *qh = ctx->q + (size_t)s0 * H + h * d;
             const float *kh = ctx->kx + (size_t)s0 * H + h * d;
             const float *vh = ctx->v + (size_t)s0 * H + h * d;
-            k->f32_gemm_nt(L, L, d, qh, H, kh, H, NULL, ctx->scores, L);
-            k->f32_softmax(L, L, ctx->scores, L, scale);
-            /* P·V as an "nt" GEMM needs Vᵀ: d rows of the text's L values, contiguous. */
+            float *out = ctx->attn + (size_t)s0 * H + h * d;
             for (int t = 0; t < L; t++)
-                for (int j = 0; j < d; j++) ctx->vt[(size_t)j * L + t] = vh[(size_t)t * H + j];
-            k->f32_gemm_nt(L, d, L, ctx->scores, L, ctx->vt, L, NULL, ctx->attn + (size_t)s0 * H + h * d, H);
+                for (int j = 0; j < d; j++) ctx->kt[(size_t)j * L + t] = kh[(size_t)t * H + j];
+            k->f32_gemm_nn(L, L, d, qh, H, ctx->kt, L, NULL, ctx->scores, L);
+            k->f32_softmax(L, L, ctx->scores, L, scale, ctx->inv_sum);
+            k->f32_gemm_nn(L, d, L, ctx->scores, L, vh, H, NULL, out, H);
+            for (int t = 0; t < L; t++)
+                for (int j = 0; j < d; j++) out[(size_t)t * H + j] *= ctx->inv_sum[t];
         }
     }
+}
+
+/* Quantizes the m × k input x for the int8 GEMMs that follow (once for all that share it). */
+static void quantize_input(et_context *ctx, int m, int k, const float *x) {
+    ctx->k->q8_quantize(m, k, x, k, ctx->qa, k, ctx->qs, ctx->qz);
+}
+
+/* y = x·Wᵀ + b over m rows, W n × k: f32, or int8 on the input quantize_input prepared. */
+static void linear(et_context *ctx, const et_linear *L, int m, int n, int k, const float *x, float *y) {
+    if (L->wp) ctx->k->f32_gemm_packed(m, n, k, x, k, L->wp, L->b, y, n);
+    else if (L->w) ctx->k->f32_gemm_nt(m, n, k, x, k, L->w, k, L->b, y, n);
+    else ctx->k->q8_gemm_nt(m, n, k, ctx->qa, k, ctx->qs, ctx->qz, L->wq, k, L->scale, L->wsum, L->b, y, n);
 }
 
 static void encoder_layer(et_context *ctx, const et_layer *L) {
@@ -190,16 +229,20 @@ static void encoder_layer(et_context *ctx, const et_layer *L) {
     const int T = ctx->n_tokens, H = mi->n_embd, F = mi->n_ff;
     const float eps = mi->layer_norm_eps;
 
-    k->f32_gemm_nt(T, H, H, ctx->x, H, L->q_w, H, L->q_b, ctx->q, H);
-    k->f32_gemm_nt(T, H, H, ctx->x, H, L->k_w, H, L->k_b, ctx->kx, H);
-    k->f32_gemm_nt(T, H, H, ctx->x, H, L->v_w, H, L->v_b, ctx->v, H);
+    if (L->q.wq || L->k.wq || L->v.wq) quantize_input(ctx, T, H, ctx->x);
+    linear(ctx, &L->q, T, H, H, ctx->x, ctx->q);
+    linear(ctx, &L->k, T, H, H, ctx->x, ctx->kx);
+    linear(ctx, &L->v, T, H, H, ctx->x, ctx->v);
     attention(ctx);
-    k->f32_gemm_nt(T, H, H, ctx->attn, H, L->o_w, H, L->o_b, ctx->tmp, H);
+    if (L->o.wq) quantize_input(ctx, T, H, ctx->attn);
+    linear(ctx, &L->o, T, H, H, ctx->attn, ctx->tmp);
     k->f32_layernorm(T, H, ctx->x, ctx->tmp, L->ln1_w, L->ln1_b, eps, ctx->x);
 
-    k->f32_gemm_nt(T, F, H, ctx->x, H, L->up_w, H, L->up_b, ctx->ff, F);
+    if (L->up.wq) quantize_input(ctx, T, H, ctx->x);
+    linear(ctx, &L->up, T, F, H, ctx->x, ctx->ff);
     k->f32_gelu((size_t)T * F, ctx->ff, ctx->ff);
-    k->f32_gemm_nt(T, H, F, ctx->ff, F, L->down_w, F, L->down_b, ctx->tmp, H);
+    if (L->down.wq) quantize_input(ctx, T, F, ctx->ff);
+    linear(ctx, &L->down, T, H, F, ctx->ff, ctx->tmp);
     k->f32_layernorm(T, H, ctx->x, ctx->tmp, L->ln2_w, L->ln2_b, eps, ctx->x);
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "kernels/kernels.h"
 
 #define ET_MAX_LAYERS 1024
 
@@ -76,7 +77,9 @@ typedef struct binding {
     int64_t ne0, ne1; /* ne1 = 0: one-dimensional */
     int required;
     const float **dst;
+    et_linear *lin;       /* for a matrix that may be int8 (with its `.scale`), else NULL */
     const gguf_tensor *t; /* found in the file, or NULL */
+    const gguf_tensor *scale; /* the int8 matrix's scales */
 } binding;
 
 static int needs_conversion(const gguf_tensor *t) {
@@ -99,14 +102,29 @@ static et_status check_binding(const gguf_file *f, binding *b, et_error *err) {
     }
     switch (t->type) {
     case GGUF_TYPE_F32: case GGUF_TYPE_F16: case GGUF_TYPE_BF16: case GGUF_TYPE_Q8_0: return ET_OK;
+    case GGUF_TYPE_I8: {
+        if (!b->lin)
+            return et__fail(err, ET_ERR_UNSUPPORTED, "model: tensor '%s' is I8; only Linear weights and token_embd may be",
+                            b->name);
+        /* Its per-row scales: "X.weight" → "X.scale", F32 [rows]. */
+        char scale_name[48];
+        const size_t base = strlen(b->name) - strlen(".weight");
+        et__format(scale_name, sizeof scale_name, "%.*s.scale", (int)base, b->name);
+        b->scale = gguf_find_tensor(f, scale_name);
+        if (!b->scale)
+            return et__fail(err, ET_ERR_MISSING, "model: tensor '%s' is I8 but its scales '%s' are missing", b->name, scale_name);
+        if (b->scale->n_dims != 1 || b->scale->ne[0] != b->ne1 || b->scale->type != GGUF_TYPE_F32)
+            return et__fail(err, ET_ERR_SHAPE, "model: tensor '%s' must be F32 [%lld], one scale per row of '%s'", scale_name,
+                            (long long)b->ne1, b->name);
+        return ET_OK;
+    }
     default:
-        return et__fail(err, ET_ERR_UNSUPPORTED, "model: tensor '%s' has type %s; this engine reads F32, F16, BF16 and Q8_0",
-                        b->name, gguf_type_name(t->type));
+        return et__fail(err, ET_ERR_UNSUPPORTED, "model: tensor '%s' has type %s; this engine reads F32, F16, BF16, Q8_0 "
+                        "and I8 (with scales)", b->name, gguf_type_name(t->type));
     }
 }
 
-/* Writes the tensor's values as F32 into dst (t->ne[0] * t->ne[1] values). */
-static void convert_to_f32(const gguf_tensor *t, float *dst) {
+void et__tensor_to_f32(const gguf_tensor *t, float *dst) {
     const uint64_t n = (uint64_t)t->ne[0] * (uint64_t)t->ne[1] * (uint64_t)t->ne[2] * (uint64_t)t->ne[3];
     const uint8_t *p = t->data;
     switch (t->type) {
@@ -203,52 +221,51 @@ static et_status read_task(const gguf_file *f, int32_t *task, et_error *err) {
     return ET_OK;
 }
 
-/* The tensors of one encoder layer: name suffix, dimensions ('H' hidden, 'F' FFN, 0 none), field. */
+/* The tensors of one encoder layer: name suffix, dimensions ('H' hidden, 'F' FFN, 0 none), the float
+ * pointer to fill, and for a matrix its et_linear (int8 allowed). */
+#define LIN(f) offsetof(et_layer, f)
 static const struct {
     const char *suffix;
     char ne0, ne1;
     size_t field;
+    ptrdiff_t linear; /* offset of the et_linear, or -1 */
 } layer_tensors[16] = {
-    {"attn_q.weight", 'H', 'H', offsetof(et_layer, q_w)},
-    {"attn_q.bias", 'H', 0, offsetof(et_layer, q_b)},
-    {"attn_k.weight", 'H', 'H', offsetof(et_layer, k_w)},
-    {"attn_k.bias", 'H', 0, offsetof(et_layer, k_b)},
-    {"attn_v.weight", 'H', 'H', offsetof(et_layer, v_w)},
-    {"attn_v.bias", 'H', 0, offsetof(et_layer, v_b)},
-    {"attn_output.weight", 'H', 'H', offsetof(et_layer, o_w)},
-    {"attn_output.bias", 'H', 0, offsetof(et_layer, o_b)},
-    {"attn_output_norm.weight", 'H', 0, offsetof(et_layer, ln1_w)},
-    {"attn_output_norm.bias", 'H', 0, offsetof(et_layer, ln1_b)},
-    {"ffn_up.weight", 'H', 'F', offsetof(et_layer, up_w)},
-    {"ffn_up.bias", 'F', 0, offsetof(et_layer, up_b)},
-    {"ffn_down.weight", 'F', 'H', offsetof(et_layer, down_w)},
-    {"ffn_down.bias", 'H', 0, offsetof(et_layer, down_b)},
-    {"layer_output_norm.weight", 'H', 0, offsetof(et_layer, ln2_w)},
-    {"layer_output_norm.bias", 'H', 0, offsetof(et_layer, ln2_b)},
+    {"attn_q.weight", 'H', 'H', LIN(q.w), LIN(q)},       {"attn_q.bias", 'H', 0, LIN(q.b), -1},
+    {"attn_k.weight", 'H', 'H', LIN(k.w), LIN(k)},       {"attn_k.bias", 'H', 0, LIN(k.b), -1},
+    {"attn_v.weight", 'H', 'H', LIN(v.w), LIN(v)},       {"attn_v.bias", 'H', 0, LIN(v.b), -1},
+    {"attn_output.weight", 'H', 'H', LIN(o.w), LIN(o)},  {"attn_output.bias", 'H', 0, LIN(o.b), -1},
+    {"attn_output_norm.weight", 'H', 0, LIN(ln1_w), -1}, {"attn_output_norm.bias", 'H', 0, LIN(ln1_b), -1},
+    {"ffn_up.weight", 'H', 'F', LIN(up.w), LIN(up)},     {"ffn_up.bias", 'F', 0, LIN(up.b), -1},
+    {"ffn_down.weight", 'F', 'H', LIN(down.w), LIN(down)}, {"ffn_down.bias", 'H', 0, LIN(down.b), -1},
+    {"layer_output_norm.weight", 'H', 0, LIN(ln2_w), -1}, {"layer_output_norm.bias", 'H', 0, LIN(ln2_b), -1},
 };
+#undef LIN
 
 /* Fills the binding table; returns the number of entries. */
 static int make_bindings(binding *b, et_model *m, const hparams *hp, int64_t n_vocab, int64_t n_labels) {
     const int64_t H = hp->n_embd, F = hp->n_ff;
     int n = 0;
-#define BIND(req, ptr, e0, e1, ...)                                 \
-    do {                                                            \
-        et__format(b[n].name, sizeof b[n].name, __VA_ARGS__);       \
-        b[n].ne0 = (e0), b[n].ne1 = (e1), b[n].required = (req);    \
-        b[n].dst = (ptr), b[n].t = NULL;                            \
-        n++;                                                        \
+#define BIND(req, ptr, e0, e1, ...)                                              \
+    do {                                                                         \
+        et__format(b[n].name, sizeof b[n].name, __VA_ARGS__);                    \
+        b[n].ne0 = (e0), b[n].ne1 = (e1), b[n].required = (req);                 \
+        b[n].dst = (ptr), b[n].lin = NULL, b[n].t = NULL, b[n].scale = NULL;     \
+        n++;                                                                     \
     } while (0)
 #define DIM(c) ((c) == 'H' ? H : (c) == 'F' ? F : 0)
-    BIND(1, &m->tok_embd, H, n_vocab, "token_embd.weight");
+    BIND(1, &m->tok_embd.w, H, n_vocab, "token_embd.weight");
+    b[n - 1].lin = &m->tok_embd;
     BIND(1, &m->pos_embd, H, hp->n_ctx, "position_embd.weight");
     BIND(1, &m->type_embd, H, hp->n_types, "token_types.weight");
     BIND(1, &m->embd_ln_w, H, 0, "token_embd_norm.weight");
     BIND(1, &m->embd_ln_b, H, 0, "token_embd_norm.bias");
     for (int64_t l = 0; l < hp->n_layer; l++) {
         for (int i = 0; i < 16; i++) {
-            const float **field = (const float **)(void *)((char *)&m->layers[l] + layer_tensors[i].field);
+            char *layer = (char *)&m->layers[l];
+            const float **field = (const float **)(void *)(layer + layer_tensors[i].field);
             BIND(1, field, DIM(layer_tensors[i].ne0), DIM(layer_tensors[i].ne1), "blk.%lld.%s", (long long)l,
                  layer_tensors[i].suffix);
+            if (layer_tensors[i].linear >= 0) b[n - 1].lin = (et_linear *)(void *)(layer + layer_tensors[i].linear);
         }
     }
     const int task = m->info.task;
@@ -271,6 +288,44 @@ static char *pool_put(char **cursor, gguf_str s) {
     start[s.len] = '\0';
     *cursor += s.len + 1;
     return start;
+}
+
+/* Repacks the f32 matrices of the layers into panels (the layout of the fastest f32 GEMM), in the
+ * memory they occupy: the model's own copies always, the caller's buffer when `in_place` (it said so,
+ * or the model owns it). Others stay as they are and run on the row-major kernel. */
+static et_status pack_linears(et_model *m, int in_place, et_error *err) {
+    const uint8_t *buf = m->gguf.base, *conv = (const uint8_t *)m->converted;
+    const size_t conv_bytes = m->converted_bytes;
+    float *tmp = NULL;
+    size_t tmp_n = 0;
+    for (int32_t l = 0; l < m->info.n_layer; l++) {
+        et_linear *all[6] = {&m->layers[l].q, &m->layers[l].k, &m->layers[l].v, &m->layers[l].o, &m->layers[l].up,
+                             &m->layers[l].down};
+        const int32_t H = m->info.n_embd, F = m->info.n_ff;
+        const int32_t rows[6] = {H, H, H, H, F, H}, cols[6] = {H, H, H, H, H, F};
+        for (int i = 0; i < 6; i++) {
+            et_linear *L = all[i];
+            if (!L->w || rows[i] % 8) continue;
+            const uint8_t *p = (const uint8_t *)L->w;
+            const int ours = conv && p >= conv && p < conv + conv_bytes;
+            if (!ours && !(in_place && p >= buf && p < buf + m->gguf.size)) continue;
+            const size_t n = (size_t)rows[i] * (size_t)cols[i];
+            if (n > tmp_n) {
+                float *t = realloc(tmp, n * sizeof *t);
+                if (!t) {
+                    free(tmp);
+                    return et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory to repack a %d × %d matrix", rows[i], cols[i]);
+                }
+                tmp = t, tmp_n = n;
+            }
+            et_f32_pack_panels(rows[i], cols[i], L->w, cols[i], tmp);
+            float *dst = (float *)(uintptr_t)L->w; /* writable: our copy, or a buffer given to us */
+            memcpy(dst, tmp, n * sizeof *tmp);
+            L->wp = dst, L->w = NULL;
+        }
+    }
+    free(tmp);
+    return ET_OK;
 }
 
 static et_status bind_model(et_model *m, et_error *err) {
@@ -340,30 +395,57 @@ static et_status bind_model(et_model *m, et_error *err) {
         return et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory for %lld layers", (long long)hp.n_layer);
     }
     const int nb = make_bindings(b, m, &hp, n_vocab, n_labels);
-    uint64_t convert_floats = 0, weight_bytes = 0;
+    uint64_t convert_floats = 0, weight_bytes = 0, row_sums = 0;
     for (int i = 0; i < nb; i++) {
         if ((s = check_binding(f, &b[i], err))) {
             free(b);
             return s;
         }
-        if (!b[i].t) continue;
-        const uint64_t count = (uint64_t)b[i].t->ne[0] * (uint64_t)b[i].t->ne[1];
-        weight_bytes += count * 4;
-        if (needs_conversion(b[i].t)) convert_floats += count;
-    }
-    if (convert_floats) {
-        if (convert_floats > SIZE_MAX / 4 || !(m->converted = malloc((size_t)convert_floats * 4))) {
-            free(b);
-            return et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory for %llu bytes of F32 weights converted from F16/Q8_0",
-                            (unsigned long long)convert_floats * 4);
+        const gguf_tensor *t = b[i].t;
+        if (!t) continue;
+        const uint64_t count = (uint64_t)t->ne[0] * (uint64_t)t->ne[1];
+        if (t->type == GGUF_TYPE_I8) {
+            weight_bytes += count + (uint64_t)t->ne[1] * 4;
+            row_sums += (uint64_t)t->ne[1];
+            if (needs_conversion(b[i].scale)) convert_floats += (uint64_t)t->ne[1];
+        } else {
+            weight_bytes += count * 4;
+            if (needs_conversion(t)) convert_floats += count;
         }
     }
+    if ((convert_floats && (convert_floats > SIZE_MAX / 4 || !(m->converted = malloc((size_t)convert_floats * 4)))) ||
+        (row_sums && (row_sums > SIZE_MAX / 4 || !(m->wsums = malloc((size_t)row_sums * 4))))) {
+        free(b);
+        return et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory for %llu bytes of converted weights and row sums",
+                        (unsigned long long)(convert_floats + row_sums) * 4);
+    }
+    m->converted_bytes = (size_t)convert_floats * 4;
     float *next = m->converted;
+    int32_t *next_sum = m->wsums;
     for (int i = 0; i < nb; i++) {
         const gguf_tensor *t = b[i].t;
         if (!t) continue;
-        if (needs_conversion(t)) {
-            convert_to_f32(t, next);
+        if (t->type == GGUF_TYPE_I8) {
+            et_linear *L = b[i].lin;
+            const int64_t rows = t->ne[1], cols = t->ne[0];
+            L->wq = (const int8_t *)t->data;
+            if (needs_conversion(b[i].scale)) {
+                et__tensor_to_f32(b[i].scale, next);
+                L->scale = next;
+                next += rows;
+            } else {
+                L->scale = (const float *)(const void *)b[i].scale->data;
+            }
+            for (int64_t r = 0; r < rows; r++) {
+                int32_t sum = 0;
+                for (int64_t c = 0; c < cols; c++) sum += L->wq[r * cols + c];
+                next_sum[r] = sum;
+            }
+            L->wsum = next_sum;
+            next_sum += rows;
+            m->info.int8_matrices++;
+        } else if (needs_conversion(t)) {
+            et__tensor_to_f32(t, next);
             *b[i].dst = next;
             next += (size_t)t->ne[0] * (size_t)t->ne[1];
         } else {
@@ -403,14 +485,14 @@ static et_status bind_model(et_model *m, et_error *err) {
     in->threshold = (float)threshold;
     in->n_tensors = (int32_t)f->n_tensors;
     in->weights_bytes = weight_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)weight_bytes;
-    const uint64_t owned = convert_floats * 4 + pool + (uint64_t)hp.n_layer * sizeof(et_layer) +
+    const uint64_t owned = convert_floats * 4 + row_sums * 4 + pool + (uint64_t)hp.n_layer * sizeof(et_layer) +
                            et_vocab_bytes(&m->vocab) + (m->owned_buffer ? f->size : 0);
     in->owned_bytes = owned > UINT32_MAX ? UINT32_MAX : (uint32_t)owned;
     return ET_OK;
 }
 
 et_model_params et_model_default_params(void) {
-    et_model_params p = {.copy_buffer = 0};
+    et_model_params p = {.copy_buffer = 0, .pack_in_place = 0};
     return p;
 }
 
@@ -418,7 +500,7 @@ void et_model_default_params_by_ref(et_model_params *out) {
     if (out) *out = et_model_default_params();
 }
 
-static et_status load(const void *data, size_t size, void *owned, et_model **out, et_error *error) {
+static et_status load(const void *data, size_t size, void *owned, int pack_in_place, et_model **out, et_error *error) {
     et_model *m = calloc(1, sizeof *m);
     if (!m) {
         free(owned);
@@ -427,6 +509,7 @@ static et_status load(const void *data, size_t size, void *owned, et_model **out
     m->owned_buffer = owned;
     et_status s = gguf_parse(&m->gguf, data, size, error);
     if (!s) s = bind_model(m, error);
+    if (!s) s = pack_linears(m, pack_in_place || owned != NULL, error);
     if (s) {
         et_model_free(m);
         return s;
@@ -440,7 +523,7 @@ static et_status load(const void *data, size_t size, void *owned, et_model **out
 }
 
 et_status et__model_load_owned(void *buffer, size_t size, et_model **out, et_error *error) {
-    return load(buffer, size, buffer, out, error);
+    return load(buffer, size, buffer, 1, out, error);
 }
 
 et_status et_model_load_from_buffer(const void *data, size_t size, const et_model_params *params, et_model **out,
@@ -453,12 +536,12 @@ et_status et_model_load_from_buffer(const void *data, size_t size, const et_mode
         void *copy = aligned_alloc(16, (size + 15) & ~(size_t)15);
         if (!copy) return et__fail(error, ET_ERR_OUT_OF_MEMORY, "et_model_load_from_buffer: no memory to copy %zu bytes", size);
         memcpy(copy, data, size);
-        return load(copy, size, copy, out, error);
+        return load(copy, size, copy, 1, out, error);
     }
     if (((uintptr_t)data & 15u) != 0)
         return et__fail(error, ET_ERR_ALIGNMENT, "et_model_load_from_buffer: buffer at %p is not 16-byte aligned "
                         "(align it, or set copy_buffer)", data);
-    return load(data, size, NULL, out, error);
+    return load(data, size, NULL, p.pack_in_place, out, error);
 }
 
 void et_model_free(et_model *m) {
@@ -470,6 +553,7 @@ void et_model_free(et_model *m) {
     free(m->tensor_names);
     free(m->strings);
     free(m->converted);
+    free(m->wsums);
     free(m->owned_buffer);
     free(m);
 }

@@ -2,7 +2,8 @@
  * model.h — the loaded model as the encoder sees it. Private to the engine.
  *
  * Matrices are row-major [out][in] as PyTorch's Linear.weight (GGUF ne = [in, out]); every pointer is
- * either into the caller's buffer (F32 tensors, used in place) or into `converted` (F16/Q8_0 files).
+ * either into the caller's buffer (F32 and I8 tensors, used in place) or into `converted` (F16, BF16 and
+ * Q8_0 tensors, F32 tensors at unaligned offsets) or `wsums`.
  */
 #ifndef ET_MODEL_H
 #define ET_MODEL_H
@@ -11,21 +12,29 @@
 #include "gguf.h"
 #include "tokenizer.h"
 
+/* A Linear layer: y = x·Wᵀ + b, W either f32 or int8 with one scale per output row (symmetric). */
+typedef struct et_linear {
+    const float *wp;      /* [out/8][in][8] f32 packed in panels at load (out % 8 == 0), or NULL */
+    const float *w;       /* [out][in] f32 as in the file, or NULL when packed or int8 */
+    const int8_t *wq;     /* [out][in] int8, or NULL when f32 */
+    const float *scale;   /* [out] W = wq · scale per row */
+    const int32_t *wsum;  /* [out] Σ_k wq[o][k], computed at load (the int8 GEMM's zero-point term) */
+    const float *b;       /* [out], NULL for the embedding table */
+} et_linear;
+
 typedef struct et_layer {
-    const float *q_w, *q_b;         /* [H][H], [H] */
-    const float *k_w, *k_b;         /* [H][H], [H] */
-    const float *v_w, *v_b;         /* [H][H], [H] */
-    const float *o_w, *o_b;         /* [H][H], [H]  attention output projection */
-    const float *ln1_w, *ln1_b;     /* [H], [H]     attention output LayerNorm */
-    const float *up_w, *up_b;       /* [F][H], [F] */
-    const float *down_w, *down_b;   /* [H][F], [H] */
-    const float *ln2_w, *ln2_b;     /* [H], [H]     layer output LayerNorm */
+    et_linear q, k, v;              /* [H][H] */
+    et_linear o;                    /* [H][H]  attention output projection */
+    const float *ln1_w, *ln1_b;     /* [H], [H] attention output LayerNorm */
+    et_linear up;                   /* [F][H] */
+    et_linear down;                 /* [H][F] */
+    const float *ln2_w, *ln2_b;     /* [H], [H] layer output LayerNorm */
 } et_layer;
 
 struct et_model {
     et_model_info info;            /* name/version point into `strings` */
 
-    const float *tok_embd;          /* [V][H] */
+    et_linear tok_embd;             /* [V][H] word embeddings, f32 or int8 rows (no bias) */
     const float *pos_embd;          /* [P][H] */
     const float *type_embd;         /* [T][H] */
     const float *embd_ln_w, *embd_ln_b; /* [H], [H] */
@@ -39,11 +48,16 @@ struct et_model {
     char **tensor_names;            /* [n_tensors] NUL-terminated, in `strings` */
     char *strings;                  /* owned pool of the copies above */
     float *converted;               /* owned F32 copies of F16/Q8_0 tensors */
+    size_t converted_bytes;
+    int32_t *wsums;                 /* owned row sums of the int8 matrices */
     void *owned_buffer;             /* the file bytes, when the model owns them */
 };
 
 /* Takes ownership of `buffer` (allocated with malloc/aligned_alloc) and loads the model from it;
  * frees it on failure. For the file loader. */
 et_status et__model_load_owned(void *buffer, size_t size, et_model **out, et_error *error);
+
+/* Writes a F32, F16, BF16 or Q8_0 tensor's values as F32 into dst (all its elements). */
+void et__tensor_to_f32(const gguf_tensor *t, float *dst);
 
 #endif /* ET_MODEL_H */

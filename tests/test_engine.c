@@ -22,11 +22,15 @@ typedef struct loaded {
     et_model *m;
 } loaded;
 
+/* Loads with the buffer given to the model (pack_in_place), as the JS loader and the file loader do:
+ * every f32 Linear weight runs on the packed kernel whatever its file type. */
 static loaded load_spec(const tl_model_spec *s) {
     loaded l = {0};
     const size_t n = tl_build_model(s, &l.buf, NULL);
     et_error err;
-    const et_status st = et_model_load_from_buffer(l.buf, n, NULL, &l.m, &err);
+    et_model_params mp = et_model_default_params();
+    mp.pack_in_place = 1;
+    const et_status st = et_model_load_from_buffer(l.buf, n, &mp, &l.m, &err);
     CHECK(st == ET_OK, "load: %s", err.message);
     return l;
 }
@@ -412,6 +416,30 @@ static void test_shared_model(void) {
     unload(&l);
 }
 
+/* Borrowing without pack_in_place leaves the buffer byte for byte as it was; the row-major kernels then
+ * give what the packed ones give, within the GEMM tolerance. */
+static void test_pack_in_place(void) {
+    tl_model_spec s = tl_small_spec();
+    s.task = ET_TASK_TOKEN_CLASSIFICATION, s.n_labels = 4;
+    uint8_t *buf;
+    const size_t n = tl_build_model(&s, &buf, NULL);
+    uint8_t *copy = malloc(n);
+    memcpy(copy, buf, n);
+    et_model *m = NULL;
+    et_model_load_from_buffer(buf, n, NULL, &m, NULL);
+    const int32_t ids[] = {1, 9, 17, 33, 40, 2}, lengths[] = {6};
+    int32_t r1, c1, r2, c2;
+    float *x = run(m, ET_KERNELS_AUTO, ids, NULL, lengths, 1, 0, &r1, &c1);
+    CHECK(memcmp(buf, copy, n) == 0, "a borrowed buffer was modified");
+    et_model_free(m);
+    loaded l = load_spec(&s);
+    float *y = run(l.m, ET_KERNELS_AUTO, ids, NULL, lengths, 1, 0, &r2, &c2);
+    CHECK(memcmp(l.buf, copy, n) != 0, "pack_in_place did not repack");
+    CHECK(x && y && max_abs_diff(x, y, (size_t)r1 * c1) < 1e-5, "packed vs row-major: %g", max_abs_diff(x, y, (size_t)r1 * c1));
+    free(x), free(y), free(copy), free(buf);
+    unload(&l);
+}
+
 int main(void) {
     test_api_basics();
     test_reference_vs_simd_and_batching();
@@ -421,5 +449,6 @@ int main(void) {
     test_no_allocation_in_runs();
     test_out_of_memory();
     test_shared_model();
+    test_pack_in_place();
     return tl_finish("test_engine");
 }

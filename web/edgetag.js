@@ -166,7 +166,10 @@ export class Model {
     this.buffer = engine.alloc(bytes.byteLength, "the model");
     new Uint8Array(engine.memory, this.buffer, bytes.byteLength).set(bytes);
     const out = engine.scratch, err = engine.scratch + 8; // et_model*, then et_error {status, message[252]}
-    const status = x.et_model_load_from_buffer(this.buffer, bytes.byteLength, 0, out, err);
+    const params = engine.scratch + 272; // et_model_params: the buffer is ours, let the model repack it
+    x.et_model_default_params_by_ref(params);
+    engine.i32(params, 2)[1] = 1; // pack_in_place
+    const status = x.et_model_load_from_buffer(this.buffer, bytes.byteLength, params, out, err);
     if (status !== 0) {
       const message = engine.string(err + 4);
       x.free(this.buffer);

@@ -107,3 +107,119 @@ void et_f32_gemm_nt_2x4__wasmsimd(int m, int n, int k, const float *a, int lda, 
         for (int i = 0; i < m; i++) c[(size_t)i * ldc + j] = dot_1x1(k, a + (size_t)i * lda, bj) + bj_bias;
     }
 }
+
+/* ---- C = A · B + bias with B row-major [k][n]: a 4 × 8 tile, A broadcast, B in two vectors ------------ */
+
+void et_f32_gemm_nn__scalar(int m, int n, int k, const float *a, int lda, const float *b, int ldb, const float *bias,
+                            float *c, int ldc) {
+    for (int i = 0; i < m; i++) {
+        for (int j = 0; j < n; j++) {
+            float acc = 0.0f;
+            for (int p = 0; p < k; p++) acc += a[(size_t)i * lda + p] * b[(size_t)p * ldb + j];
+            c[(size_t)i * ldc + j] = bias ? acc + bias[j] : acc;
+        }
+    }
+}
+
+/* Rows i0 … i0+R-1 (R ≤ 4) by the 8 columns at j: 2R accumulators, 2 B vectors, one broadcast A. */
+#define NN_TILE(R)                                                                                           \
+    do {                                                                                                     \
+        v128_t acc[4][2];                                                                                    \
+        for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = wasm_f32x4_splat(0.0f);                          \
+        const float *bp = b + j;                                                                             \
+        for (int p = 0; p < k; p++, bp += ldb) {                                                             \
+            const v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);                               \
+            for (int r = 0; r < R; r++) {                                                                    \
+                const v128_t va = wasm_v128_load32_splat(a + (size_t)(i + r) * lda + p);                     \
+                acc[r][0] = et_f32x4_madd(va, b0, acc[r][0]);                                                \
+                acc[r][1] = et_f32x4_madd(va, b1, acc[r][1]);                                                \
+            }                                                                                                \
+        }                                                                                                    \
+        const v128_t bias0 = bias ? wasm_v128_load(bias + j) : wasm_f32x4_splat(0.0f);                       \
+        const v128_t bias1 = bias ? wasm_v128_load(bias + j + 4) : wasm_f32x4_splat(0.0f);                   \
+        for (int r = 0; r < R; r++) {                                                                        \
+            wasm_v128_store(c + (size_t)(i + r) * ldc + j, wasm_f32x4_add(acc[r][0], bias0));                \
+            wasm_v128_store(c + (size_t)(i + r) * ldc + j + 4, wasm_f32x4_add(acc[r][1], bias1));            \
+        }                                                                                                    \
+    } while (0)
+
+void et_f32_gemm_nn_4x8__wasmsimd(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                                  const float *bias, float *c, int ldc) {
+    const int n8 = n & ~7;
+    for (int j = 0; j < n8; j += 8) {
+        int i = 0;
+        for (; i + 4 <= m; i += 4) NN_TILE(4);
+        switch (m - i) {
+        case 3: NN_TILE(3); break;
+        case 2: NN_TILE(2); break;
+        case 1: NN_TILE(1); break;
+        default: break;
+        }
+    }
+    /* The last n % 8 columns, one at a time with the reference's order of operations. */
+    for (int j = n8; j < n; j++) {
+        const float bj = bias ? bias[j] : 0.0f;
+        for (int i = 0; i < m; i++) {
+            float acc = 0.0f;
+            for (int p = 0; p < k; p++) acc += a[(size_t)i * lda + p] * b[(size_t)p * ldb + j];
+            c[(size_t)i * ldc + j] = acc + bj;
+        }
+    }
+}
+
+/* ---- C = A · Wᵀ + bias with W packed in panels of 8 rows: [n/8][k][8] ---------------------------------
+ * The Linear layers' f32 weights are repacked this way once, at load: each step of k reads 8 contiguous
+ * weights, broadcasts one activation per row, and feeds 8 accumulators of a 4 × 8 tile. */
+
+void et_f32_pack_panels(int n, int k, const float *w, int ldw, float *panels) {
+    for (int j = 0; j < n; j++)
+        for (int p = 0; p < k; p++) panels[(size_t)(j / 8) * 8 * (size_t)k + (size_t)p * 8 + (size_t)(j % 8)] = w[(size_t)j * ldw + p];
+}
+
+void et_f32_gemm_packed__scalar(int m, int n, int k, const float *a, int lda, const float *panels, const float *bias,
+                                float *c, int ldc) {
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            const float *pj = panels + (size_t)(j / 8) * 8 * (size_t)k + (size_t)(j % 8);
+            float acc = 0.0f;
+            for (int p = 0; p < k; p++) acc += a[(size_t)i * lda + p] * pj[(size_t)p * 8];
+            c[(size_t)i * ldc + j] = bias ? acc + bias[j] : acc;
+        }
+}
+
+#define PANEL_TILE(R)                                                                                        \
+    do {                                                                                                     \
+        v128_t acc[4][2];                                                                                    \
+        for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = wasm_f32x4_splat(0.0f);                          \
+        const float *ar = a + (size_t)i * lda;                                                               \
+        for (int p = 0; p < k; p++) {                                                                        \
+            const v128_t b0 = wasm_v128_load(pj + 8 * (size_t)p), b1 = wasm_v128_load(pj + 8 * (size_t)p + 4); \
+            for (int r = 0; r < R; r++) {                                                                    \
+                const v128_t va = wasm_v128_load32_splat(ar + (size_t)r * lda + p);                          \
+                acc[r][0] = et_f32x4_madd(va, b0, acc[r][0]);                                                \
+                acc[r][1] = et_f32x4_madd(va, b1, acc[r][1]);                                                \
+            }                                                                                                \
+        }                                                                                                    \
+        for (int r = 0; r < R; r++) {                                                                        \
+            float *cr = c + (size_t)(i + r) * ldc + j;                                                       \
+            wasm_v128_store(cr, wasm_f32x4_add(acc[r][0], bias0));                                           \
+            wasm_v128_store(cr + 4, wasm_f32x4_add(acc[r][1], bias1));                                       \
+        }                                                                                                    \
+    } while (0)
+
+void et_f32_gemm_packed_4x8__wasmsimd(int m, int n, int k, const float *a, int lda, const float *panels,
+                                      const float *bias, float *c, int ldc) {
+    for (int j = 0; j < n; j += 8) {
+        const float *pj = panels + (size_t)j * (size_t)k;
+        const v128_t bias0 = bias ? wasm_v128_load(bias + j) : wasm_f32x4_splat(0.0f);
+        const v128_t bias1 = bias ? wasm_v128_load(bias + j + 4) : wasm_f32x4_splat(0.0f);
+        int i = 0;
+        for (; i + 4 <= m; i += 4) PANEL_TILE(4);
+        switch (m - i) {
+        case 3: PANEL_TILE(3); break;
+        case 2: PANEL_TILE(2); break;
+        case 1: PANEL_TILE(1); break;
+        default: break;
+        }
+    }
+}

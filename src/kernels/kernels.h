@@ -13,12 +13,24 @@
 #define ET_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* C[i][j] = sum_k A[i][k] * B[j][k] (+ bias[j] when bias is not NULL), for i < m, j < n.
  * A is m rows of k (row stride lda), B is n rows of k (row stride ldb), C is m rows of n (ldc).
  * "nt": B is stored like PyTorch's Linear.weight, [out][in], so C = A · Bᵀ + bias. */
 typedef void (*et_f32_gemm_nt_fn)(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                                   const float *bias, float *c, int ldc);
+
+/* C = A · B (+ bias) with B row-major [k][n] (stride ldb): attention's P·V, and Linear layers whose
+ * weights were transposed. Same tolerances as the "nt" form. */
+typedef void (*et_f32_gemm_nn_fn)(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                                  const float *bias, float *c, int ldc);
+/* C = A · Wᵀ + bias (bias may be NULL) with W [n][k] packed by et_f32_pack_panels into panels [n/8][k][8];
+ * n must be a multiple of 8 (for the packing too: panels hold exactly n·k values). The form of the Linear
+ * layers' f32 weights after loading. */
+typedef void (*et_f32_gemm_packed_fn)(int m, int n, int k, const float *a, int lda, const float *panels,
+                                      const float *bias, float *c, int ldc);
+void et_f32_pack_panels(int n, int k, const float *w, int ldw, float *panels);
 
 /* y[r] = LayerNorm(x[r] + res[r]) * gamma + beta over rows of n contiguous values, for r < rows.
  * res may be NULL (no residual). y may alias x (in place) but not res. Variance is the biased one,
@@ -29,26 +41,65 @@ typedef void (*et_f32_layernorm_fn)(int rows, int n, const float *x, const float
 /* y[i] = x[i] * Φ(x[i]) = 0.5 x (1 + erf(x / √2)), the exact GELU of BERT. y may alias x. */
 typedef void (*et_f32_gelu_fn)(size_t n, const float *x, float *y);
 
-/* In place, for each of `rows` rows of n values (row stride ld):
- * x[j] = exp(scale·x[j] − max) / Σ exp(scale·x[·] − max). scale > 0. */
-typedef void (*et_f32_softmax_fn)(int rows, int n, float *x, int ld, float scale);
+/* In place, for each of `rows` rows of n values (row stride ld), with max = scale·max_j x[j]:
+ * x[j] = exp(scale·x[j] − max) / Σ exp(scale·x[·] − max), scale > 0 — or, when inv_sum is not NULL, the
+ * numerators exp(scale·x[j] − max) only, with inv_sum[r] = 1 / Σ (attention normalizes P·V's smaller
+ * output instead). */
+typedef void (*et_f32_softmax_fn)(int rows, int n, float *x, int ld, float scale, float *inv_sum);
+
+/* Quantizes m rows of k floats (stride ldx) into levels q (stride ldq elements) with each row's scale
+ * sa[i] and zero point za[i]: x ≈ sa·(q − za), 0 exactly representable. The level type is the GEMM's:
+ * int16 0..255 ("i16") or uint8 0..127 ("u7"). */
+typedef void (*et_q8_quantize_fn)(int m, int k, const float *x, int ldx, void *q, int ldq, float *sa, int32_t *za);
+
+/* C[i][j] = sa[i]·sw[j]·(Σ_k A[i][k]·W[j][k] − za[i]·wsum[j]) + bias[j]: A quantized rows (stride lda
+ * elements), W int8 rows [n][k] (stride ldw), sw per-row scales, wsum[j] = Σ_k W[j][k]. */
+typedef void (*et_q8_gemm_nt_fn)(int m, int n, int k, const void *a, int lda, const float *sa, const int32_t *za,
+                                 const int8_t *w, int ldw, const float *sw, const int32_t *wsum, const float *bias,
+                                 float *c, int ldc);
 
 typedef struct et_kernels {
     const char *name;
     et_f32_gemm_nt_fn f32_gemm_nt;
+    et_f32_gemm_nn_fn f32_gemm_nn;
+    et_f32_gemm_packed_fn f32_gemm_packed;
     et_f32_layernorm_fn f32_layernorm;
     et_f32_gelu_fn f32_gelu;
     et_f32_softmax_fn f32_softmax;
+    et_q8_quantize_fn q8_quantize;
+    et_q8_gemm_nt_fn q8_gemm_nt;
+    int q8_level_bytes; /* 2 (i16 levels) or 1 (u7 levels) */
 } et_kernels;
 
-/* The scalar references and the fastest set built in. Both tables are constant. */
+/* The kernel sets, constant tables:
+ *   reference          scalar references (with the int8 levels of the baseline: i16)
+ *   baseline           SIMD128 (i32x4.dot_i16x8_s for int8)
+ *   relaxed_dot16      relaxed SIMD: madd for f32, i16x8 dot + pairwise add for int8
+ *   relaxed_dot32      relaxed SIMD: madd for f32, i32x4 dot-add for int8
+ *   reference_u7       scalar references of the relaxed sets' int8 arithmetic (7-bit levels)
+ * The relaxed sets exist in the relaxed wasm build and natively (emulated); NULL elsewhere. */
 const et_kernels *et_kernels_reference(void);
+const et_kernels *et_kernels_reference_u7(void);
+const et_kernels *et_kernels_baseline(void);
+const et_kernels *et_kernels_relaxed_dot16(void);
+const et_kernels *et_kernels_relaxed_dot32(void);
+/* The default of this build: relaxed_dot16 in the relaxed wasm build, baseline otherwise. */
 const et_kernels *et_kernels_best(void);
 
 void et_f32_gemm_nt__scalar(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                             const float *bias, float *c, int ldc);
 void et_f32_gemm_nt_2x4__wasmsimd(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                                   const float *bias, float *c, int ldc);
+
+void et_f32_gemm_nn__scalar(int m, int n, int k, const float *a, int lda, const float *b, int ldb, const float *bias,
+                            float *c, int ldc);
+void et_f32_gemm_nn_4x8__wasmsimd(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                                  const float *bias, float *c, int ldc);
+
+void et_f32_gemm_packed__scalar(int m, int n, int k, const float *a, int lda, const float *panels, const float *bias,
+                                float *c, int ldc);
+void et_f32_gemm_packed_4x8__wasmsimd(int m, int n, int k, const float *a, int lda, const float *panels,
+                                      const float *bias, float *c, int ldc);
 
 void et_f32_layernorm__scalar(int rows, int n, const float *x, const float *res, const float *gamma,
                               const float *beta, float eps, float *y);
@@ -58,12 +109,32 @@ void et_f32_layernorm__wasmsimd(int rows, int n, const float *x, const float *re
 void et_f32_gelu__scalar(size_t n, const float *x, float *y);
 void et_f32_gelu__wasmsimd(size_t n, const float *x, float *y);
 
-void et_f32_softmax__scalar(int rows, int n, float *x, int ld, float scale);
-void et_f32_softmax__wasmsimd(int rows, int n, float *x, int ld, float scale);
+void et_f32_softmax__scalar(int rows, int n, float *x, int ld, float scale, float *inv_sum);
+void et_f32_softmax__wasmsimd(int rows, int n, float *x, int ld, float scale, float *inv_sum);
+
+void et_q8_quantize_i16__scalar(int m, int k, const float *x, int ldx, void *q, int ldq, float *sa, int32_t *za);
+void et_q8_quantize_i16__wasmsimd(int m, int k, const float *x, int ldx, void *q, int ldq, float *sa, int32_t *za);
+void et_q8_quantize_u7__scalar(int m, int k, const float *x, int ldx, void *q, int ldq, float *sa, int32_t *za);
+void et_q8_quantize_u7__wasmsimd(int m, int k, const float *x, int ldx, void *q, int ldq, float *sa, int32_t *za);
+void et_q8_gemm_nt_i16__scalar(int m, int n, int k, const void *a, int lda, const float *sa, const int32_t *za,
+                               const int8_t *w, int ldw, const float *sw, const int32_t *wsum, const float *bias,
+                               float *c, int ldc);
+void et_q8_gemm_nt_u7__scalar(int m, int n, int k, const void *a, int lda, const float *sa, const int32_t *za,
+                              const int8_t *w, int ldw, const float *sw, const int32_t *wsum, const float *bias,
+                              float *c, int ldc);
+void et_q8_gemm_nt_2x4_i16__wasmsimd(int m, int n, int k, const void *a, int lda, const float *sa, const int32_t *za,
+                                     const int8_t *w, int ldw, const float *sw, const int32_t *wsum, const float *bias,
+                                     float *c, int ldc);
+void et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot16(int m, int n, int k, const void *a, int lda, const float *sa,
+                                             const int32_t *za, const int8_t *w, int ldw, const float *sw,
+                                             const int32_t *wsum, const float *bias, float *c, int ldc);
+void et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot32(int m, int n, int k, const void *a, int lda, const float *sa,
+                                             const int32_t *za, const int8_t *w, int ldw, const float *sw,
+                                             const int32_t *wsum, const float *bias, float *c, int ldc);
 
 /* The vector math the SIMD kernels use, exposed for their own tests.
  * exp: relative error < 3e-7 on [-87, 88] (inputs are clamped there).
- * erf: absolute error < 6e-7 everywhere (Abramowitz & Stegun 7.1.26 with the vector exp). */
+ * erf: absolute error < 4e-7 everywhere (a rational approximation fitted by tools/fit_erf.py). */
 void et_f32_vexp__wasmsimd(size_t n, const float *x, float *y);
 void et_f32_verf__wasmsimd(size_t n, const float *x, float *y);
 

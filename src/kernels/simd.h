@@ -26,11 +26,45 @@ static inline v128_t et_f32x4_madd(v128_t a, v128_t b, v128_t c) {
 #endif
 }
 
+/* Relaxed SIMD's integer dot products exist in the relaxed wasm build and, emulated exactly for the
+ * operand ranges we use (first operand int8, second 0..127), in native builds so that the relaxed
+ * kernels are tested natively too. Not in the baseline wasm build. */
+#if defined(__wasm_relaxed_simd__) || !defined(__wasm__)
+#define ET_HAVE_RELAXED 1
+
+/* lanes i of the result: w[2i]·a[2i] + w[2i+1]·a[2i+1] (w int8, a 0..127: no saturation). */
+static inline v128_t et_i16x8_dot_i8_i7(v128_t w, v128_t a) {
+#if defined(__wasm_relaxed_simd__)
+    return wasm_i16x8_relaxed_dot_i8x16_i7x16(w, a);
+#else
+    const v128_t lo = wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_extmul_low_i8x16(w, a));
+    const v128_t hi = wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_extmul_high_i8x16(w, a));
+    return wasm_i16x8_narrow_i32x4(lo, hi);
+#endif
+}
+
+/* acc + the sums of four adjacent products of w (int8) and a (0..127), per i32 lane. */
+static inline v128_t et_i32x4_dot_i8_i7_add(v128_t w, v128_t a, v128_t acc) {
+#if defined(__wasm_relaxed_simd__)
+    return wasm_i32x4_relaxed_dot_i8x16_i7x16_add(w, a, acc);
+#else
+    return wasm_i32x4_add(wasm_i32x4_extadd_pairwise_i16x8(et_i16x8_dot_i8_i7(w, a)), acc);
+#endif
+}
+#endif
+
 /* The sum of the four lanes. */
 static inline float et_f32x4_hsum(v128_t v) {
     v128_t t = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
     t = wasm_f32x4_add(t, wasm_i32x4_shuffle(t, t, 1, 0, 3, 2));
     return wasm_f32x4_extract_lane(t, 0);
+}
+
+/* The same for i32 lanes. */
+static inline v128_t et_i32x4_hsum4(v128_t a, v128_t b, v128_t c, v128_t d) {
+    v128_t ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
+    v128_t cd = wasm_i32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));
+    return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
 }
 
 /* The lane sums of four vectors as one vector: { hsum(a), hsum(b), hsum(c), hsum(d) }. */

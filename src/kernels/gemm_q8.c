@@ -1,0 +1,289 @@
+/*
+ * gemm_q8.c — the int8 path of a Linear layer: activations quantized per row on the fly, weights int8
+ * per output channel (symmetric, from the model file, used in place), int32 accumulation:
+ *
+ *   C[i][j] = sa[i]·sw[j] · (Σ_k A[i][k]·W[j][k] − za[i]·wsum[j]) + bias[j]
+ *
+ * A[i][k] = round(x[i][k]/sa[i]) + za[i] is the row's asymmetric quantization (zero included in its
+ * range), wsum[j] = Σ_k W[j][k] is computed once per model. Two activation formats, one per ISA:
+ *   - "i16": 0..255 held as int16, for the baseline i32x4.dot_i16x8_s (activations widened once, when
+ *     quantized; the weights are widened in registers, each load serving two rows);
+ *   - "u7":  0..127 held as uint8, for relaxed SIMD's dot of int8 × 7-bit: i16x8.relaxed_dot_i8x16_i7x16_s
+ *     + i32x4.extadd_pairwise_i16x8_s ("dot16"), or i32x4.relaxed_dot_i8x16_i7x16_add_s ("dot32").
+ *     The 7-bit operand is the second one, as V8 lowers it (the unsigned side of pmaddubsw); weights lie
+ *     in -127..127 and pair sums stay within ±32,258, so the results are exact and engine-independent.
+ * Integer sums are exact, and the epilogue does the same float operations in the same order in every
+ * variant, so each SIMD kernel equals its scalar reference bit for bit.
+ */
+#include <math.h>
+
+#include "kernels.h"
+#include "simd.h"
+
+/* ---- activation quantization -------------------------------------------------------------------- */
+
+/* The row's scale and zero point for levels 0..qmax, with 0.0 exactly representable. */
+static void row_params(const float *x, int k, int qmax, float *scale, int32_t *zero, float *inv) {
+    float lo = 0.0f, hi = 0.0f;
+    for (int p = 0; p < k; p++) {
+        lo = x[p] < lo ? x[p] : lo;
+        hi = x[p] > hi ? x[p] : hi;
+    }
+    if (hi == lo) { /* an all-zero row */
+        *scale = 1.0f, *zero = 0, *inv = 1.0f;
+        return;
+    }
+    const float s = (hi - lo) / (float)qmax;
+    const float z = nearbyintf(-lo / s);
+    *scale = s;
+    *zero = (int32_t)(z < 0 ? 0 : z > (float)qmax ? (float)qmax : z);
+    *inv = 1.0f / s;
+}
+
+static inline int32_t quantize_one(float x, float inv, int32_t zero, int32_t qmax) {
+    float f = nearbyintf(x * inv);
+    if (!(f > -1e9f)) f = -1e9f; /* NaN too: never an out-of-range conversion */
+    if (f > 1e9f) f = 1e9f;
+    const int32_t q = (int32_t)f + zero;
+    return q < 0 ? 0 : q > qmax ? qmax : q;
+}
+
+void et_q8_quantize_i16__scalar(int m, int k, const float *x, int ldx, void *out, int ldq, float *sa, int32_t *za) {
+    int16_t *q = out;
+    for (int i = 0; i < m; i++) {
+        float inv;
+        row_params(x + (size_t)i * ldx, k, 255, &sa[i], &za[i], &inv);
+        for (int p = 0; p < k; p++) q[(size_t)i * ldq + p] = (int16_t)quantize_one(x[(size_t)i * ldx + p], inv, za[i], 255);
+    }
+}
+
+void et_q8_quantize_u7__scalar(int m, int k, const float *x, int ldx, void *out, int ldq, float *sa, int32_t *za) {
+    uint8_t *q = out;
+    for (int i = 0; i < m; i++) {
+        float inv;
+        row_params(x + (size_t)i * ldx, k, 127, &sa[i], &za[i], &inv);
+        for (int p = 0; p < k; p++) q[(size_t)i * ldq + p] = (uint8_t)quantize_one(x[(size_t)i * ldx + p], inv, za[i], 127);
+    }
+}
+
+/* The vector quantizer: min/max in one pass, then scale, round (nearest even, as nearbyintf), clamp. */
+static void row_params_simd(const float *x, int k, int qmax, float *scale, int32_t *zero, float *inv) {
+    v128_t vlo = wasm_f32x4_splat(0.0f), vhi = vlo;
+    int p = 0;
+    for (; p + 4 <= k; p += 4) {
+        const v128_t v = wasm_v128_load(x + p);
+        vlo = wasm_f32x4_min(vlo, v);
+        vhi = wasm_f32x4_max(vhi, v);
+    }
+    float lo = -et_f32x4_hmax(wasm_f32x4_neg(vlo)), hi = et_f32x4_hmax(vhi);
+    for (; p < k; p++) {
+        lo = x[p] < lo ? x[p] : lo;
+        hi = x[p] > hi ? x[p] : hi;
+    }
+    if (hi == lo) {
+        *scale = 1.0f, *zero = 0, *inv = 1.0f;
+        return;
+    }
+    const float s = (hi - lo) / (float)qmax;
+    const float z = nearbyintf(-lo / s);
+    *scale = s;
+    *zero = (int32_t)(z < 0 ? 0 : z > (float)qmax ? (float)qmax : z);
+    *inv = 1.0f / s;
+}
+
+/* Four floats to four clamped int32 levels. Adding 1.5·2^23 rounds x·inv to the nearest integer (ties to
+ * even, as nearbyintf) in the low mantissa bits; subtracting the same float's bits leaves it as an int32.
+ * |x·inv| <= qmax, far below 2^22, so this is exact; no float→int conversion needed. */
+static inline v128_t quantize4(v128_t x, v128_t inv, v128_t zero, v128_t qmax) {
+    const v128_t magic = wasm_f32x4_splat(12582912.0f);
+    const v128_t v = wasm_f32x4_add(wasm_f32x4_mul(x, inv), magic);
+    const v128_t q = wasm_i32x4_add(wasm_i32x4_sub(v, magic), zero);
+    return wasm_i32x4_min(wasm_i32x4_max(q, wasm_i32x4_splat(0)), qmax);
+}
+
+void et_q8_quantize_i16__wasmsimd(int m, int k, const float *x, int ldx, void *out, int ldq, float *sa, int32_t *za) {
+    int16_t *q = out;
+    for (int i = 0; i < m; i++) {
+        const float *xr = x + (size_t)i * ldx;
+        int16_t *qr = q + (size_t)i * ldq;
+        float inv;
+        row_params_simd(xr, k, 255, &sa[i], &za[i], &inv);
+        const v128_t vinv = wasm_f32x4_splat(inv), vz = wasm_i32x4_splat(za[i]), vmax = wasm_i32x4_splat(255);
+        int p = 0;
+        for (; p + 8 <= k; p += 8) {
+            const v128_t a = quantize4(wasm_v128_load(xr + p), vinv, vz, vmax);
+            const v128_t b = quantize4(wasm_v128_load(xr + p + 4), vinv, vz, vmax);
+            wasm_v128_store(qr + p, wasm_i16x8_narrow_i32x4(a, b));
+        }
+        for (; p < k; p++) qr[p] = (int16_t)quantize_one(xr[p], inv, za[i], 255);
+    }
+}
+
+void et_q8_quantize_u7__wasmsimd(int m, int k, const float *x, int ldx, void *out, int ldq, float *sa, int32_t *za) {
+    uint8_t *q = out;
+    for (int i = 0; i < m; i++) {
+        const float *xr = x + (size_t)i * ldx;
+        uint8_t *qr = q + (size_t)i * ldq;
+        float inv;
+        row_params_simd(xr, k, 127, &sa[i], &za[i], &inv);
+        const v128_t vinv = wasm_f32x4_splat(inv), vz = wasm_i32x4_splat(za[i]), vmax = wasm_i32x4_splat(127);
+        int p = 0;
+        for (; p + 16 <= k; p += 16) {
+            const v128_t a = quantize4(wasm_v128_load(xr + p), vinv, vz, vmax);
+            const v128_t b = quantize4(wasm_v128_load(xr + p + 4), vinv, vz, vmax);
+            const v128_t c = quantize4(wasm_v128_load(xr + p + 8), vinv, vz, vmax);
+            const v128_t d = quantize4(wasm_v128_load(xr + p + 12), vinv, vz, vmax);
+            wasm_v128_store(qr + p, wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(a, b), wasm_i16x8_narrow_i32x4(c, d)));
+        }
+        for (; p < k; p++) qr[p] = (uint8_t)quantize_one(xr[p], inv, za[i], 127);
+    }
+}
+
+/* ---- scalar references ----------------------------------------------------------------------------- */
+
+/* The epilogue every variant shares, element by element: int32 sum → float → scale → bias. */
+static inline float dequant(int32_t acc, int32_t za, int32_t wsum, float sa, float sw, float bias) {
+    return (float)(acc - za * wsum) * (sa * sw) + bias;
+}
+
+#define Q8_GEMM_SCALAR(NAME, ATYPE)                                                                          \
+    void NAME(int m, int n, int k, const void *a_, int lda, const float *sa, const int32_t *za, const int8_t *w,  \
+              int ldw, const float *sw, const int32_t *wsum, const float *bias, float *c, int ldc) {             \
+        const ATYPE *a = a_;                                                                                 \
+        for (int i = 0; i < m; i++)                                                                          \
+            for (int j = 0; j < n; j++) {                                                                    \
+                int32_t acc = 0;                                                                             \
+                for (int p = 0; p < k; p++) acc += (int32_t)a[(size_t)i * lda + p] * w[(size_t)j * ldw + p]; \
+                c[(size_t)i * ldc + j] = dequant(acc, za[i], wsum[j], sa[i], sw[j], bias ? bias[j] : 0.0f);   \
+            }                                                                                                \
+    }
+
+Q8_GEMM_SCALAR(et_q8_gemm_nt_i16__scalar, int16_t)
+Q8_GEMM_SCALAR(et_q8_gemm_nt_u7__scalar, uint8_t)
+
+/* ---- SIMD kernels: a 2-row × 4-column tile of dot products along k ------------------------------------ */
+
+/* Writes four outputs of row i from the four lanes of sums. */
+static inline void store4(v128_t sums, int32_t za, const int32_t *wsum, float sa, const float *sw, const float *bias,
+                          float *c) {
+    const v128_t x = wasm_i32x4_sub(sums, wasm_i32x4_mul(wasm_i32x4_splat(za), wasm_v128_load(wsum)));
+    const v128_t s = wasm_f32x4_mul(wasm_f32x4_splat(sa), wasm_v128_load(sw));
+    const v128_t b = bias ? wasm_v128_load(bias) : wasm_f32x4_splat(0.0f);
+    wasm_v128_store(c, wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(x), s), b));
+}
+
+/* The columns past the last multiple of 4 and the last odd row, with the reference's arithmetic. */
+#define Q8_EDGES(ATYPE)                                                                                      \
+    do {                                                                                                     \
+        const ATYPE *a_ = a;                                                                                 \
+        for (int j = n4; j < n; j++)                                                                         \
+            for (int i = 0; i < m; i++) {                                                                    \
+                int32_t acc = 0;                                                                             \
+                for (int p = 0; p < k; p++) acc += (int32_t)a_[(size_t)i * lda + p] * w[(size_t)j * ldw + p]; \
+                c[(size_t)i * ldc + j] = dequant(acc, za[i], wsum[j], sa[i], sw[j], bias ? bias[j] : 0.0f);   \
+            }                                                                                                \
+    } while (0)
+
+static inline int32_t dot_tail_i16(const int16_t *a, const int8_t *w, int from, int k) {
+    int32_t s = 0;
+    for (int p = from; p < k; p++) s += (int32_t)a[p] * w[p];
+    return s;
+}
+
+
+void et_q8_gemm_nt_2x4_i16__wasmsimd(int m, int n, int k, const void *a, int lda, const float *sa, const int32_t *za,
+                                     const int8_t *w, int ldw, const float *sw, const int32_t *wsum, const float *bias,
+                                     float *c, int ldc) {
+    const int n4 = n & ~3, k16 = k & ~15;
+    const int16_t *A = a;
+    for (int j = 0; j < n4; j += 4) {
+        const int8_t *w0 = w + (size_t)j * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+        for (int i = 0; i < m; i += 2) {
+            const int two = i + 1 < m;
+            const int16_t *a0 = A + (size_t)i * lda, *a1 = two ? a0 + lda : a0;
+            v128_t c00 = wasm_i32x4_splat(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+            /* Each 16 weights are loaded once, widened in registers, and serve both rows. */
+            for (int p = 0; p < k16; p += 16) {
+                const v128_t a0l = wasm_v128_load(a0 + p), a0h = wasm_v128_load(a0 + p + 8);
+                const v128_t a1l = wasm_v128_load(a1 + p), a1h = wasm_v128_load(a1 + p + 8);
+#define STEP(WR, C0, C1)                                                                                     \
+    do {                                                                                                     \
+        const v128_t wv = wasm_v128_load(WR + p);                                                            \
+        const v128_t wl = wasm_i16x8_extend_low_i8x16(wv), wh = wasm_i16x8_extend_high_i8x16(wv);            \
+        C0 = wasm_i32x4_add(C0, wasm_i32x4_add(wasm_i32x4_dot_i16x8(a0l, wl), wasm_i32x4_dot_i16x8(a0h, wh))); \
+        C1 = wasm_i32x4_add(C1, wasm_i32x4_add(wasm_i32x4_dot_i16x8(a1l, wl), wasm_i32x4_dot_i16x8(a1h, wh))); \
+    } while (0)
+                STEP(w0, c00, c10);
+                STEP(w1, c01, c11);
+                STEP(w2, c02, c12);
+                STEP(w3, c03, c13);
+#undef STEP
+            }
+            v128_t s0 = et_i32x4_hsum4(c00, c01, c02, c03), s1 = et_i32x4_hsum4(c10, c11, c12, c13);
+            if (k16 < k) {
+                s0 = wasm_i32x4_add(s0, wasm_i32x4_make(dot_tail_i16(a0, w0, k16, k), dot_tail_i16(a0, w1, k16, k),
+                                                        dot_tail_i16(a0, w2, k16, k), dot_tail_i16(a0, w3, k16, k)));
+                s1 = wasm_i32x4_add(s1, wasm_i32x4_make(dot_tail_i16(a1, w0, k16, k), dot_tail_i16(a1, w1, k16, k),
+                                                        dot_tail_i16(a1, w2, k16, k), dot_tail_i16(a1, w3, k16, k)));
+            }
+            store4(s0, za[i], wsum + j, sa[i], sw + j, bias ? bias + j : NULL, c + (size_t)i * ldc + j);
+            if (two) store4(s1, za[i + 1], wsum + j, sa[i + 1], sw + j, bias ? bias + j : NULL, c + (size_t)(i + 1) * ldc + j);
+        }
+    }
+    Q8_EDGES(int16_t);
+}
+
+#if defined(ET_HAVE_RELAXED)
+static inline int32_t dot_tail_u7(const uint8_t *a, const int8_t *w, int from, int k) {
+    int32_t s = 0;
+    for (int p = from; p < k; p++) s += (int32_t)a[p] * w[p];
+    return s;
+}
+
+/* DOT(w, a, acc): acc + the 4-lane dot of 16 int8 weights and 16 7-bit activations. */
+#define Q8_RELAXED_KERNEL(NAME, DOT)                                                                         \
+    void NAME(int m, int n, int k, const void *a, int lda, const float *sa, const int32_t *za, const int8_t *w,   \
+              int ldw, const float *sw, const int32_t *wsum, const float *bias, float *c, int ldc) {             \
+        const int n4 = n & ~3, k16 = k & ~15;                                                                \
+        const uint8_t *A = a;                                                                                \
+        for (int j = 0; j < n4; j += 4) {                                                                    \
+            const int8_t *w0 = w + (size_t)j * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;          \
+            for (int i = 0; i < m; i += 2) {                                                                 \
+                const int two = i + 1 < m;                                                                   \
+                const uint8_t *a0 = A + (size_t)i * lda, *a1 = two ? a0 + lda : a0;                          \
+                v128_t c00 = wasm_i32x4_splat(0), c01 = c00, c02 = c00, c03 = c00;                           \
+                v128_t c10 = c00, c11 = c00, c12 = c00, c13 = c00;                                           \
+                for (int p = 0; p < k16; p += 16) {                                                          \
+                    const v128_t va0 = wasm_v128_load(a0 + p), va1 = wasm_v128_load(a1 + p);                 \
+                    v128_t wv = wasm_v128_load(w0 + p);                                                      \
+                    c00 = DOT(wv, va0, c00), c10 = DOT(wv, va1, c10);                                        \
+                    wv = wasm_v128_load(w1 + p);                                                             \
+                    c01 = DOT(wv, va0, c01), c11 = DOT(wv, va1, c11);                                        \
+                    wv = wasm_v128_load(w2 + p);                                                             \
+                    c02 = DOT(wv, va0, c02), c12 = DOT(wv, va1, c12);                                        \
+                    wv = wasm_v128_load(w3 + p);                                                             \
+                    c03 = DOT(wv, va0, c03), c13 = DOT(wv, va1, c13);                                        \
+                }                                                                                            \
+                v128_t s0 = et_i32x4_hsum4(c00, c01, c02, c03), s1 = et_i32x4_hsum4(c10, c11, c12, c13);     \
+                if (k16 < k) {                                                                               \
+                    s0 = wasm_i32x4_add(s0, wasm_i32x4_make(dot_tail_u7(a0, w0, k16, k), dot_tail_u7(a0, w1, k16, k), \
+                                                            dot_tail_u7(a0, w2, k16, k), dot_tail_u7(a0, w3, k16, k))); \
+                    s1 = wasm_i32x4_add(s1, wasm_i32x4_make(dot_tail_u7(a1, w0, k16, k), dot_tail_u7(a1, w1, k16, k), \
+                                                            dot_tail_u7(a1, w2, k16, k), dot_tail_u7(a1, w3, k16, k))); \
+                }                                                                                            \
+                store4(s0, za[i], wsum + j, sa[i], sw + j, bias ? bias + j : NULL, c + (size_t)i * ldc + j);  \
+                if (two)                                                                                     \
+                    store4(s1, za[i + 1], wsum + j, sa[i + 1], sw + j, bias ? bias + j : NULL,               \
+                           c + (size_t)(i + 1) * ldc + j);                                                   \
+            }                                                                                                \
+        }                                                                                                    \
+        Q8_EDGES(uint8_t);                                                                                   \
+    }
+
+static inline v128_t dot16(v128_t w, v128_t a, v128_t acc) {
+    return wasm_i32x4_add(acc, wasm_i32x4_extadd_pairwise_i16x8(et_i16x8_dot_i8_i7(w, a)));
+}
+
+Q8_RELAXED_KERNEL(et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot16, dot16)
+Q8_RELAXED_KERNEL(et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot32, et_i32x4_dot_i8_i7_add)
+#endif
