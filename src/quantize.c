@@ -178,13 +178,20 @@ et_status et_quantize(const void *data, size_t size, int32_t type, void **out, s
     *out = NULL, *out_size = 0;
     if (type != ET_QUANT_I8 && type != ET_QUANT_Q8_0)
         return et__fail(error, ET_ERR_INVALID_ARGUMENT, "et_quantize: unknown type %d", type);
+    /* Validate by loading a borrowed aligned copy (not one the model owns: it would repack the weights
+     * we are about to read). */
+    void *copy = aligned_alloc(16, size > 0 ? (size + 15) & ~(size_t)15 : 16);
+    if (!copy) return et__fail(error, ET_ERR_OUT_OF_MEMORY, "et_quantize: no memory to copy %zu bytes", size);
+    memcpy(copy, data, size);
     et_model *m = NULL;
-    et_model_params mp = et_model_default_params();
-    mp.copy_buffer = 1;
-    et_status s = et_model_load_from_buffer(data, size, &mp, &m, error);
-    if (s) return s;
+    et_status s = et_model_load_from_buffer(copy, size, NULL, &m, error);
+    if (s) {
+        free(copy);
+        return s;
+    }
     if (m->info.int8_matrices) {
         et_model_free(m);
+        free(copy);
         return et__fail(error, ET_ERR_UNSUPPORTED, "et_quantize: the model is quantized already");
     }
     const gguf_file *f = &m->gguf;
@@ -193,6 +200,7 @@ et_status et_quantize(const void *data, size_t size, int32_t type, void **out, s
     size_t nt = 0;
     if (!ts) {
         et_model_free(m);
+        free(copy);
         return et__fail(error, ET_ERR_OUT_OF_MEMORY, "et_quantize: no memory");
     }
     for (uint64_t i = 0; i < f->n_tensors && !s; i++) {
@@ -250,6 +258,7 @@ et_status et_quantize(const void *data, size_t size, int32_t type, void **out, s
     for (size_t i = 0; i < nt; i++) free(ts[i].made);
     free(ts);
     et_model_free(m);
+    free(copy);
     if (s) {
         free(b.p);
         return s;
