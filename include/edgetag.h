@@ -279,6 +279,12 @@ typedef enum et_kernels_choice {
 /* The relaxed choices exist in the relaxed wasm build and natively; elsewhere et_context_create refuses
  * them with ET_ERR_UNSUPPORTED. */
 
+/* Runs `iterations` int8 GEMMs of a typical layer shape (64 × 384 × 384) with the given kernels and
+ * returns ET_OK (ET_ERR_UNSUPPORTED when this build lacks them). The engine has no clock: this exists for
+ * the host to time — the JS loader times ET_KERNELS_RELAXED_DOT16 against ET_KERNELS_RELAXED_DOT32 once
+ * per engine and creates its contexts with the faster (dot32 wins on CPUs with AVX-VNNI). */
+et_status et_kernels_probe(int32_t kernels, int32_t iterations);
+
 typedef struct et_context_params {
     int32_t max_tokens; /* tokens of one run, all texts together; 0 = max_seq */
     int32_t max_texts;  /* texts in one run; 0 = 16 */

@@ -69,6 +69,41 @@ static uint64_t plan(uint64_t *total, uint64_t count, uint64_t size) {
     return at;
 }
 
+static const et_kernels *kernels_for(int32_t choice) {
+    switch (choice) {
+    case ET_KERNELS_AUTO: return et_kernels_best();
+    case ET_KERNELS_REFERENCE: return et_kernels_reference();
+    case ET_KERNELS_BASELINE: return et_kernels_baseline();
+    case ET_KERNELS_RELAXED_DOT16: return et_kernels_relaxed_dot16();
+    case ET_KERNELS_RELAXED_DOT32: return et_kernels_relaxed_dot32();
+    case ET_KERNELS_REFERENCE_U7: return et_kernels_reference_u7();
+    default: return NULL;
+    }
+}
+
+et_status et_kernels_probe(int32_t choice, int32_t iterations) {
+    enum { M = 64, N = 384, K = 384 };
+    const et_kernels *k = kernels_for(choice);
+    if (choice < ET_KERNELS_AUTO || choice > ET_KERNELS_REFERENCE_U7 || iterations < 0) return ET_ERR_INVALID_ARGUMENT;
+    if (!k) return ET_ERR_UNSUPPORTED;
+    int8_t *w = malloc((size_t)N * K);
+    uint8_t *a = malloc((size_t)M * K * 2);
+    float *c = malloc(sizeof(float) * (M * N + 2 * N + M));
+    int32_t *ints = malloc(sizeof(int32_t) * (N + M));
+    if (!w || !a || !c || !ints) {
+        free(w), free(a), free(c), free(ints);
+        return ET_ERR_OUT_OF_MEMORY;
+    }
+    for (int i = 0; i < N * K; i++) w[i] = (int8_t)(i * 37 % 255 - 127);
+    for (int i = 0; i < M * K * 2; i++) a[i] = (uint8_t)(i * 11 % 128);
+    for (int i = 0; i < 2 * N + M; i++) c[M * N + i] = 0.01f;
+    for (int i = 0; i < N + M; i++) ints[i] = 0;
+    for (int it = 0; it < iterations; it++)
+        k->q8_gemm_nt(M, N, K, a, K, c + M * N + 2 * N, ints + N, w, K, c + M * N, ints, c + M * N + N, c, N);
+    free(w), free(a), free(c), free(ints);
+    return ET_OK;
+}
+
 et_status et_context_create(const et_model *model, const et_context_params *params, et_context **out) {
     if (!out) return ET_ERR_INVALID_ARGUMENT;
     *out = NULL;
@@ -78,12 +113,7 @@ et_status et_context_create(const et_model *model, const et_context_params *para
     if (p.max_tokens < 0 || p.max_texts < 0 || p.max_seq < 0 || p.max_seq > mi->n_ctx || p.kernels < ET_KERNELS_AUTO ||
         p.kernels > ET_KERNELS_REFERENCE_U7)
         return ET_ERR_INVALID_ARGUMENT;
-    const et_kernels *kernels = p.kernels == ET_KERNELS_REFERENCE ? et_kernels_reference()
-                              : p.kernels == ET_KERNELS_REFERENCE_U7 ? et_kernels_reference_u7()
-                              : p.kernels == ET_KERNELS_BASELINE ? et_kernels_baseline()
-                              : p.kernels == ET_KERNELS_RELAXED_DOT16 ? et_kernels_relaxed_dot16()
-                              : p.kernels == ET_KERNELS_RELAXED_DOT32 ? et_kernels_relaxed_dot32()
-                                                                      : et_kernels_best();
+    const et_kernels *kernels = kernels_for(p.kernels);
     if (!kernels) return ET_ERR_UNSUPPORTED;
 
     const int32_t T = p.max_tokens ? p.max_tokens : (p.max_seq ? p.max_seq : mi->n_ctx);

@@ -436,11 +436,7 @@ static et_status bind_model(et_model *m, et_error *err) {
             } else {
                 L->scale = (const float *)(const void *)b[i].scale->data;
             }
-            for (int64_t r = 0; r < rows; r++) {
-                int32_t sum = 0;
-                for (int64_t c = 0; c < cols; c++) sum += L->wq[r * cols + c];
-                next_sum[r] = sum;
-            }
+            et_i8_row_sums__wasmsimd((int)rows, (int)cols, L->wq, next_sum);
             L->wsum = next_sum;
             next_sum += rows;
             m->info.int8_matrices++;

@@ -440,6 +440,76 @@ static void test_pack_in_place(void) {
     unload(&l);
 }
 
+/* Quantized copies of a model: int8 runs agree across kernel sets (integer parts bit for bit), stay close
+ * to the f32 model, and the files round-trip through the loader. */
+static void test_quantized(void) {
+    tl_model_spec s = tl_small_spec();
+    s.n_embd = 32, s.n_head = 4, s.n_ff = 64, s.n_ctx = 32;
+    s.task = ET_TASK_TOKEN_CLASSIFICATION, s.n_labels = 5;
+    uint8_t *f32;
+    const size_t n = tl_build_model(&s, &f32, NULL);
+    void *q8 = NULL, *q80 = NULL, *again = NULL;
+    size_t q8_n = 0, q80_n = 0, again_n = 0;
+    et_error err;
+    CHECK(et_quantize(f32, n, ET_QUANT_I8, &q8, &q8_n, &err) == ET_OK, "quantize i8: %s", err.message);
+    CHECK(et_quantize(f32, n, ET_QUANT_Q8_0, &q80, &q80_n, &err) == ET_OK, "quantize q8_0: %s", err.message);
+    CHECK(q8_n < n / 2, "int8 file %zu bytes from %zu", q8_n, n);
+    CHECK(et_quantize(q8, q8_n, ET_QUANT_I8, &again, &again_n, &err) == ET_ERR_UNSUPPORTED && !again, "twice");
+    CHECK(et_quantize(f32, n, 7, &again, &again_n, &err) == ET_ERR_INVALID_ARGUMENT, "unknown type");
+    CHECK(et_quantize(f32, 100, ET_QUANT_I8, &again, &again_n, &err) == ET_ERR_TRUNCATED, "bad input");
+
+    et_model *mf = NULL, *mq = NULL, *mq0 = NULL;
+    et_model_params mp = et_model_default_params();
+    mp.copy_buffer = 1;
+    CHECK(et_model_load_from_buffer(f32, n, &mp, &mf, &err) == ET_OK, "f32: %s", err.message);
+    CHECK(et_model_load_from_buffer(q8, q8_n, &mp, &mq, &err) == ET_OK, "i8: %s", err.message);
+    CHECK(et_model_load_from_buffer(q80, q80_n, &mp, &mq0, &err) == ET_OK, "q8_0: %s", err.message);
+    et_model_info iq, iq0;
+    et_model_get_info(mq, &iq);
+    et_model_get_info(mq0, &iq0);
+    CHECK(iq.int8_matrices == 2 * 6 + 1 && iq0.int8_matrices == 0, "int8 matrices: %d, %d", iq.int8_matrices, iq0.int8_matrices);
+    et_tensor_info ti;
+    CHECK(et_model_tensor_info(mq, 0, &ti) == ET_OK && ti.type == 24 && !strcmp(ti.name, "token_embd.weight"), "I8 embeddings");
+    CHECK(et_model_tensor_info(mq, 1, &ti) == ET_OK && ti.type == 0 && !strcmp(ti.name, "token_embd.scale"), "scales follow");
+
+    int32_t ids[40], lengths[2] = {23, 17};
+    tl_rng r = {77};
+    for (int i = 0; i < 40; i++) ids[i] = i == 0 || i == 23 ? 1 : tl_int(&r, 5, s.n_vocab - 1);
+    int32_t rows, cols;
+    float *ref = run(mf, ET_KERNELS_REFERENCE, ids, NULL, lengths, 2, 0, &rows, &cols);
+    float *q0 = run(mq0, ET_KERNELS_AUTO, ids, NULL, lengths, 2, 0, &rows, &cols);
+    const int choices[5] = {ET_KERNELS_REFERENCE, ET_KERNELS_BASELINE, ET_KERNELS_RELAXED_DOT16, ET_KERNELS_RELAXED_DOT32,
+                            ET_KERNELS_REFERENCE_U7};
+    float *out[5];
+    for (int c = 0; c < 5; c++) out[c] = run(mq, choices[c], ids, NULL, lengths, 2, 0, &rows, &cols);
+    const size_t nv = (size_t)rows * cols;
+    CHECK(memcmp(out[2], out[3], nv * sizeof(float)) == 0, "relaxed dot16 and dot32 differ");
+    CHECK(max_abs_diff(out[0], out[1], nv) < 1e-4, "baseline vs its reference: %g", max_abs_diff(out[0], out[1], nv));
+    CHECK(max_abs_diff(out[2], out[4], nv) < 1e-4, "relaxed vs its reference: %g", max_abs_diff(out[2], out[4], nv));
+    /* Against f32: argmax per token, and the size of the error (8-bit and 7-bit activations). */
+    for (int c = 0; c < 5; c += 2) {
+        int agree = 0;
+        for (int t = 0; t < rows; t++) {
+            int a = 0, b = 0;
+            for (int j = 1; j < cols; j++) {
+                a = ref[t * cols + j] > ref[t * cols + a] ? j : a;
+                b = out[c][t * cols + j] > out[c][t * cols + b] ? j : b;
+            }
+            agree += a == b;
+        }
+        CHECK(agree >= rows - 1, "kernels %d: argmax agrees on %d of %d tokens", choices[c], agree, rows);
+        CHECK(max_abs_diff(ref, out[c], nv) < 0.15, "kernels %d: int8 vs f32 %g", choices[c], max_abs_diff(ref, out[c], nv));
+    }
+    CHECK(max_abs_diff(ref, q0, nv) < 0.05, "q8_0 (as f32) vs f32: %g", max_abs_diff(ref, q0, nv));
+    printf("int8 vs f32 on the small model: max |Δ| %.4f (8-bit activations), %.4f (7-bit); q8_0 %.4f\n",
+           max_abs_diff(ref, out[0], nv), max_abs_diff(ref, out[4], nv), max_abs_diff(ref, q0, nv));
+    for (int c = 0; c < 5; c++) free(out[c]);
+    free(ref), free(q0), free(q8), free(q80), free(f32);
+    et_model_free(mf), et_model_free(mq), et_model_free(mq0);
+    CHECK(et_kernels_probe(ET_KERNELS_RELAXED_DOT16, 1) == ET_OK && et_kernels_probe(ET_KERNELS_BASELINE, 0) == ET_OK &&
+              et_kernels_probe(99, 1) == ET_ERR_INVALID_ARGUMENT, "probe");
+}
+
 int main(void) {
     test_api_basics();
     test_reference_vs_simd_and_batching();
@@ -450,5 +520,6 @@ int main(void) {
     test_out_of_memory();
     test_shared_model();
     test_pack_in_place();
+    test_quantized();
     return tl_finish("test_engine");
 }

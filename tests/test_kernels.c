@@ -297,6 +297,18 @@ static void test_q8(void) {
         }
     }
     CHECK(worst_rel <= 1.0, "int8 GEMM error %g times its bound", worst_rel);
+    /* Row sums, including the extremes (−127 × many) and odd widths. */
+    static const int widths[] = {1, 15, 16, 17, 33, 384, 1023};
+    for (int iw = 0; iw < COUNT(widths); iw++) {
+        const int cols = widths[iw], rows = 5;
+        int8_t *w = malloc((size_t)rows * cols);
+        int32_t s1[5], s2[5];
+        for (int i = 0; i < rows * cols; i++) w[i] = (int8_t)(i < cols ? -127 : i < 2 * cols ? 127 : tl_int(&r, -127, 127));
+        et_i8_row_sums__scalar(rows, cols, w, s1);
+        et_i8_row_sums__wasmsimd(rows, cols, w, s2);
+        CHECK(memcmp(s1, s2, sizeof s1) == 0 && s1[0] == -127 * cols && s1[1] == 127 * cols, "row sums cols=%d", cols);
+        free(w);
+    }
     printf("q8: %d cases bit-exact; worst error vs f32 %.3f of the half-level bound\n", cases, worst_rel);
 }
 

@@ -35,6 +35,13 @@ test("init is memoized per flavour and picks the flavour asked for", async () =>
   const a = init({ simd }), b = init({ simd });
   assert.equal(a, b);
   assert.equal((await a).flavour, simd);
+  // The int8 kernels: SIMD128, or the faster relaxed set a probe timed on this CPU (dot16 or dot32).
+  const engine = await a;
+  if (simd === "relaxed") assert.ok([3, 4].includes(engine.kernels), `kernels ${engine.kernels}`);
+  else {
+    assert.equal(engine.kernels, 2);
+    assert.equal(engine.exports.et_kernels_probe(3, 1), 7, "the baseline build has no relaxed kernels (ET_ERR_UNSUPPORTED)");
+  }
   assert.equal(relaxedSimdSupported(), simd === "relaxed", "the probe says what this Node runs");
   assert.throws(() => init({ simd: "avx" }), (e) => e instanceof EdgetagError && e.code === "INVALID_ARGUMENT");
 });

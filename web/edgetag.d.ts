@@ -31,6 +31,8 @@ export declare function relaxedSimdSupported(): boolean;
 
 export interface Engine {
   readonly flavour: "relaxed" | "baseline";
+  /** The kernel set chosen for this CPU (et_kernels_choice: 2 baseline, 3 relaxed dot16, 4 relaxed dot32). */
+  readonly kernels: number;
   version(): string;
 }
 
@@ -64,6 +66,8 @@ export interface ModelInfo {
   readonly nTensors: number;
   readonly weightsBytes: number;
   readonly ownedBytes: number;
+  /** Linear weights (and embedding tables) held as int8 with per-row scales; 0 for an f32 model. */
+  readonly int8Matrices: number;
 }
 
 export interface TensorInfo {

@@ -24,6 +24,9 @@ const STATUS_CODES = [
 
 const CAPACITY = STATUS_CODES.indexOf("CAPACITY");
 
+/** et_kernels_choice values (include/edgetag.h). */
+const KERNELS = { auto: 0, reference: 1, baseline: 2, relaxedDot16: 3, relaxedDot32: 4 };
+
 /** Every failure of the engine: `code` is stable ("CORRUPT", "INPUT", …), `message` says what and where. */
 export class EdgetagError extends Error {
   constructor(code, message) {
@@ -69,6 +72,22 @@ class Engine {
     this.scratch = this.exports.malloc(512);
     if (!this.scratch) throw new EdgetagError("OUT_OF_MEMORY", "edgetag: no memory for the scratch area");
     this.decoder = new TextDecoder();
+    this.kernels = flavour === "relaxed" ? this.#probeRelaxed() : KERNELS.baseline;
+  }
+
+  /** The faster relaxed int8 kernel set on this CPU: time both on a small GEMM, twice each, keep the minimum. */
+  #probeRelaxed() {
+    const time = (k) => {
+      const t0 = performance.now();
+      if (this.exports.et_kernels_probe(k, 2) !== 0) return Infinity;
+      return performance.now() - t0;
+    };
+    let d16 = Infinity, d32 = Infinity;
+    for (let round = 0; round < 2; round++) {
+      d16 = Math.min(d16, time(KERNELS.relaxedDot16));
+      d32 = Math.min(d32, time(KERNELS.relaxedDot32));
+    }
+    return d32 < 0.9 * d16 ? KERNELS.relaxedDot32 : KERNELS.relaxedDot16;
   }
 
   get memory() { return this.exports.memory.buffer; }
@@ -183,14 +202,14 @@ export class Model {
   #readInfo() {
     const e = this.engine, s = e.scratch;
     e.exports.et_model_get_info(this.ptr, s);
-    const i = e.i32(s, 24), f = e.f32(s, 24);
+    const i = e.i32(s, 25), f = e.f32(s, 25);
     const info = {
       task: TASKS[i[0]], nVocab: i[1], nCtx: i[2], nEmbd: i[3], nFF: i[4], nLayer: i[5], nHead: i[6],
       nTokenTypes: i[7], nLabels: i[8], nOut: i[9], hasPooler: i[10] === 1, layerNormEps: f[11],
       temperature: f[12], threshold: Number.isNaN(f[13]) ? null : f[13],
       name: e.string(i[14]), version: e.string(i[15]),
       specialIds: { cls: i[16], sep: i[17], pad: i[18], unk: i[19], mask: i[20] },
-      nTensors: i[21], weightsBytes: i[22] >>> 0, ownedBytes: i[23] >>> 0,
+      nTensors: i[21], weightsBytes: i[22] >>> 0, ownedBytes: i[23] >>> 0, int8Matrices: i[24],
     };
     info.labels = [];
     for (let k = 0; k < info.nLabels; k++) info.labels.push(e.string(e.exports.et_model_label(this.ptr, k)));
@@ -210,6 +229,7 @@ export class Model {
     const params = e.i32(p, 4);
     params[0] = maxTokens; // max_tokens
     params[1] = maxTexts;  // max_texts
+    params[3] = e.kernels; // kernels, chosen once per engine
     const out = p + 16;
     const status = x.et_context_create(this.ptr, p, out);
     if (status !== 0) throw e.error(status, `edgetag: cannot create a context for ${maxTokens} tokens`);

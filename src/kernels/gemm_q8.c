@@ -287,3 +287,28 @@ static inline v128_t dot16(v128_t w, v128_t a, v128_t acc) {
 Q8_RELAXED_KERNEL(et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot16, dot16)
 Q8_RELAXED_KERNEL(et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot32, et_i32x4_dot_i8_i7_add)
 #endif
+
+/* ---- row sums of int8 matrices (the zero-point term, computed once per model at load) ------------------ */
+
+void et_i8_row_sums__scalar(int rows, int cols, const int8_t *w, int32_t *sums) {
+    for (int r = 0; r < rows; r++) {
+        int32_t s = 0;
+        for (int c = 0; c < cols; c++) s += w[(size_t)r * cols + c];
+        sums[r] = s;
+    }
+}
+
+void et_i8_row_sums__wasmsimd(int rows, int cols, const int8_t *w, int32_t *sums) {
+    for (int r = 0; r < rows; r++) {
+        const int8_t *row = w + (size_t)r * cols;
+        v128_t acc = wasm_i32x4_splat(0);
+        int c = 0;
+        /* 16 bytes → 8 pair sums (i16) → 4 quad sums (i32), exact for any length. */
+        for (; c + 16 <= cols; c += 16)
+            acc = wasm_i32x4_add(acc, wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_extadd_pairwise_i8x16(wasm_v128_load(row + c))));
+        int32_t s = wasm_i32x4_extract_lane(acc, 0) + wasm_i32x4_extract_lane(acc, 1) + wasm_i32x4_extract_lane(acc, 2) +
+                    wasm_i32x4_extract_lane(acc, 3);
+        for (; c < cols; c++) s += row[c];
+        sums[r] = s;
+    }
+}

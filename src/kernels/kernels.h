@@ -132,6 +132,10 @@ void et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot32(int m, int n, int k, const void *a,
                                              const int32_t *za, const int8_t *w, int ldw, const float *sw,
                                              const int32_t *wsum, const float *bias, float *c, int ldc);
 
+/* sums[r] = Σ_c w[r][c] for rows × cols int8 (contiguous rows): the int8 GEMMs' zero-point term. */
+void et_i8_row_sums__scalar(int rows, int cols, const int8_t *w, int32_t *sums);
+void et_i8_row_sums__wasmsimd(int rows, int cols, const int8_t *w, int32_t *sums);
+
 /* The vector math the SIMD kernels use, exposed for their own tests.
  * exp: relative error < 3e-7 on [-87, 88] (inputs are clamped there).
  * erf: absolute error < 4e-7 everywhere (a rational approximation fitted by tools/fit_erf.py). */
