@@ -230,13 +230,11 @@ static void attention(et_context *ctx) {
             const float *kh = ctx->kx + (size_t)s0 * H + h * d;
             const float *vh = ctx->v + (size_t)s0 * H + h * d;
             float *out = ctx->attn + (size_t)s0 * H + h * d;
-            for (int t = 0; t < L; t++)
-                for (int j = 0; j < d; j++) ctx->kt[(size_t)j * L + t] = kh[(size_t)t * H + j];
+            k->f32_transpose(L, d, kh, H, ctx->kt, L);
             k->f32_gemm_nn(L, L, d, qh, H, ctx->kt, L, NULL, ctx->scores, L);
             k->f32_softmax(L, L, ctx->scores, L, scale, ctx->inv_sum);
             k->f32_gemm_nn(L, d, L, ctx->scores, L, vh, H, NULL, out, H);
-            for (int t = 0; t < L; t++)
-                for (int j = 0; j < d; j++) out[(size_t)t * H + j] *= ctx->inv_sum[t];
+            k->f32_scale_rows(L, d, out, H, ctx->inv_sum);
         }
     }
 }

@@ -312,6 +312,32 @@ static void test_q8(void) {
     printf("q8: %d cases bit-exact; worst error vs f32 %.3f of the half-level bound\n", cases, worst_rel);
 }
 
+static void test_movements(void) {
+    static const int sizes[] = {1, 3, 4, 5, 8, 17, 32, 33};
+    tl_rng r = {21};
+    for (int ir = 0; ir < COUNT(sizes); ir++)
+        for (int ic = 0; ic < COUNT(sizes); ic++) {
+            const int rows = sizes[ir], cols = sizes[ic], lds = cols + 2, ldd = rows + 3;
+            const size_t big = (size_t)(cols * ldd > rows * lds ? cols * ldd : rows * lds);
+            float *src = malloc(sizeof(float) * (size_t)rows * lds), *d1 = malloc(sizeof(float) * big);
+            float *d2 = malloc(sizeof(float) * big), *s = malloc(sizeof(float) * (size_t)rows);
+            fill(&r, src, (size_t)rows * lds, 0);
+            fill(&r, s, (size_t)rows, 0);
+            for (int i = 0; i < cols * ldd; i++) d1[i] = d2[i] = -5.0f;
+            et_f32_transpose__scalar(rows, cols, src, lds, d1, ldd);
+            et_f32_transpose__wasmsimd(rows, cols, src, lds, d2, ldd);
+            CHECK(memcmp(d1, d2, sizeof(float) * (size_t)cols * ldd) == 0 && d1[0] == src[0] &&
+                      d1[(size_t)(cols - 1) * ldd + rows - 1] == src[(size_t)(rows - 1) * lds + cols - 1],
+                  "transpose %d × %d", rows, cols);
+            memcpy(d1, src, sizeof(float) * (size_t)rows * lds);
+            memcpy(d2, src, sizeof(float) * (size_t)rows * lds);
+            et_f32_scale_rows__scalar(rows, cols, d1, lds, s);
+            et_f32_scale_rows__wasmsimd(rows, cols, d2, lds, s);
+            CHECK(memcmp(d1, d2, sizeof(float) * (size_t)rows * lds) == 0, "scale rows %d × %d", rows, cols);
+            free(src), free(d1), free(d2), free(s);
+        }
+}
+
 static void test_tables(void) {
     const et_kernels *t[2] = {et_kernels_reference(), et_kernels_best()};
     for (int i = 0; i < 2; i++)
@@ -328,5 +354,6 @@ int main(void) {
     test_exp_erf_gelu();
     test_softmax();
     test_q8();
+    test_movements();
     return tl_finish("test_kernels");
 }

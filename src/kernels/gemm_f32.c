@@ -223,3 +223,50 @@ void et_f32_gemm_packed_4x8__wasmsimd(int m, int n, int k, const float *a, int l
         }
     }
 }
+
+/* ---- small data movements of attention ------------------------------------------------------------ */
+
+/* dst[j][i] = src[i][j] for rows × cols (attention's Kᵀ of one head: L rows of d). */
+void et_f32_transpose__scalar(int rows, int cols, const float *src, int lds, float *dst, int ldd) {
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) dst[(size_t)j * ldd + i] = src[(size_t)i * lds + j];
+}
+
+void et_f32_transpose__wasmsimd(int rows, int cols, const float *src, int lds, float *dst, int ldd) {
+    const int r4 = rows & ~3, c4 = cols & ~3;
+    for (int i = 0; i < r4; i += 4) {
+        const float *s = src + (size_t)i * lds;
+        for (int j = 0; j < c4; j += 4) { /* a 4 × 4 block through shuffles */
+            const v128_t a = wasm_v128_load(s + j), b = wasm_v128_load(s + lds + j);
+            const v128_t c = wasm_v128_load(s + 2 * (size_t)lds + j), d = wasm_v128_load(s + 3 * (size_t)lds + j);
+            const v128_t ab_lo = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), ab_hi = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7);
+            const v128_t cd_lo = wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), cd_hi = wasm_i32x4_shuffle(c, d, 2, 6, 3, 7);
+            float *t = dst + (size_t)j * ldd + i;
+            wasm_v128_store(t, wasm_i32x4_shuffle(ab_lo, cd_lo, 0, 1, 4, 5));
+            wasm_v128_store(t + ldd, wasm_i32x4_shuffle(ab_lo, cd_lo, 2, 3, 6, 7));
+            wasm_v128_store(t + 2 * (size_t)ldd, wasm_i32x4_shuffle(ab_hi, cd_hi, 0, 1, 4, 5));
+            wasm_v128_store(t + 3 * (size_t)ldd, wasm_i32x4_shuffle(ab_hi, cd_hi, 2, 3, 6, 7));
+        }
+        for (int j = c4; j < cols; j++)
+            for (int r = 0; r < 4; r++) dst[(size_t)j * ldd + i + r] = s[(size_t)r * lds + j];
+    }
+    for (int i = r4; i < rows; i++)
+        for (int j = 0; j < cols; j++) dst[(size_t)j * ldd + i] = src[(size_t)i * lds + j];
+}
+
+/* x[i][j] *= s[i] for rows × cols (attention's 1/Σ of each row, after P·V). */
+void et_f32_scale_rows__scalar(int rows, int cols, float *x, int ldx, const float *s) {
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) x[(size_t)i * ldx + j] *= s[i];
+}
+
+void et_f32_scale_rows__wasmsimd(int rows, int cols, float *x, int ldx, const float *s) {
+    const int c4 = cols & ~3;
+    for (int i = 0; i < rows; i++) {
+        float *xr = x + (size_t)i * ldx;
+        const v128_t v = wasm_f32x4_splat(s[i]);
+        int j = 0;
+        for (; j < c4; j += 4) wasm_v128_store(xr + j, wasm_f32x4_mul(wasm_v128_load(xr + j), v));
+        for (; j < cols; j++) xr[j] *= s[i];
+    }
+}

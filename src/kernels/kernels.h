@@ -32,6 +32,10 @@ typedef void (*et_f32_gemm_packed_fn)(int m, int n, int k, const float *a, int l
                                       const float *bias, float *c, int ldc);
 void et_f32_pack_panels(int n, int k, const float *w, int ldw, float *panels);
 
+/* dst[j][i] = src[i][j], rows × cols; and x[i][·] *= s[i]: attention's data movements. */
+typedef void (*et_f32_transpose_fn)(int rows, int cols, const float *src, int lds, float *dst, int ldd);
+typedef void (*et_f32_scale_rows_fn)(int rows, int cols, float *x, int ldx, const float *s);
+
 /* y[r] = LayerNorm(x[r] + res[r]) * gamma + beta over rows of n contiguous values, for r < rows.
  * res may be NULL (no residual). y may alias x (in place) but not res. Variance is the biased one,
  * as torch.nn.LayerNorm computes it. */
@@ -63,6 +67,8 @@ typedef struct et_kernels {
     et_f32_gemm_nt_fn f32_gemm_nt;
     et_f32_gemm_nn_fn f32_gemm_nn;
     et_f32_gemm_packed_fn f32_gemm_packed;
+    et_f32_transpose_fn f32_transpose;
+    et_f32_scale_rows_fn f32_scale_rows;
     et_f32_layernorm_fn f32_layernorm;
     et_f32_gelu_fn f32_gelu;
     et_f32_softmax_fn f32_softmax;
@@ -100,6 +106,11 @@ void et_f32_gemm_packed__scalar(int m, int n, int k, const float *a, int lda, co
                                 float *c, int ldc);
 void et_f32_gemm_packed_4x8__wasmsimd(int m, int n, int k, const float *a, int lda, const float *panels,
                                       const float *bias, float *c, int ldc);
+
+void et_f32_transpose__scalar(int rows, int cols, const float *src, int lds, float *dst, int ldd);
+void et_f32_transpose__wasmsimd(int rows, int cols, const float *src, int lds, float *dst, int ldd);
+void et_f32_scale_rows__scalar(int rows, int cols, float *x, int ldx, const float *s);
+void et_f32_scale_rows__wasmsimd(int rows, int cols, float *x, int ldx, const float *s);
 
 void et_f32_layernorm__scalar(int rows, int n, const float *x, const float *res, const float *gamma,
                               const float *beta, float eps, float *y);
