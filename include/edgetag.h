@@ -187,6 +187,7 @@ typedef struct et_model_info {
     uint32_t weights_bytes;  /* bytes of weights the engine reads (F32 after any conversion; int8 as is) */
     uint32_t owned_bytes;    /* bytes the model allocated itself (copies, conversions, tables) */
     int32_t int8_matrices;   /* Linear weights (and embedding tables) held as int8 with per-row scales */
+    int32_t n_entity_types;  /* token classification: distinct entity types of the labels (et_model_entity_type) */
 } et_model_info;
 
 et_status et_model_get_info(const et_model *model, et_model_info *out);
@@ -338,6 +339,50 @@ typedef enum et_pooling {
  * scales each to unit L2 norm. Computed on call into the context's arena (no allocation). */
 et_status et_context_embeddings(et_context *ctx, int32_t pooling, int32_t normalize, const float **data,
                                 int32_t *rows, int32_t *cols);
+
+/* ---------------------------------------------------------------------------------------------
+ * Tagging: text in, labels out — tokenize, run, and decode with the model's calibration.
+ * Probabilities are softmax(logits / temperature) with edgetag.calibration.temperature; "escalate"
+ * follows the model's edgetag.escalation.threshold (never when the file has none).
+ * ------------------------------------------------------------------------------------------- */
+
+/* Classifies n_texts UTF-8 texts (texts[i] of lengths[i] bytes) as one batch with a sequence classifier.
+ * Each text is cut to the context's max_seq tokens. Results: et_context_classification. */
+et_status et_context_classify(et_context *ctx, const char *const *texts, const size_t *lengths, int32_t n_texts);
+
+/* Text `i` of the last et_context_classify: the best label, its probability, all probabilities
+ * ([n_labels], valid until the next call), and escalate = 1 when the probability is below the model's
+ * threshold or the label is "oos" (out of scope). Pointers may be NULL. */
+et_status et_context_classification(et_context *ctx, int32_t i, int32_t *label, float *score, const float **probs,
+                                    int32_t *escalate);
+
+/* How token predictions become entities, as Hugging Face's token-classification pipeline names them. */
+typedef enum et_aggregation {
+    ET_AGGREGATION_NONE = 0,    /* every token not tagged O, on its own, with its B-/I- label */
+    ET_AGGREGATION_SIMPLE = 1,  /* consecutive tokens of one type merged (B- starts a new entity), mean score */
+    ET_AGGREGATION_FIRST = 2,   /* words first ("##" pieces joined): a word takes its first token's tag */
+    ET_AGGREGATION_AVERAGE = 3, /* …the tag of its tokens' averaged probabilities */
+    ET_AGGREGATION_MAX = 4,     /* …the tag of its most confident token */
+} et_aggregation;
+
+typedef struct et_entity {
+    int32_t type;   /* entity type (et_model_entity_type): the label without its B-/I- prefix */
+    int32_t label;  /* with ET_AGGREGATION_NONE the token's own label (et_model_label), else -1 */
+    float score;    /* probability: the token's, or the mean over the entity's tokens or words */
+    int32_t start;  /* [start, end) in code points of the text */
+    int32_t end;
+} et_entity;
+
+/* Extracts the entities of one UTF-8 text with a token classifier. Texts longer than the context's
+ * max_seq run as overlapping windows (`stride` tokens shared; < 0 = a quarter of the window) merged
+ * token by token (et_merge_windows); all windows must fit in max_tokens together. *entities is valid
+ * until the next call on the context; escalate = 1 when an entity's score is below the threshold. */
+et_status et_context_extract(et_context *ctx, const char *text, size_t length, int32_t aggregation, int32_t stride,
+                             const et_entity **entities, int32_t *n_entities, int32_t *escalate);
+
+/* The entity types of a token classifier: its labels without the B-/I- prefixes, in order of first
+ * appearance, "O" excluded (a label without a prefix is its own type). NULL out of range. */
+const char *et_model_entity_type(const et_model *model, int32_t i);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,8 @@
  *   edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids …] [--reference]
  *   edgetag embed   --model M.gguf --ids … [--pooling mean|cls] [--normalize] [--reference]
  *   edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] TEXT
+ *   edgetag classify --model M.gguf [--json] TEXT...
+ *   edgetag extract  --model M.gguf [--json] [--aggregation simple|none|first|average|max] TEXT
  *   edgetag inspect M.gguf
  *   edgetag quantize IN.gguf OUT.gguf --type i8|q8_0
  *   edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference]
@@ -32,6 +34,8 @@ static int usage(const char *msg) {
             "  edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids ...] [--reference]\n"
             "  edgetag embed   --model M.gguf --ids ... [--pooling mean|cls] [--normalize] [--reference]\n"
             "  edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] TEXT\n"
+            "  edgetag classify --model M.gguf [--json] TEXT...\n"
+            "  edgetag extract  --model M.gguf [--json] [--aggregation simple|none|first|average|max] TEXT\n"
             "  edgetag inspect M.gguf\n"
             "  edgetag quantize IN.gguf OUT.gguf --type i8|q8_0\n"
             "  edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference]\n"
@@ -256,6 +260,155 @@ done:
     return rc;
 }
 
+/* Writes s as a JSON string. */
+static void print_json_string(const char *s, size_t n) {
+    putchar('"');
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c < 0x20) printf("\\u%04x", c);
+        else putchar(c);
+    }
+    putchar('"');
+}
+
+/* The bytes of code points [start, end) of UTF-8 text (valid: the tokenizer checked it). */
+static void cp_slice(const char *text, int32_t start, int32_t end, const char **p, size_t *n) {
+    const char *s = text;
+    for (int32_t i = 0; i < start && *s; i++) do s++; while ((*s & 0xC0) == 0x80);
+    const char *e = s;
+    for (int32_t i = start; i < end && *e; i++) do e++; while ((*e & 0xC0) == 0x80);
+    *p = s, *n = (size_t)(e - s);
+}
+
+typedef struct tag_args {
+    const char *model;
+    const char *texts[64];
+    int n_texts, json, aggregation;
+} tag_args;
+
+static int parse_tag_args(int argc, char **argv, tag_args *a) {
+    a->aggregation = ET_AGGREGATION_SIMPLE;
+    for (int i = 2; i < argc; i++) {
+        const int has_val = i + 1 < argc;
+        if (!strcmp(argv[i], "--model") && has_val) a->model = argv[++i];
+        else if (!strcmp(argv[i], "--json")) a->json = 1;
+        else if (!strcmp(argv[i], "--aggregation") && has_val) {
+            static const char *const names[] = {"none", "simple", "first", "average", "max"};
+            const char *v = argv[++i];
+            a->aggregation = -1;
+            for (int k = 0; k < 5; k++)
+                if (!strcmp(v, names[k])) a->aggregation = k;
+            if (a->aggregation < 0) return usage("--aggregation is none, simple, first, average or max");
+        } else if (argv[i][0] != '-' || !argv[i][1]) {
+            if (a->n_texts == 64) return usage("at most 64 texts");
+            a->texts[a->n_texts++] = argv[i];
+        } else {
+            fprintf(stderr, "edgetag: unknown or incomplete option '%s'\n", argv[i]);
+            return usage(NULL);
+        }
+    }
+    if (!a->model || !a->n_texts) return usage("--model and a TEXT are required");
+    return 0;
+}
+
+/* classify: one line per text: "label score" or, with --json, {"label", "score", "scores", "escalate"}. */
+static int cmd_classify(int argc, char **argv) {
+    tag_args a = {0};
+    int rc = parse_tag_args(argc, argv, &a);
+    if (rc) return rc;
+    et_model *m = open_model(a.model);
+    if (!m) return 1;
+    et_model_info in;
+    et_model_get_info(m, &in);
+    et_context *ctx = NULL;
+    et_context_params cp = et_context_default_params();
+    cp.max_texts = a.n_texts, cp.max_tokens = in.n_ctx * a.n_texts;
+    size_t lengths[64];
+    for (int i = 0; i < a.n_texts; i++) lengths[i] = strlen(a.texts[i]);
+    rc = 1;
+    if (et_context_create(m, &cp, &ctx)) {
+        fprintf(stderr, "edgetag: cannot create a context\n");
+    } else if (et_context_classify(ctx, a.texts, lengths, a.n_texts)) {
+        fprintf(stderr, "edgetag: %s\n", et_context_last_error(ctx));
+    } else {
+        for (int i = 0; i < a.n_texts; i++) {
+            int32_t label, escalate;
+            float score;
+            const float *probs;
+            et_context_classification(ctx, i, &label, &score, &probs, &escalate);
+            const char *name = et_model_label(m, label);
+            if (!a.json) {
+                printf("%s\t%.4f%s\n", name, (double)score, escalate ? "\tescalate" : "");
+                continue;
+            }
+            fputs("{\"label\":", stdout);
+            print_json_string(name, strlen(name));
+            printf(",\"score\":%.9g,\"scores\":{", (double)score);
+            for (int j = 0; j < in.n_labels; j++) {
+                if (j) putchar(',');
+                print_json_string(et_model_label(m, j), strlen(et_model_label(m, j)));
+                printf(":%.9g", (double)probs[j]);
+            }
+            printf("},\"escalate\":%s}\n", escalate ? "true" : "false");
+        }
+        rc = fflush(stdout) == 0 ? 0 : 1;
+    }
+    et_context_free(ctx);
+    et_model_free(m);
+    return rc;
+}
+
+/* extract: the entities of TEXT, one per line, or with --json {"entities": [{label, score, start, end, text}]}. */
+static int cmd_extract(int argc, char **argv) {
+    tag_args a = {0};
+    int rc = parse_tag_args(argc, argv, &a);
+    if (rc) return rc;
+    if (a.n_texts != 1) return usage("extract takes one TEXT");
+    et_model *m = open_model(a.model);
+    if (!m) return 1;
+    et_model_info in;
+    et_model_get_info(m, &in);
+    const char *text = a.texts[0];
+    const size_t len = strlen(text);
+    /* Room for every window of the text: at most one token per byte, plus the windows' overlap. */
+    et_context *ctx = NULL;
+    et_context_params cp = et_context_default_params();
+    cp.max_tokens = (int32_t)(2 * len + 2 * in.n_ctx);
+    cp.max_texts = (int32_t)(2 * len / (in.n_ctx > 8 ? in.n_ctx / 2 : 1) + 4);
+    const et_entity *ents;
+    int32_t n, escalate;
+    rc = 1;
+    if (et_context_create(m, &cp, &ctx)) {
+        fprintf(stderr, "edgetag: cannot create a context\n");
+    } else if (et_context_extract(ctx, text, len, a.aggregation, -1, &ents, &n, &escalate)) {
+        fprintf(stderr, "edgetag: %s\n", et_context_last_error(ctx));
+    } else {
+        if (a.json) fputs("{\"entities\":[", stdout);
+        for (int32_t i = 0; i < n; i++) {
+            const char *name = ents[i].label >= 0 ? et_model_label(m, ents[i].label) : et_model_entity_type(m, ents[i].type);
+            const char *p;
+            size_t pn;
+            cp_slice(text, ents[i].start, ents[i].end, &p, &pn);
+            if (!a.json) {
+                printf("%s\t%.4f\t%d\t%d\t%.*s\n", name, (double)ents[i].score, ents[i].start, ents[i].end, (int)pn, p);
+                continue;
+            }
+            if (i) putchar(',');
+            fputs("{\"label\":", stdout);
+            print_json_string(name, strlen(name));
+            printf(",\"score\":%.9g,\"start\":%d,\"end\":%d,\"text\":", (double)ents[i].score, ents[i].start, ents[i].end);
+            print_json_string(p, pn);
+            putchar('}');
+        }
+        if (a.json) printf("],\"escalate\":%s}\n", escalate ? "true" : "false");
+        rc = fflush(stdout) == 0 ? 0 : 1;
+    }
+    et_context_free(ctx);
+    et_model_free(m);
+    return rc;
+}
+
 static const char *task_name(int32_t task) {
     switch (task) {
     case ET_TASK_SEQUENCE_CLASSIFICATION: return "sequence_classification";
@@ -417,6 +570,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "inspect")) return cmd_inspect(argc, argv);
     if (!strcmp(cmd, "tokenize")) return cmd_tokenize(argc, argv);
     if (!strcmp(cmd, "quantize")) return cmd_quantize(argc, argv);
+    if (!strcmp(cmd, "classify")) return cmd_classify(argc, argv);
+    if (!strcmp(cmd, "extract")) return cmd_extract(argc, argv);
     if (!strcmp(cmd, "bench")) return cmd_bench(argc, argv);
     if (!strcmp(cmd, "version")) {
         printf("edgetag %s\n", et_version());

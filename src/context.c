@@ -14,42 +14,10 @@
 
 #include "internal.h"
 #include "kernels/kernels.h"
+#include "context.h"
 #include "model.h"
 
 #define ET_DEFAULT_MAX_TEXTS 16
-
-struct et_context {
-    const et_model *model;
-    const et_kernels *k;
-    et_context_params params;
-    int32_t max_tokens, max_texts, max_seq;
-
-    void *arena;
-    size_t arena_bytes;
-    /* Views into the arena; T = max_tokens, B = max_texts, S = max_seq. */
-    float *x;      /* [T][H] hidden states */
-    float *q;      /* [T][H] queries */
-    float *kx;     /* [T][H] keys */
-    float *v;      /* [T][H] values */
-    float *attn;   /* [T][H] attention output, heads side by side */
-    float *tmp;    /* [T][H] projection outputs before the residual LayerNorm */
-    float *ff;     /* [T][F] FFN inner activations */
-    float *scores; /* [S][S] one head's attention matrix of one text */
-    float *kt;     /* [d][S] one head's keys of one text, transposed */
-    float *inv_sum; /* [S] 1 / the softmax sums of one head's rows */
-    float *pooled; /* [B][H] pooler output */
-    float *out;    /* [max(T·C, B·C, B·H)] head output */
-    float *emb;    /* [B][H] embeddings; also the pooler's scratch for the gathered [CLS] rows */
-    int32_t *start; /* [B + 1] first row of each text */
-    void *qa;      /* [T][max(H, F)] int8 GEMMs: the quantized activations (i16 or u8 levels) */
-    float *qs;     /* [T] their row scales */
-    int32_t *qz;   /* [T] their row zero points */
-
-    /* The last successful run. */
-    int32_t has_result;
-    int32_t n_texts, n_tokens;
-    char error[256];
-};
 
 /* ---- creation ----------------------------------------------------------------------------------- */
 
@@ -139,6 +107,13 @@ et_status et_context_create(const et_model *model, const et_context_params *para
     const uint64_t q8_rows = mi->int8_matrices ? (uint64_t)T : 0, widest = F > H ? F : H;
     const uint64_t o_qa = plan(&total, q8_rows * widest, (uint64_t)kernels->q8_level_bytes);
     const uint64_t o_qs = plan(&total, q8_rows, 4), o_qz = plan(&total, q8_rows, 4);
+    /* Text in, labels out (tagging.c): tokens of the batch or windows, probabilities, entities. */
+    const uint64_t o_tids = plan(&total, (uint64_t)T, 4), o_ttypes = plan(&total, (uint64_t)T, 4);
+    const uint64_t o_toffs = plan(&total, 2 * (uint64_t)T, 4), o_tlen = plan(&total, (uint64_t)B, 4);
+    const uint64_t o_tfirst = plan(&total, (uint64_t)B, 4);
+    const uint64_t o_tprobs = plan(&total, ((uint64_t)T > (uint64_t)B ? (uint64_t)T : (uint64_t)B) * (C ? C : 1), 4);
+    const uint64_t o_tlabel = plan(&total, (uint64_t)B, 4), o_tscore = plan(&total, (uint64_t)B, 4);
+    const uint64_t o_tesc = plan(&total, (uint64_t)B, 4), o_ents = plan(&total, (uint64_t)T, sizeof(et_entity));
     if (total > SIZE_MAX - 64) return ET_ERR_OUT_OF_MEMORY;
 
     et_context *ctx = calloc(1, sizeof *ctx);
@@ -161,6 +136,11 @@ et_status et_context_create(const et_model *model, const et_context_params *para
     ctx->pooled = (float *)(base + o_pool), ctx->out = (float *)(base + o_out), ctx->emb = (float *)(base + o_emb);
     ctx->start = (int32_t *)(void *)(base + o_start);
     ctx->qa = base + o_qa, ctx->qs = (float *)(void *)(base + o_qs), ctx->qz = (int32_t *)(void *)(base + o_qz);
+    ctx->tag_ids = (int32_t *)(void *)(base + o_tids), ctx->tag_types = (int32_t *)(void *)(base + o_ttypes);
+    ctx->tag_offsets = (int32_t *)(void *)(base + o_toffs), ctx->tag_lengths = (int32_t *)(void *)(base + o_tlen);
+    ctx->tag_first = (int32_t *)(void *)(base + o_tfirst), ctx->tag_probs = (float *)(void *)(base + o_tprobs);
+    ctx->tag_label = (int32_t *)(void *)(base + o_tlabel), ctx->tag_score = (float *)(void *)(base + o_tscore);
+    ctx->tag_escalate = (int32_t *)(void *)(base + o_tesc), ctx->entities = (et_entity *)(void *)(base + o_ents);
     *out = ctx;
     return ET_OK;
 }
@@ -177,10 +157,7 @@ const char *et_context_last_error(const et_context *ctx) { return ctx ? ctx->err
 
 /* Sets the context's message and returns s; the last run's result stays readable. For a getter's
  * misuse, which does not invalidate the result. */
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static et_status ctx_fail_keep(et_context *ctx, et_status s, const char *fmt, ...) {
+et_status et__ctx_fail_keep(et_context *ctx, et_status s, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     et__vformat(ctx->error, sizeof ctx->error, fmt, ap);
@@ -188,8 +165,7 @@ static et_status ctx_fail_keep(et_context *ctx, et_status s, const char *fmt, ..
     return s;
 }
 
-/* The same for a failed run: there is no result any more. */
-#define ctx_fail(ctx, ...) ((ctx)->has_result = 0, ctx_fail_keep((ctx), __VA_ARGS__))
+#define ctx_fail et__ctx_fail
 
 /* ---- the forward pass ----------------------------------------------------------------------------- */
 
@@ -350,7 +326,7 @@ et_status et_context_run(et_context *ctx, const int32_t *ids, const int32_t *typ
 
 static et_status result_check(et_context *ctx, const float **data, int32_t *rows, int32_t *cols, const char *fn) {
     if (!ctx) return ET_ERR_INVALID_ARGUMENT;
-    if (!data || !rows || !cols) return ctx_fail_keep(ctx, ET_ERR_INVALID_ARGUMENT, "%s: NULL output pointer", fn);
+    if (!data || !rows || !cols) return et__ctx_fail_keep(ctx, ET_ERR_INVALID_ARGUMENT, "%s: NULL output pointer", fn);
     if (!ctx->has_result) {
         /* Keep a failed run's own message: it says why there is no result. */
         if (!ctx->error[0]) ctx_fail(ctx, ET_ERR_STATE, "%s: no result yet; call et_context_run first", fn);
@@ -372,7 +348,7 @@ et_status et_context_logits(et_context *ctx, const float **data, int32_t *rows, 
         break;
     default:
         if (!mi->has_pooler)
-            return ctx_fail_keep(ctx, ET_ERR_STATE, "et_context_logits: this embedding model has no pooler (`cls`); "
+            return et__ctx_fail_keep(ctx, ET_ERR_STATE, "et_context_logits: this embedding model has no pooler (`cls`); "
                                  "use et_context_embeddings");
         *data = ctx->pooled, *rows = ctx->n_texts, *cols = mi->n_embd;
         break;
@@ -392,7 +368,7 @@ et_status et_context_embeddings(et_context *ctx, int32_t pooling, int32_t normal
     et_status s = result_check(ctx, data, rows, cols, __func__);
     if (s) return s;
     if (pooling != ET_POOLING_MEAN && pooling != ET_POOLING_CLS)
-        return ctx_fail_keep(ctx, ET_ERR_INVALID_ARGUMENT, "et_context_embeddings: unknown pooling %d", pooling);
+        return et__ctx_fail_keep(ctx, ET_ERR_INVALID_ARGUMENT, "et_context_embeddings: unknown pooling %d", pooling);
     const int H = ctx->model->info.n_embd;
     for (int b = 0; b < ctx->n_texts; b++) {
         float *e = ctx->emb + (size_t)b * H;

@@ -465,6 +465,29 @@ static et_status bind_model(et_model *m, et_error *err) {
     m->info.name = pool_put(&cur, name.ptr ? name : (gguf_str){"", 0});
     m->info.version = pool_put(&cur, version.ptr ? version : (gguf_str){"0", 1});
 
+    /* Entity types of a tagger: "B-PER"/"I-PER" → "PER", as Hugging Face's pipeline reads them. */
+    if (n_labels) {
+        m->label_type = malloc((size_t)n_labels * sizeof *m->label_type);
+        m->label_bi = malloc((size_t)n_labels);
+        m->types = malloc((size_t)n_labels * sizeof *m->types);
+        if (!m->label_type || !m->label_bi || !m->types)
+            return et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory for %lld labels", (long long)n_labels);
+        for (int64_t i = 0; i < n_labels; i++) {
+            const char *l = m->labels[i];
+            const int prefixed = (l[0] == 'B' || l[0] == 'I') && l[1] == '-';
+            if (!strcmp(l, "O")) {
+                m->label_bi[i] = 'O', m->label_type[i] = -1;
+                continue;
+            }
+            m->label_bi[i] = prefixed ? l[0] : 'I';
+            const char *type = prefixed ? l + 2 : l;
+            int32_t t = 0;
+            while (t < m->info.n_entity_types && strcmp(m->types[t], type)) t++;
+            if (t == m->info.n_entity_types) m->types[m->info.n_entity_types++] = type;
+            m->label_type[i] = t;
+        }
+    }
+
     et_model_info *in = &m->info;
     in->n_vocab = (int32_t)n_vocab;
     in->n_ctx = (int32_t)hp.n_ctx;
@@ -546,6 +569,9 @@ void et_model_free(et_model *m) {
     et_vocab_free(&m->vocab);
     free(m->layers);
     free(m->labels);
+    free(m->label_type);
+    free(m->label_bi);
+    free(m->types);
     free(m->tensor_names);
     free(m->strings);
     free(m->converted);
@@ -558,6 +584,11 @@ et_status et_model_get_info(const et_model *m, et_model_info *out) {
     if (!m || !out) return ET_ERR_INVALID_ARGUMENT;
     *out = m->info;
     return ET_OK;
+}
+
+const char *et_model_entity_type(const et_model *m, int32_t i) {
+    if (!m || i < 0 || i >= m->info.n_entity_types) return NULL;
+    return m->types[i];
 }
 
 const char *et_model_label(const et_model *m, int32_t i) {

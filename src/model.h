@@ -45,6 +45,9 @@ struct et_model {
     gguf_file gguf;                 /* the parsed file: metadata and tensor table */
     et_vocab vocab;                 /* the WordPiece vocabulary and normalizer flags */
     char **labels;                  /* [C] NUL-terminated, in `strings` */
+    int32_t *label_type;            /* [C] entity type of each label (-1 for O): token classifiers */
+    char *label_bi;                 /* [C] 'B', 'I' or 'O' — a label without prefix counts as 'I' */
+    const char **types;             /* [n_entity_types] pointers into `labels` past the prefix */
     char **tensor_names;            /* [n_tensors] NUL-terminated, in `strings` */
     char *strings;                  /* owned pool of the copies above */
     float *converted;               /* owned F32 copies of F16/Q8_0 tensors */

@@ -187,6 +187,7 @@ tl_model_spec tl_small_spec(void) {
         .n_layer = 2, .n_embd = 24, .n_head = 3, .n_ff = 40, .n_ctx = 32, .n_vocab = 50, .n_types = 2,
         .eps = 1e-5f, .task = ET_TASK_EMBEDDING, .n_labels = 0, .with_pooler = 1, .weight_type = 0,
         .round_to = 0, .alignment = 0, .version = 3, .seed = 42, .lowercase = -1, .strip_accents = -2,
+        .threshold = -1,
     };
     return s;
 }
@@ -227,6 +228,8 @@ size_t tl_build_model(const tl_model_spec *s, uint8_t **out, tl_layout *layout) 
     if (s->strip_accents >= -1 && key_wanted(&b, "edgetag.tokenizer.strip_accents"))
         put_u32(&b.kv, 5), put_u32(&b.kv, (uint32_t)s->strip_accents);
     if (s->max_chars) kv_u32(&b, "edgetag.tokenizer.max_input_chars_per_word", (uint32_t)s->max_chars);
+    if (s->temperature > 0) kv_f32(&b, "edgetag.calibration.temperature", s->temperature);
+    if (s->threshold >= 0) kv_f32(&b, "edgetag.escalation.threshold", s->threshold);
     kv_u32(&b, "tokenizer.ggml.token_type_count", (uint32_t)s->n_types);
     kv_u32(&b, "tokenizer.ggml.padding_token_id", 0);
     kv_u32(&b, "tokenizer.ggml.cls_token_id", 1);
@@ -239,8 +242,9 @@ size_t tl_build_model(const tl_model_spec *s, uint8_t **out, tl_layout *layout) 
         const int n = s->n_labels + s->label_names_delta;
         char **labels = calloc((size_t)n, sizeof *labels);
         for (int i = 0; i < n; i++) {
-            labels[i] = malloc(24);
-            snprintf(labels[i], 24, "label_%d", i);
+            labels[i] = malloc(32);
+            if (s->label_names && i < s->n_labels) snprintf(labels[i], 32, "%s", s->label_names[i]);
+            else snprintf(labels[i], 32, "label_%d", i);
         }
         kv_strs(&b, "edgetag.labels", labels, (size_t)n);
         for (int i = 0; i < n; i++) free(labels[i]);

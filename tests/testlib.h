@@ -65,6 +65,9 @@ typedef struct tl_model_spec {
     int strip_accents;        /* edgetag.tokenizer.strip_accents: -2 absent, -1 follow lowercase, 0, 1 */
     int max_chars;            /* edgetag.tokenizer.max_input_chars_per_word: 0 absent */
     int no_token_types;       /* leave out tokenizer.ggml.token_type */
+    const char *const *label_names; /* the classifier's labels, or NULL: "label_0", "label_1", … */
+    float temperature;        /* edgetag.calibration.temperature, 0 = absent */
+    float threshold;          /* edgetag.escalation.threshold, < 0 = absent */
 } tl_model_spec;
 
 /* A small embedding model: 2 layers, H 24, 3 heads, F 40, 32 positions, vocab 50, 2 types. */

@@ -63,6 +63,8 @@ export interface ModelInfo {
   readonly version: string;
   readonly specialIds: { readonly cls: number; readonly sep: number; readonly pad: number; readonly unk: number; readonly mask: number };
   readonly labels: readonly string[];
+  /** Token classifiers: the labels' entity types without B-/I- ("PER"), in order, "O" excluded. */
+  readonly entityTypes: readonly string[];
   readonly nTensors: number;
   readonly weightsBytes: number;
   readonly ownedBytes: number;
@@ -89,6 +91,23 @@ export interface Matrix {
 }
 
 export type TokenIds = ArrayLike<number>;
+
+export interface Classification {
+  label: string;
+  score: number;
+  scores: Record<string, number>;
+  /** The probability is below the model's escalation threshold, or the label is "oos". */
+  escalate: boolean;
+}
+
+export interface Entity {
+  /** Entity type ("PER"), or with aggregation "none" the token's label ("B-PER"). */
+  label: string;
+  score: number;
+  start: number;
+  end: number;
+  text: string;
+}
 
 export interface Tokens {
   ids: Int32Array;
@@ -128,6 +147,14 @@ export declare class Model {
   tokenizeWindows(text: string, options?: { maxLength?: number; stride?: number }): {
     windows: { ids: Int32Array; offsets: Int32Array }[];
     firstToken: Int32Array;
+  };
+  /** Sequence classifiers: best label, calibrated probability, all probabilities, escalation advice. */
+  classify(text: string): Classification;
+  classify(texts: string[]): Classification[];
+  /** Token classifiers: entities with UTF-16 offsets (text.slice(start, end) === text), escalation advice. */
+  extract(text: string, options?: { aggregation?: "none" | "simple" | "first" | "average" | "max"; stride?: number }): {
+    entities: Entity[];
+    escalate: boolean;
   };
   /** The file's tensor table as the engine read it. */
   tensors(): TensorInfo[];

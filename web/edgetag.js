@@ -202,7 +202,7 @@ export class Model {
   #readInfo() {
     const e = this.engine, s = e.scratch;
     e.exports.et_model_get_info(this.ptr, s);
-    const i = e.i32(s, 25), f = e.f32(s, 25);
+    const i = e.i32(s, 26), f = e.f32(s, 26);
     const info = {
       task: TASKS[i[0]], nVocab: i[1], nCtx: i[2], nEmbd: i[3], nFF: i[4], nLayer: i[5], nHead: i[6],
       nTokenTypes: i[7], nLabels: i[8], nOut: i[9], hasPooler: i[10] === 1, layerNormEps: f[11],
@@ -213,6 +213,8 @@ export class Model {
     };
     info.labels = [];
     for (let k = 0; k < info.nLabels; k++) info.labels.push(e.string(e.exports.et_model_label(this.ptr, k)));
+    info.entityTypes = [];
+    for (let k = 0; k < i[25]; k++) info.entityTypes.push(e.string(e.exports.et_model_entity_type(this.ptr, k)));
     return Object.freeze(info);
   }
 
@@ -416,6 +418,75 @@ export class Model {
       windows.push({ ids: allIds.slice(at, at + len[w]), offsets: o });
     }
     return { windows, firstToken };
+  }
+
+  /**
+   * Classifies a text or an array of texts (one batch) with a sequence classifier: the best label, its
+   * calibrated probability, every label's, and whether the model's threshold says to escalate (or the
+   * label is "oos").
+   * @returns {{label: string, score: number, scores: Record<string, number>, escalate: boolean} | Array<...>}
+   */
+  classify(input) {
+    if (!this.ptr) throw new EdgetagError("STATE", "edgetag: the model was disposed");
+    const single = !Array.isArray(input), texts = single ? [input] : input;
+    const e = this.engine, x = e.exports;
+    const encoded = texts.map((t) => new TextEncoder().encode(String(t)));
+    const bytes = encoded.reduce((n, b) => n + b.length, 0);
+    const c = this.#ensureContext(Math.max(texts.length * this.info.nCtx, 1), texts.length);
+    const mem = this.#buffer("texts", bytes + 8 * texts.length + 16);
+    const ptrs = mem + bytes + ((4 - (bytes % 4)) % 4), lens = ptrs + 4 * texts.length;
+    let at = mem;
+    encoded.forEach((b, i) => {
+      new Uint8Array(e.memory, at, b.length).set(b);
+      e.i32(ptrs, texts.length)[i] = at;
+      e.i32(lens, texts.length)[i] = b.length; // size_t is 32-bit in wasm32
+      at += b.length;
+    });
+    const status = x.et_context_classify(c.ptr, ptrs, lens, texts.length);
+    if (status !== 0) throw e.error(status, e.string(x.et_context_last_error(c.ptr)));
+    const s = e.scratch, out = [];
+    for (let i = 0; i < texts.length; i++) {
+      x.et_context_classification(c.ptr, i, s, s + 4, s + 8, s + 12);
+      const [label, , probs, escalate] = e.i32(s, 4);
+      const p = e.f32(probs, this.info.nLabels);
+      const scores = {};
+      this.info.labels.forEach((name, j) => { scores[name] = p[j]; });
+      out.push({ label: this.info.labels[label], score: e.f32(s + 4, 1)[0], scores, escalate: escalate === 1 });
+    }
+    return single ? out[0] : out;
+  }
+
+  /**
+   * Extracts the entities of a text with a token classifier. Offsets are UTF-16 indices into the text
+   * (text.slice(start, end) === entity.text). Long texts run as overlapping windows.
+   * @param {string} text
+   * @param {{aggregation?: "none"|"simple"|"first"|"average"|"max", stride?: number}} [options]
+   * @returns {{entities: Array<{label: string, score: number, start: number, end: number, text: string}>, escalate: boolean}}
+   */
+  extract(text, { aggregation = "simple", stride = -1 } = {}) {
+    if (!this.ptr) throw new EdgetagError("STATE", "edgetag: the model was disposed");
+    const mode = ["none", "simple", "first", "average", "max"].indexOf(aggregation);
+    if (mode < 0) throw new EdgetagError("INVALID_ARGUMENT", `edgetag: unknown aggregation ${aggregation}`);
+    const e = this.engine, x = e.exports;
+    const a = this.#utf8("text", text);
+    // Every window of the text fits: at most about one token per byte, windows overlapping by a quarter.
+    const window = this.info.nCtx, tokens = 2 * a.len + 2 * window;
+    const c = this.#ensureContext(tokens, Math.ceil(tokens / Math.max(1, Math.floor((window - 2) * 0.75))) + 2);
+    const s = e.scratch;
+    const status = x.et_context_extract(c.ptr, a.ptr, a.len, mode, stride, s, s + 4, s + 8);
+    if (status !== 0) throw e.error(status, e.string(x.et_context_last_error(c.ptr)));
+    const [ptr, n, escalate] = e.i32(s, 3);
+    const raw = e.i32(ptr, 5 * n), scores = e.f32(ptr, 5 * n);
+    const map = utf16Index(text), entities = [];
+    for (let i = 0; i < n; i++) {
+      const [type, label] = [raw[5 * i], raw[5 * i + 1]];
+      const start = map[raw[5 * i + 3]], end = map[raw[5 * i + 4]];
+      entities.push({
+        label: label >= 0 ? this.info.labels[label] : this.info.entityTypes[type],
+        score: scores[5 * i + 2], start, end, text: text.slice(start, end),
+      });
+    }
+    return { entities, escalate: escalate === 1 };
   }
 
   /** The file's tensor table as the engine read it: name, GGUF type id, ne (fastest first), offset, bytes. */

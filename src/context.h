@@ -1,0 +1,67 @@
+/*
+ * context.h — the context's layout, shared by the files that run and decode with it. Private.
+ */
+#ifndef ET_CONTEXT_H
+#define ET_CONTEXT_H
+
+#include "edgetag.h"
+#include "kernels/kernels.h"
+
+struct et_context {
+    const et_model *model;
+    const et_kernels *k;
+    et_context_params params;
+    int32_t max_tokens, max_texts, max_seq;
+
+    void *arena;
+    size_t arena_bytes;
+    /* Views into the arena; T = max_tokens, B = max_texts, S = max_seq. */
+    float *x;      /* [T][H] hidden states */
+    float *q;      /* [T][H] queries */
+    float *kx;     /* [T][H] keys */
+    float *v;      /* [T][H] values */
+    float *attn;   /* [T][H] attention output, heads side by side */
+    float *tmp;    /* [T][H] projection outputs before the residual LayerNorm */
+    float *ff;     /* [T][F] FFN inner activations */
+    float *scores; /* [S][S] one head's attention matrix of one text */
+    float *kt;     /* [d][S] one head's keys of one text, transposed */
+    float *inv_sum; /* [S] 1 / the softmax sums of one head's rows */
+    float *pooled; /* [B][H] pooler output */
+    float *out;    /* [max(T·C, B·C, B·H)] head output */
+    float *emb;    /* [B][H] embeddings; also the pooler's scratch for the gathered [CLS] rows */
+    int32_t *start; /* [B + 1] first row of each text */
+    void *qa;      /* [T][max(H, F)] int8 GEMMs: the quantized activations (i16 or u8 levels) */
+    float *qs;     /* [T] their row scales */
+    int32_t *qz;   /* [T] their row zero points */
+
+    /* Text in, labels out (tagging.c). */
+    int32_t *tag_ids, *tag_types; /* [T] the batch's (or the windows') tokens */
+    int32_t *tag_offsets;         /* [2T] their code-point offsets */
+    int32_t *tag_lengths;         /* [B] tokens per text or window */
+    int32_t *tag_first;           /* [B] windows: first content token in the whole text */
+    float *tag_probs;             /* [max(T, B)][C] calibrated probabilities */
+    int32_t *tag_label;           /* [B] classify: best label per text */
+    float *tag_score;             /* [B] its probability */
+    int32_t *tag_escalate;        /* [B] and whether it should go to the cloud */
+    et_entity *entities;          /* [T] extract: the entities of the last text */
+    int32_t n_classified, n_entities, entities_escalate;
+
+    /* The last successful run. */
+    int32_t has_result;
+    int32_t n_texts, n_tokens;
+    char error[256];
+};
+
+
+/* Sets the context's message and returns s; the last run's result stays readable (for a getter's
+ * misuse, which does not invalidate it). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+et_status et__ctx_fail_keep(et_context *ctx, et_status s, const char *fmt, ...);
+
+/* The same for a failed run or tagging call: there is no result any more. */
+#define et__ctx_fail(ctx, ...) ((ctx)->has_result = 0, (ctx)->n_classified = 0, (ctx)->n_entities = 0, \
+                                et__ctx_fail_keep((ctx), __VA_ARGS__))
+
+#endif /* ET_CONTEXT_H */
