@@ -5,8 +5,9 @@
  *   edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids …] [--reference]
  *   edgetag embed   --model M.gguf --ids … [--pooling mean|cls] [--normalize] [--reference]
  *   edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] TEXT
- *   edgetag classify --model M.gguf [--json] TEXT...
- *   edgetag extract  --model M.gguf [--json] [--aggregation simple|none|first|average|max] TEXT
+ *   edgetag classify --model M.gguf [--json] TEXT... | --jsonl < texts.jsonl
+ *   edgetag extract  --model M.gguf [--json] [--aggregation simple|none|first|average|max] TEXT | --jsonl
+ *     (--jsonl: one JSON string per line of stdin, one JSON result per line of stdout)
  *   edgetag inspect M.gguf
  *   edgetag quantize IN.gguf OUT.gguf --type i8|q8_0
  *   edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference]
@@ -34,8 +35,8 @@ static int usage(const char *msg) {
             "  edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids ...] [--reference]\n"
             "  edgetag embed   --model M.gguf --ids ... [--pooling mean|cls] [--normalize] [--reference]\n"
             "  edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] TEXT\n"
-            "  edgetag classify --model M.gguf [--json] TEXT...\n"
-            "  edgetag extract  --model M.gguf [--json] [--aggregation simple|none|first|average|max] TEXT\n"
+            "  edgetag classify --model M.gguf [--json] TEXT... | --jsonl < texts.jsonl\n"
+            "  edgetag extract  --model M.gguf [--json] [--aggregation simple|none|first|average|max] TEXT | --jsonl\n"
             "  edgetag inspect M.gguf\n"
             "  edgetag quantize IN.gguf OUT.gguf --type i8|q8_0\n"
             "  edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference]\n"
@@ -284,8 +285,85 @@ static void cp_slice(const char *text, int32_t start, int32_t end, const char **
 typedef struct tag_args {
     const char *model;
     const char *texts[64];
-    int n_texts, json, aggregation;
+    int n_texts, json, aggregation, jsonl;
 } tag_args;
+
+/* Decodes one JSON string (the whole line, quotes included) into malloc'd UTF-8; NULL when malformed. */
+static char *json_string(const char *s, size_t *out_len) {
+    while (*s == ' ' || *s == '\t') s++;
+    if (*s++ != '"') return NULL;
+    char *out = malloc(strlen(s) * 3 + 4), *o = out;
+    if (!out) return NULL;
+    for (; *s && *s != '"'; s++) {
+        if (*s != '\\') {
+            *o++ = *s;
+            continue;
+        }
+        s++;
+        const char *esc = "\"\\/bfnrt", *val = "\"\\/\b\f\n\r\t";
+        const char *hit = *s ? strchr(esc, *s) : NULL;
+        if (hit) {
+            *o++ = val[hit - esc];
+            continue;
+        }
+        if (*s != 'u') break;
+        unsigned cp = 0;
+        for (int i = 1; i <= 4; i++) {
+            const char c = s[i];
+            const int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (v < 0) goto bad;
+            cp = cp * 16 + (unsigned)v;
+        }
+        s += 4;
+        if (cp >= 0xD800 && cp < 0xDC00 && s[1] == '\\' && s[2] == 'u') { /* a surrogate pair */
+            unsigned lo = 0;
+            for (int i = 3; i <= 6; i++) {
+                const char c = s[i];
+                const int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                if (v < 0) goto bad;
+                lo = lo * 16 + (unsigned)v;
+            }
+            if (lo >= 0xDC00 && lo < 0xE000) cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00), s += 6;
+        }
+        if (cp >= 0xD800 && cp < 0xE000) cp = 0xFFFD; /* a lone surrogate, as TextEncoder encodes it */
+        if (cp < 0x80) *o++ = (char)cp;
+        else if (cp < 0x800) *o++ = (char)(0xC0 | cp >> 6), *o++ = (char)(0x80 | (cp & 0x3F));
+        else if (cp < 0x10000)
+            *o++ = (char)(0xE0 | cp >> 12), *o++ = (char)(0x80 | ((cp >> 6) & 0x3F)), *o++ = (char)(0x80 | (cp & 0x3F));
+        else
+            *o++ = (char)(0xF0 | cp >> 18), *o++ = (char)(0x80 | ((cp >> 12) & 0x3F)), *o++ = (char)(0x80 | ((cp >> 6) & 0x3F)),
+            *o++ = (char)(0x80 | (cp & 0x3F));
+    }
+    if (*s != '"') goto bad;
+    *out_len = (size_t)(o - out);
+    *o = '\0';
+    return out;
+bad:
+    free(out);
+    return NULL;
+}
+
+/* The next line of stdin (malloc'd, without its newline), or NULL at the end. */
+static char *read_line(void) {
+    size_t cap = 256, n = 0;
+    char *line = malloc(cap);
+    int c;
+    while (line && (c = getchar()) != EOF && c != '\n') {
+        if (n + 1 == cap) {
+            char *bigger = realloc(line, cap *= 2);
+            if (!bigger) free(line);
+            line = bigger;
+            if (!line) break;
+        }
+        line[n++] = (char)c;
+    }
+    if (!line || (n == 0 && c == EOF)) {
+        free(line);
+        return NULL;
+    }
+    line[n] = '\0';
+    return line;
+}
 
 static int parse_tag_args(int argc, char **argv, tag_args *a) {
     a->aggregation = ET_AGGREGATION_SIMPLE;
@@ -293,6 +371,7 @@ static int parse_tag_args(int argc, char **argv, tag_args *a) {
         const int has_val = i + 1 < argc;
         if (!strcmp(argv[i], "--model") && has_val) a->model = argv[++i];
         else if (!strcmp(argv[i], "--json")) a->json = 1;
+        else if (!strcmp(argv[i], "--jsonl")) a->jsonl = a->json = 1;
         else if (!strcmp(argv[i], "--aggregation") && has_val) {
             static const char *const names[] = {"none", "simple", "first", "average", "max"};
             const char *v = argv[++i];
@@ -308,11 +387,58 @@ static int parse_tag_args(int argc, char **argv, tag_args *a) {
             return usage(NULL);
         }
     }
-    if (!a->model || !a->n_texts) return usage("--model and a TEXT are required");
+    if (!a->model || (!a->n_texts && !a->jsonl)) return usage("--model and a TEXT (or --jsonl) are required");
+    if (a->n_texts && a->jsonl) return usage("--jsonl reads the texts from stdin: no TEXT");
     return 0;
 }
 
-/* classify: one line per text: "label score" or, with --json, {"label", "score", "scores", "escalate"}. */
+/* Prints text i of the last classification: "label score" or, with json, {label, score, scores, escalate}. */
+static void print_classification(et_context *ctx, const et_model *m, int i, int json) {
+    int32_t label, escalate;
+    float score;
+    const float *probs;
+    et_context_classification(ctx, i, &label, &score, &probs, &escalate);
+    const char *name = et_model_label(m, label);
+    if (!json) {
+        printf("%s\t%.4f%s\n", name, (double)score, escalate ? "\tescalate" : "");
+        return;
+    }
+    et_model_info in;
+    et_model_get_info(m, &in);
+    fputs("{\"label\":", stdout);
+    print_json_string(name, strlen(name));
+    printf(",\"score\":%.9g,\"scores\":{", (double)score);
+    for (int j = 0; j < in.n_labels; j++) {
+        if (j) putchar(',');
+        print_json_string(et_model_label(m, j), strlen(et_model_label(m, j)));
+        printf(":%.9g", (double)probs[j]);
+    }
+    printf("},\"escalate\":%s}\n", escalate ? "true" : "false");
+}
+
+/* Prints the entities of `text`: one per line, or with json {"entities": [...], "escalate"}. */
+static void print_entities(const et_model *m, const char *text, const et_entity *ents, int32_t n, int32_t escalate, int json) {
+    if (json) fputs("{\"entities\":[", stdout);
+    for (int32_t i = 0; i < n; i++) {
+        const char *name = ents[i].label >= 0 ? et_model_label(m, ents[i].label) : et_model_entity_type(m, ents[i].type);
+        const char *p;
+        size_t pn;
+        cp_slice(text, ents[i].start, ents[i].end, &p, &pn);
+        if (!json) {
+            printf("%s\t%.4f\t%d\t%d\t%.*s\n", name, (double)ents[i].score, ents[i].start, ents[i].end, (int)pn, p);
+            continue;
+        }
+        if (i) putchar(',');
+        fputs("{\"label\":", stdout);
+        print_json_string(name, strlen(name));
+        printf(",\"score\":%.9g,\"start\":%d,\"end\":%d,\"text\":", (double)ents[i].score, ents[i].start, ents[i].end);
+        print_json_string(p, pn);
+        putchar('}');
+    }
+    if (json) printf("],\"escalate\":%s}\n", escalate ? "true" : "false");
+}
+
+/* classify: the texts given, or with --jsonl one JSON string per line of stdin (a result per line). */
 static int cmd_classify(int argc, char **argv) {
     tag_args a = {0};
     int rc = parse_tag_args(argc, argv, &a);
@@ -321,89 +447,108 @@ static int cmd_classify(int argc, char **argv) {
     if (!m) return 1;
     et_model_info in;
     et_model_get_info(m, &in);
+    enum { BATCH = 32 };
     et_context *ctx = NULL;
     et_context_params cp = et_context_default_params();
-    cp.max_texts = a.n_texts, cp.max_tokens = in.n_ctx * a.n_texts;
-    size_t lengths[64];
-    for (int i = 0; i < a.n_texts; i++) lengths[i] = strlen(a.texts[i]);
-    rc = 1;
+    cp.max_texts = BATCH, cp.max_tokens = in.n_ctx * BATCH;
     if (et_context_create(m, &cp, &ctx)) {
         fprintf(stderr, "edgetag: cannot create a context\n");
-    } else if (et_context_classify(ctx, a.texts, lengths, a.n_texts)) {
-        fprintf(stderr, "edgetag: %s\n", et_context_last_error(ctx));
-    } else {
-        for (int i = 0; i < a.n_texts; i++) {
-            int32_t label, escalate;
-            float score;
-            const float *probs;
-            et_context_classification(ctx, i, &label, &score, &probs, &escalate);
-            const char *name = et_model_label(m, label);
-            if (!a.json) {
-                printf("%s\t%.4f%s\n", name, (double)score, escalate ? "\tescalate" : "");
-                continue;
-            }
-            fputs("{\"label\":", stdout);
-            print_json_string(name, strlen(name));
-            printf(",\"score\":%.9g,\"scores\":{", (double)score);
-            for (int j = 0; j < in.n_labels; j++) {
-                if (j) putchar(',');
-                print_json_string(et_model_label(m, j), strlen(et_model_label(m, j)));
-                printf(":%.9g", (double)probs[j]);
-            }
-            printf("},\"escalate\":%s}\n", escalate ? "true" : "false");
-        }
-        rc = fflush(stdout) == 0 ? 0 : 1;
+        et_model_free(m);
+        return 1;
     }
+    rc = 0;
+    for (int done = 0, line_no = 0; !rc;) {
+        const char *texts[BATCH];
+        char *owned[BATCH];
+        size_t lengths[BATCH];
+        int n = 0;
+        if (a.jsonl) {
+            char *line;
+            while (n < BATCH && (line = read_line())) {
+                line_no++;
+                owned[n] = json_string(line, &lengths[n]);
+                free(line);
+                if (!owned[n]) {
+                    fprintf(stderr, "edgetag: stdin line %d is not a JSON string\n", line_no);
+                    rc = 1;
+                    break;
+                }
+                texts[n] = owned[n], n++;
+            }
+        } else {
+            for (; n < BATCH && done + n < a.n_texts; n++) texts[n] = a.texts[done + n], lengths[n] = strlen(texts[n]), owned[n] = NULL;
+        }
+        if (!rc && n > 0) {
+            if (et_context_classify(ctx, texts, lengths, n)) {
+                fprintf(stderr, "edgetag: %s\n", et_context_last_error(ctx));
+                rc = 1;
+            } else {
+                for (int i = 0; i < n; i++) print_classification(ctx, m, i, a.json);
+            }
+        }
+        for (int i = 0; i < n; i++) free(owned[i]);
+        done += n;
+        if (n < BATCH) break;
+    }
+    if (fflush(stdout) != 0) rc = 1;
     et_context_free(ctx);
     et_model_free(m);
     return rc;
 }
 
-/* extract: the entities of TEXT, one per line, or with --json {"entities": [{label, score, start, end, text}]}. */
+/* extract: the entities of TEXT, or with --jsonl of each JSON string per line of stdin. */
 static int cmd_extract(int argc, char **argv) {
     tag_args a = {0};
     int rc = parse_tag_args(argc, argv, &a);
     if (rc) return rc;
-    if (a.n_texts != 1) return usage("extract takes one TEXT");
+    if (a.n_texts > 1) return usage("extract takes one TEXT (or --jsonl)");
     et_model *m = open_model(a.model);
     if (!m) return 1;
     et_model_info in;
     et_model_get_info(m, &in);
-    const char *text = a.texts[0];
-    const size_t len = strlen(text);
-    /* Room for every window of the text: at most one token per byte, plus the windows' overlap. */
     et_context *ctx = NULL;
-    et_context_params cp = et_context_default_params();
-    cp.max_tokens = (int32_t)(2 * len + 2 * in.n_ctx);
-    cp.max_texts = (int32_t)(2 * len / (in.n_ctx > 8 ? in.n_ctx / 2 : 1) + 4);
-    const et_entity *ents;
-    int32_t n, escalate;
-    rc = 1;
-    if (et_context_create(m, &cp, &ctx)) {
-        fprintf(stderr, "edgetag: cannot create a context\n");
-    } else if (et_context_extract(ctx, text, len, a.aggregation, -1, &ents, &n, &escalate)) {
-        fprintf(stderr, "edgetag: %s\n", et_context_last_error(ctx));
-    } else {
-        if (a.json) fputs("{\"entities\":[", stdout);
-        for (int32_t i = 0; i < n; i++) {
-            const char *name = ents[i].label >= 0 ? et_model_label(m, ents[i].label) : et_model_entity_type(m, ents[i].type);
-            const char *p;
-            size_t pn;
-            cp_slice(text, ents[i].start, ents[i].end, &p, &pn);
-            if (!a.json) {
-                printf("%s\t%.4f\t%d\t%d\t%.*s\n", name, (double)ents[i].score, ents[i].start, ents[i].end, (int)pn, p);
-                continue;
+    size_t cap = 0; /* the text length the context is sized for */
+    for (int line_no = 1; !rc; line_no++) {
+        char *owned = NULL;
+        const char *text;
+        size_t len;
+        if (a.jsonl) {
+            char *line = read_line();
+            if (!line) break;
+            owned = json_string(line, &len);
+            free(line);
+            if (!owned) {
+                fprintf(stderr, "edgetag: stdin line %d is not a JSON string\n", line_no);
+                rc = 1;
+                break;
             }
-            if (i) putchar(',');
-            fputs("{\"label\":", stdout);
-            print_json_string(name, strlen(name));
-            printf(",\"score\":%.9g,\"start\":%d,\"end\":%d,\"text\":", (double)ents[i].score, ents[i].start, ents[i].end);
-            print_json_string(p, pn);
-            putchar('}');
+            text = owned;
+        } else {
+            if (line_no > 1) break;
+            text = a.texts[0], len = strlen(text);
         }
-        if (a.json) printf("],\"escalate\":%s}\n", escalate ? "true" : "false");
-        rc = fflush(stdout) == 0 ? 0 : 1;
+        if (!ctx || len > cap) { /* room for every window: at most one token per byte, overlapping */
+            et_context_free(ctx);
+            cap = len > 4096 ? len : 4096;
+            et_context_params cp = et_context_default_params();
+            cp.max_tokens = (int32_t)(2 * cap + 2 * (size_t)in.n_ctx);
+            cp.max_texts = (int32_t)(2 * cap / (in.n_ctx > 8 ? (size_t)in.n_ctx / 2 : 1) + 4);
+            if (et_context_create(m, &cp, &ctx)) {
+                fprintf(stderr, "edgetag: cannot create a context for %zu bytes of text\n", len);
+                ctx = NULL, rc = 1;
+            }
+        }
+        const et_entity *ents;
+        int32_t n, escalate;
+        if (!rc && et_context_extract(ctx, text, len, a.aggregation, -1, &ents, &n, &escalate)) {
+            fprintf(stderr, "edgetag: %s\n", et_context_last_error(ctx));
+            rc = 1;
+        } else if (!rc) {
+            print_entities(m, text, ents, n, escalate, a.json);
+        }
+        free(owned);
     }
+    if (fflush(stdout) != 0) rc = 1;
     et_context_free(ctx);
     et_model_free(m);
     return rc;

@@ -89,6 +89,42 @@ test("tokenize: ids, type ids and code-point offsets, as the JS API gives them (
   assert.equal(bad.code, 2);
 });
 
+test("classify and extract: the JSON contract, code-point offsets, --jsonl batches", async () => {
+  const c = await cli(bin, ["classify", "--model", tiny, "--json", "hello world", "the dog"]);
+  assert.equal(c.code, 0, c.stderr);
+  const lines = c.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.length, 2);
+  for (const l of lines) {
+    assert.deepEqual(Object.keys(l), ["label", "score", "scores", "escalate"]);
+    assert.deepEqual(Object.keys(l.scores), ["negative", "neutral", "positive"]);
+    assert.ok(Math.abs(Object.values(l.scores).reduce((a, b) => a + b) - 1) < 1e-5);
+    assert.equal(l.score, l.scores[l.label]);
+    assert.equal(l.escalate, false, "the reference model has no threshold");
+  }
+  const odd = refModelPath("odd");
+  const text = "héllo 😀 wörld the dog";
+  const e = await cli(bin, ["extract", "--model", odd, "--json", "--aggregation", "first", text]);
+  assert.equal(e.code, 0, e.stderr);
+  const out = JSON.parse(e.stdout);
+  assert.deepEqual(Object.keys(out), ["entities", "escalate"]);
+  const cps = [...text];
+  for (const ent of out.entities) {
+    assert.deepEqual(Object.keys(ent), ["label", "score", "start", "end", "text"]);
+    assert.equal(ent.text, cps.slice(ent.start, ent.end).join(""), "offsets are code points");
+    assert.ok(["PER", "LOC"].includes(ent.label));
+  }
+  // --jsonl: one JSON string per line in, one result per line out, in order; the same results.
+  const input = JSON.stringify("hello world") + "\n" + JSON.stringify(text) + "\n";
+  const { execFileSync } = await import("node:child_process");
+  const viaStdin = execFileSync(bin, ["extract", "--model", odd, "--jsonl", "--aggregation", "first"], { input }).toString();
+  const got = viaStdin.trim().split("\n");
+  assert.equal(got.length, 2);
+  assert.deepEqual(JSON.parse(got[1]), out);
+  const bad = await cli(bin, ["classify", "--model", odd, "x"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /not a sequence classifier/);
+});
+
 test("version and bench", async () => {
   const v = await cli(bin, ["version"]);
   assert.match(v.stdout, /^edgetag \d+\.\d+\.\d+\n$/);
