@@ -11,6 +11,8 @@ APT_PACKAGES=(
   gcc libc6-dev libsimde-dev                              # native build: the same kernels via SIMDe
   python3-numpy python3-torch                             # converter; PyTorch reference outputs
   nodejs                                                  # wasm tests
+  chromium                                                # browser tests and benchmarks (playwright-core)
+  python3-onnx                                            # bench: the same weights exported to ONNX
 )
 
 missing=()
@@ -30,5 +32,6 @@ fi
 # npm: reinstall only when the lock file is newer than the installed tree.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  # onnxruntime-node's install script would download CUDA libraries; its CPU binary ships in the package.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi

@@ -6,11 +6,13 @@ export declare const version: string;
 /** Stable error codes, one per C status of include/edgetag.h. */
 export type EdgetagErrorCode =
   | "INVALID_ARGUMENT" | "OUT_OF_MEMORY" | "BAD_MAGIC" | "BAD_VERSION" | "TRUNCATED" | "CORRUPT"
-  | "UNSUPPORTED" | "MISSING" | "SHAPE" | "ALIGNMENT" | "INPUT" | "CAPACITY" | "IO" | "STATE" | "UNKNOWN";
+  | "UNSUPPORTED" | "MISSING" | "SHAPE" | "ALIGNMENT" | "INPUT" | "CAPACITY" | "IO" | "STATE" | "UNKNOWN"
+  /** The bytes' SHA-256 is not the `integrity` asked for. */
+  | "INTEGRITY";
 
-/** Every failure of the engine or the loader. */
+/** Every failure of the engine or the library. Aborts reject with the AbortSignal's reason instead. */
 export declare class EdgetagError extends Error {
-  constructor(code: EdgetagErrorCode, message: string);
+  constructor(code: EdgetagErrorCode, message: string, options?: { cause?: unknown });
   readonly name: "EdgetagError";
   readonly code: EdgetagErrorCode;
 }
@@ -70,7 +72,99 @@ export interface ModelInfo {
   readonly ownedBytes: number;
   /** Linear weights (and embedding tables) held as int8 with per-row scales; 0 for an f32 model. */
   readonly int8Matrices: number;
+  /** Bytes of the GGUF file. */
+  readonly fileBytes: number;
 }
+
+/** Where a loaded model's bytes came from. */
+export interface ModelOrigin {
+  readonly kind: "network" | "file" | "cache" | "bytes";
+  /** The URL the bytes were fetched from (for a cache hit: the URL they were first fetched from). */
+  readonly url: string | null;
+  /** The cache key: options.key, the URL, or the name the model was loaded by. */
+  readonly key: string | null;
+  /** Hex SHA-256 of the file, when it was computed (integrity or a cache in use). */
+  readonly sha256: string | null;
+  /**
+   * "none" (no cache), "hit", "stored", "stored after evicting N older versions", "not stored: quota exceeded",
+   * "not stored: <error>" (the model works all the same), or "miss".
+   */
+  readonly cache: string;
+  /** Why a cache entry could not be used (unreadable, wrong SHA-256), when that happened. */
+  readonly cacheError?: string;
+}
+
+/** What a cache keeps beside a model's bytes. */
+export interface CacheManifest {
+  name: string;
+  version: string;
+  sha256: string;
+  size: number;
+  url: string | null;
+  task: Task;
+  labels: number;
+  storedAt: number;
+  /** The library version that stored it. */
+  engine: string;
+}
+
+/**
+ * A place to keep models between loads (KV, the file system, the Cache API…). `key` is the model's URL, or the
+ * name (or name@version) a caller loads it by. load() checks the bytes against manifest.sha256 on every read.
+ */
+export interface CacheAdapter {
+  get(key: string): Promise<{ data: Blob | ArrayBuffer | Uint8Array; manifest: CacheManifest } | undefined>;
+  put(key: string, data: Blob, manifest: CacheManifest): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Drops other versions of manifest.name; called when put() fails for lack of room. Returns how many. */
+  evict?(manifest: CacheManifest): Promise<number>;
+}
+
+/** The browsers' cache: records keyed by name + version + sha256, indexed by URL and name. */
+export interface IndexedDBCache extends CacheAdapter {
+  readonly kind: "indexeddb";
+  evict(manifest: CacheManifest): Promise<number>;
+  /** Every stored model's manifest (with the key it was stored under), newest first. */
+  list(): Promise<(CacheManifest & { key: string })[]>;
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An IndexedDB cache (pages and workers); load() makes one itself for cache: "indexeddb". */
+export declare function indexedDBCache(options?: { dbName?: string; indexedDB?: IDBFactory }): IndexedDBCache;
+
+export interface Progress {
+  loaded: number;
+  /** The model's size when known in advance (Content-Length of an uncompressed body, a Blob), else null. */
+  total: number | null;
+}
+
+export interface LoadOptions extends InitOptions {
+  /** SHA-256 the file must have: "sha256-<base64>" (Subresource Integrity), "sha256:<hex>" or 64 hex digits. */
+  integrity?: string;
+  /** "indexeddb" (default where IndexedDB exists), "none" (default elsewhere), or an adapter. */
+  cache?: "indexeddb" | "none" | CacheAdapter;
+  /** The cache key (default: the URL, or the model name). */
+  key?: string;
+  /** Called per chunk while the bytes stream in. */
+  onProgress?: (progress: Progress) => void;
+  /** Aborts the load: the promise rejects with the signal's reason and nothing is kept. */
+  signal?: AbortSignal;
+  /** The size of a ReadableStream source, when known (lets it stream straight into wasm memory). */
+  size?: number;
+}
+
+export interface WorkerLoadOptions extends Omit<LoadOptions, "cache"> {
+  /** An adapter object cannot cross into a worker. */
+  cache?: "indexeddb" | "none";
+  /** Hand an ArrayBuffer source to the worker instead of copying it (the caller's buffer is detached). */
+  transfer?: boolean;
+  /** Where edgetag-worker.js is, when bundlers moved it. */
+  workerUrl?: string | URL;
+}
+
+/** A model source: a URL, a Request or Response, a Blob, a stream, bytes, or a cached model's name. */
+export type ModelSource = string | URL | Request | Response | Blob | ReadableStream<Uint8Array> | ArrayBuffer | ArrayBufferView;
 
 export interface TensorInfo {
   name: string;
@@ -122,9 +216,30 @@ export interface RunOptions<T> {
   typeIds?: T;
 }
 
+export interface EmbedOptions {
+  pooling?: "mean" | "cls";
+  normalize?: boolean;
+}
+
+export type Aggregation = "none" | "simple" | "first" | "average" | "max";
+
+export interface ExtractOptions {
+  aggregation?: Aggregation;
+  /** Tokens shared by neighbouring windows of a long text (-1: a quarter of the window). */
+  stride?: number;
+}
+
+export interface Extraction {
+  entities: Entity[];
+  /** Some entity is below the model's escalation threshold. */
+  escalate: boolean;
+}
+
 export declare class Model {
   private constructor();
   readonly info: ModelInfo;
+  /** Where the bytes came from. */
+  readonly origin: ModelOrigin;
   /** Head output: a row per token (token classification) or per text; pooler output for embedding models. */
   logits(ids: TokenIds, options?: RunOptions<TokenIds>): Matrix;
   logits(ids: TokenIds[], options?: RunOptions<TokenIds[]>): Matrix[];
@@ -132,8 +247,10 @@ export declare class Model {
   hidden(ids: TokenIds, options?: RunOptions<TokenIds>): Matrix;
   hidden(ids: TokenIds[], options?: RunOptions<TokenIds[]>): Matrix[];
   /** One embedding per text: mean (default) or [CLS] pooling, optionally L2-normalized. */
-  embed(ids: TokenIds, options?: RunOptions<TokenIds> & { pooling?: "mean" | "cls"; normalize?: boolean }): Float32Array;
-  embed(ids: TokenIds[], options?: RunOptions<TokenIds[]> & { pooling?: "mean" | "cls"; normalize?: boolean }): Float32Array[];
+  embed(text: string, options?: EmbedOptions): Float32Array;
+  embed(texts: string[], options?: EmbedOptions): Float32Array[];
+  embed(ids: TokenIds, options?: RunOptions<TokenIds> & EmbedOptions): Float32Array;
+  embed(ids: TokenIds[], options?: RunOptions<TokenIds[]> & EmbedOptions): Float32Array[];
   /**
    * Tokenizes as Hugging Face's BERT tokenizer: [CLS] text [SEP] (pair [SEP]), cut to maxLength tokens
    * (default: info.nCtx; Infinity: no cut). Offsets are UTF-16 [start, end) pairs into the text each
@@ -152,10 +269,7 @@ export declare class Model {
   classify(text: string): Classification;
   classify(texts: string[]): Classification[];
   /** Token classifiers: entities with UTF-16 offsets (text.slice(start, end) === text), escalation advice. */
-  extract(text: string, options?: { aggregation?: "none" | "simple" | "first" | "average" | "max"; stride?: number }): {
-    entities: Entity[];
-    escalate: boolean;
-  };
+  extract(text: string, options?: ExtractOptions): Extraction;
   /** The file's tensor table as the engine read it. */
   tensors(): TensorInfo[];
   /** Bytes of the engine's whole wasm linear memory. */
@@ -164,5 +278,44 @@ export declare class Model {
   dispose(): void;
 }
 
-/** Loads a GGUF model from bytes (copied once into wasm memory and used there in place). */
-export declare function load(bytes: ArrayBuffer | ArrayBufferView, options?: InitOptions): Promise<Model>;
+/**
+ * Loads a model, ready to run: from a URL, Request, Response, Blob, stream or bytes (streamed straight into wasm
+ * memory, checked against `integrity`), from the cache when it holds the file, or by a cached model's name.
+ * With `worker: true` the engine runs in a dedicated Web Worker and every method returns a Promise.
+ */
+export declare function load(source: ModelSource, options: WorkerLoadOptions & { worker: true }): Promise<WorkerTagger>;
+export declare function load(source: ModelSource, options?: LoadOptions & { worker?: false }): Promise<Model>;
+
+/** A Model whose engine runs in a dedicated Web Worker (a worker thread in Node): same methods, as promises. */
+export declare class WorkerTagger {
+  private constructor();
+  /** The model's info; null once disposed. */
+  readonly info: ModelInfo | null;
+  readonly origin: ModelOrigin | null;
+  /** The worker's wasm memory in bytes, as of its last answer. */
+  readonly wasmMemoryBytes: number;
+  classify(text: string, options?: { signal?: AbortSignal }): Promise<Classification>;
+  classify(texts: string[], options?: { signal?: AbortSignal }): Promise<Classification[]>;
+  extract(text: string, options?: ExtractOptions & { signal?: AbortSignal }): Promise<Extraction>;
+  tokenize(text: string, options?: { pair?: string | null; maxLength?: number }): Promise<Tokens>;
+  tokenizeWindows(text: string, options?: { maxLength?: number; stride?: number }): Promise<{
+    windows: { ids: Int32Array; offsets: Int32Array }[];
+    firstToken: Int32Array;
+  }>;
+  embed(text: string, options?: EmbedOptions): Promise<Float32Array>;
+  embed(texts: string[], options?: EmbedOptions): Promise<Float32Array[]>;
+  embed(ids: TokenIds, options?: RunOptions<TokenIds> & EmbedOptions): Promise<Float32Array>;
+  embed(ids: TokenIds[], options?: RunOptions<TokenIds[]> & EmbedOptions): Promise<Float32Array[]>;
+  logits(ids: TokenIds, options?: RunOptions<TokenIds>): Promise<Matrix>;
+  logits(ids: TokenIds[], options?: RunOptions<TokenIds[]>): Promise<Matrix[]>;
+  hidden(ids: TokenIds, options?: RunOptions<TokenIds>): Promise<Matrix>;
+  hidden(ids: TokenIds[], options?: RunOptions<TokenIds[]>): Promise<Matrix[]>;
+  tensors(): Promise<TensorInfo[]>;
+  /** Frees the model and ends the worker; later calls reject with EdgetagError("STATE"). */
+  dispose(): Promise<void>;
+  /** Ends the worker at once; a running call rejects. */
+  terminate(): void;
+}
+
+/** load(source, {...options, worker: true}). */
+export declare function createWorkerTagger(source: ModelSource, options?: WorkerLoadOptions): Promise<WorkerTagger>;

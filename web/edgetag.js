@@ -13,6 +13,15 @@
 // Memory: the model's bytes are copied once into wasm memory and used there in place; the engine
 // allocates the context (all run buffers) once and grows it only when a batch needs more.
 
+import { EdgetagError } from "./errors.js";
+import { bytesStream, checkAborted, isModelName, openSource, parseIntegrity, resolveUrl, sha256Hex, streamIntoWasm } from "./source.js";
+import { isQuotaError, resolveCache } from "./cache.js";
+import { createWorkerTagger } from "./worker.js";
+
+export { EdgetagError } from "./errors.js";
+export { indexedDBCache } from "./cache.js";
+export { createWorkerTagger, WorkerTagger } from "./worker.js";
+
 /** The library version; equals the engine's et_version() and the C header's ET_VERSION_STRING. */
 export const version = "0.1.0";
 
@@ -26,15 +35,6 @@ const CAPACITY = STATUS_CODES.indexOf("CAPACITY");
 
 /** et_kernels_choice values (include/edgetag.h). */
 const KERNELS = { auto: 0, reference: 1, baseline: 2, relaxedDot16: 3, relaxedDot32: 4 };
-
-/** Every failure of the engine: `code` is stable ("CORRUPT", "INPUT", …), `message` says what and where. */
-export class EdgetagError extends Error {
-  constructor(code, message) {
-    super(message);
-    this.name = "EdgetagError";
-    this.code = code;
-  }
-}
 
 // A module whose only function uses f32x4.relaxed_madd: it validates exactly where relaxed SIMD runs.
 const RELAXED_PROBE = new Uint8Array([
@@ -163,32 +163,198 @@ function utf16Index(text) {
   return map;
 }
 
+const dbCaches = new WeakMap(); // IDBFactory → the IndexedDB cache adapter over it, one per realm
+
+/** `value instanceof globalThis[type]`, false where the type does not exist. */
+function isA(value, type) {
+  const T = globalThis[type];
+  return typeof T === "function" && value instanceof T;
+}
+
+/** The key a source is cached under: options.key, a model name, or the absolute URL. */
+function cacheKey(source, options) {
+  if (options.key !== undefined) return String(options.key);
+  if (isModelName(source)) return source;
+  if (typeof source === "string" || source instanceof URL) return resolveUrl(source).href;
+  if (isA(source, "Request")) return source.url;
+  if (isA(source, "Response")) return source.url || null;
+  return null;
+}
+
+/** The same model, whatever the source: bytes already in memory. */
+function bytesView(source) {
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  return null;
+}
+
+/** Reads a cache entry into wasm memory and checks it; null (and the entry dropped) when it fails. */
+async function readCached(engine, cache, key, expected, options, origin) {
+  let entry;
+  try {
+    entry = await cache.get(key);
+  } catch (e) {
+    origin.cacheError = `read: ${e?.name ?? "Error"}: ${e?.message ?? e}`;
+    return null;
+  }
+  checkAborted(options.signal);
+  if (!entry?.data || !entry.manifest?.sha256) return null;
+  if (expected && entry.manifest.sha256 !== expected) return null; // another file: go to the network
+  const data = entry.data;
+  const bytes = bytesView(data);
+  const opened = bytes ? { stream: bytesStream(bytes), size: bytes.byteLength }
+    : { stream: data.stream(), size: data.size };
+  const got = await streamIntoWasm(engine, opened, options);
+  let sha;
+  try {
+    sha = await sha256Hex(new Uint8Array(engine.memory, got.ptr, got.size));
+  } catch (e) {
+    engine.exports.free(got.ptr);
+    throw e;
+  }
+  if (sha !== entry.manifest.sha256 || got.size !== entry.manifest.size) {
+    engine.exports.free(got.ptr);
+    origin.cacheError = "read: the stored bytes do not match their SHA-256; the entry was dropped";
+    await cache.delete(key).catch(() => {});
+    return null;
+  }
+  return { ...got, sha256: sha, manifest: entry.manifest };
+}
+
+/** Stores a model in the cache; on a full disk evicts other versions of it and tries once more. */
+async function storeCached(cache, key, blob, manifest) {
+  try {
+    await cache.put(key, blob, manifest);
+    return "stored";
+  } catch (e) {
+    if (!isQuotaError(e)) return `not stored: ${e?.name ?? "Error"}: ${e?.message ?? e}`;
+  }
+  try {
+    const evicted = typeof cache.evict === "function" ? await cache.evict(manifest) : 0;
+    if (!evicted) return "not stored: quota exceeded";
+    await cache.put(key, blob, manifest);
+    return `stored after evicting ${evicted} older version${evicted === 1 ? "" : "s"}`;
+  } catch (e) {
+    return isQuotaError(e) ? "not stored: quota exceeded" : `not stored: ${e?.name ?? "Error"}: ${e?.message ?? e}`;
+  }
+}
+
+function checkLoadOptions(options) {
+  if (options === null || typeof options !== "object")
+    throw new EdgetagError("INVALID_ARGUMENT", "edgetag: load() options must be an object");
+  if (options.onProgress !== undefined && typeof options.onProgress !== "function")
+    throw new EdgetagError("INVALID_ARGUMENT", "edgetag: onProgress must be a function");
+  if (options.signal !== undefined && !(typeof options.signal?.aborted === "boolean" && options.signal.addEventListener))
+    throw new EdgetagError("INVALID_ARGUMENT", "edgetag: signal must be an AbortSignal");
+}
+
 /**
- * Loads a GGUF model from bytes.
- * @param {ArrayBuffer|ArrayBufferView} bytes
- * @param {{simd?: string, wasmModule?: WebAssembly.Module, wasmUrl?: string|URL}} [options]
+ * Loads a GGUF model into the engine and returns it, ready to run.
+ *
+ * `source` is a URL (string or URL; file: URLs in Node), a Request, a Response, a Blob, an ArrayBuffer or
+ * typed array, or the name of a cached model ("intent-clinc", "intent-clinc@1.0.0"). Network and Blob
+ * bodies stream straight into wasm memory.
+ *
+ * Options: `integrity` (SHA-256 the bytes must have, checked before the engine reads them), `cache`
+ * ("indexeddb", the default where IndexedDB exists; "none"; or an adapter, see cache.js), `key` (the cache
+ * key; default the URL), `onProgress({loaded, total})`, `signal` (AbortSignal), `simd`
+ * ("auto" | "relaxed" | "baseline"), `worker` (true: run in a Web Worker, see worker.js), `wasmUrl`,
+ * `wasmModule`.
  * @returns {Promise<Model>}
  */
-export async function load(bytes, options = {}) {
+export async function load(source, options = {}) {
+  checkLoadOptions(options);
+  if (options.worker) return createWorkerTagger(source, options);
+  const { signal, onProgress } = options;
+  checkAborted(signal);
+  const expected = parseIntegrity(options.integrity);
   const engine = await init(options);
-  const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes)
-    : ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : null;
-  if (!view) throw new EdgetagError("INVALID_ARGUMENT", "edgetag: load() takes an ArrayBuffer or a typed array");
-  return new Model(engine, view);
+  checkAborted(signal);
+  const bytes = bytesView(source);
+  const key = cacheKey(source, options);
+  const cache = key !== null ? resolveCache(options.cache, dbCaches) : null;
+  const origin = { kind: "bytes", url: null, key, sha256: null, cache: cache ? "miss" : "none" };
+
+  // 1. The cache, when there is one for this source.
+  if (cache) {
+    const hit = await readCached(engine, cache, key, expected, options, origin);
+    if (hit) {
+      try {
+        const model = new Model(engine, hit.ptr, hit.size);
+        model.origin = Object.freeze({ ...origin, kind: "cache", url: hit.manifest.url ?? null, sha256: hit.sha256, cache: "hit" });
+        return model;
+      } catch (e) {
+        origin.cacheError = `load: ${e.message}; the entry was dropped`;
+        await cache.delete(key).catch(() => {});
+        if (isModelName(source)) throw e;
+      }
+    }
+  }
+  if (isModelName(source) && !bytes)
+    throw new EdgetagError("MISSING", `edgetag: no cached model named ${source}` +
+      (cache ? "" : " (there is no cache here: pass cache: an adapter)") + (origin.cacheError ? ` (${origin.cacheError})` : ""));
+
+  // 2. The source itself, streamed into wasm memory.
+  let got;
+  if (bytes) {
+    got = await streamIntoWasm(engine, { stream: bytesStream(bytes), size: bytes.byteLength }, { onProgress, signal });
+  } else if (isA(source, "Blob")) {
+    got = await streamIntoWasm(engine, { stream: source.stream(), size: source.size }, { onProgress, signal });
+  } else if (isA(source, "ReadableStream")) {
+    got = await streamIntoWasm(engine, { stream: source, size: options.size ?? null }, { onProgress, signal });
+  } else if (typeof source === "string" || source instanceof URL || isA(source, "Request") || isA(source, "Response")) {
+    const target = typeof source === "string" ? resolveUrl(source) : source;
+    const opened = await openSource(target, { signal });
+    origin.kind = opened.url.startsWith("file:") ? "file" : "network";
+    origin.url = opened.url;
+    got = await streamIntoWasm(engine, opened, { onProgress, signal });
+  } else {
+    throw new EdgetagError("INVALID_ARGUMENT",
+      "edgetag: load() takes a URL, Request, Response, Blob, ReadableStream, ArrayBuffer, typed array or cached model name");
+  }
+
+  // 3. Integrity, the cache's copy (before the engine repacks the bytes in place), the model.
+  let blob = null;
+  try {
+    if (expected || cache) {
+      origin.sha256 = await sha256Hex(new Uint8Array(engine.memory, got.ptr, got.size));
+      if (expected && origin.sha256 !== expected)
+        throw new EdgetagError("INTEGRITY", `edgetag: the model's SHA-256 is ${origin.sha256}, not the expected ${expected}`);
+    }
+    checkAborted(signal);
+    if (cache) blob = new Blob([new Uint8Array(engine.memory, got.ptr, got.size)]);
+  } catch (e) {
+    engine.exports.free(got.ptr);
+    throw e;
+  }
+  const model = new Model(engine, got.ptr, got.size);
+  if (cache) {
+    const manifest = {
+      name: model.info.name || key, version: model.info.version || "0", sha256: origin.sha256, size: got.size,
+      url: origin.url, task: model.info.task, labels: model.info.nLabels, storedAt: Date.now(), engine: version,
+    };
+    origin.cache = await storeCached(cache, key, blob, manifest);
+  }
+  model.origin = Object.freeze({ ...origin });
+  return model;
 }
 
 export class Model {
-  /** @param {Engine} engine @param {Uint8Array} bytes */
-  constructor(engine, bytes) {
+  /**
+   * Takes over `size` bytes of a GGUF file at `ptr` in the engine's memory (freed here when loading fails).
+   * Use load() rather than this constructor.
+   * @param {Engine} engine @param {number} ptr @param {number} size
+   */
+  constructor(engine, ptr, size) {
     this.engine = engine;
     const x = engine.exports;
-    this.buffer = engine.alloc(bytes.byteLength, "the model");
-    new Uint8Array(engine.memory, this.buffer, bytes.byteLength).set(bytes);
+    this.buffer = ptr;
+    this.size = size;
     const out = engine.scratch, err = engine.scratch + 8; // et_model*, then et_error {status, message[252]}
     const params = engine.scratch + 272; // et_model_params: the buffer is ours, let the model repack it
     x.et_model_default_params_by_ref(params);
     engine.i32(params, 2)[1] = 1; // pack_in_place
-    const status = x.et_model_load_from_buffer(this.buffer, bytes.byteLength, params, out, err);
+    const status = x.et_model_load_from_buffer(this.buffer, size, params, out, err);
     if (status !== 0) {
       const message = engine.string(err + 4);
       x.free(this.buffer);
@@ -209,7 +375,7 @@ export class Model {
       temperature: f[12], threshold: Number.isNaN(f[13]) ? null : f[13],
       name: e.string(i[14]), version: e.string(i[15]),
       specialIds: { cls: i[16], sep: i[17], pad: i[18], unk: i[19], mask: i[20] },
-      nTensors: i[21], weightsBytes: i[22] >>> 0, ownedBytes: i[23] >>> 0, int8Matrices: i[24],
+      nTensors: i[21], weightsBytes: i[22] >>> 0, ownedBytes: i[23] >>> 0, int8Matrices: i[24], fileBytes: this.size,
     };
     info.labels = [];
     for (let k = 0; k < info.nLabels; k++) info.labels.push(e.string(e.exports.et_model_label(this.ptr, k)));
@@ -323,8 +489,16 @@ export class Model {
     return single ? split[0] : split;
   }
 
-  /** One embedding per text: mean (default) or "cls" pooling of the last hidden states, optionally L2-normalized. */
-  embed(ids, { typeIds, pooling = "mean", normalize = false } = {}) {
+  /**
+   * One embedding per text: mean (default) or "cls" pooling of the last hidden states, optionally
+   * L2-normalized. `input` is a text, an array of texts (one batch), or token ids as for logits().
+   */
+  embed(input, { typeIds, pooling = "mean", normalize = false } = {}) {
+    // Text (a string or an array of strings) is tokenized first, each cut to the model's context.
+    const isText = typeof input === "string" || (Array.isArray(input) && input.length > 0 && typeof input[0] === "string");
+    const ids = !isText ? input : typeof input === "string" ? this.tokenize(input).ids : input.map((t) => this.tokenize(t).ids);
+    if (isText && typeIds !== undefined)
+      throw new EdgetagError("INVALID_ARGUMENT", "edgetag: typeIds go with token ids, not with text");
     const { single, texts } = Model.#batch(ids);
     const mode = { mean: 1, cls: 2 }[pooling];
     if (!mode) throw new EdgetagError("INVALID_ARGUMENT", `edgetag: pooling is "mean" or "cls", not ${pooling}`);

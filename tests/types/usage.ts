@@ -1,6 +1,9 @@
 // Compiled (never run) by tests/types.test.mjs with `tsc --noEmit`: the declarations must describe the
 // loader the way a TypeScript user calls it, and reject misuse.
-import { EdgetagError, init, load, relaxedSimdSupported, version, type Matrix, type ModelInfo } from "../../web/edgetag.js";
+import {
+  EdgetagError, createWorkerTagger, indexedDBCache, init, load, relaxedSimdSupported, version,
+  type CacheAdapter, type Classification, type Matrix, type ModelInfo, type Progress, type WorkerTagger,
+} from "../../web/edgetag.js";
 
 async function main(bytes: Uint8Array): Promise<void> {
   const engine = await init({ simd: relaxedSimdSupported() ? "relaxed" : "baseline" });
@@ -32,4 +35,43 @@ async function main(bytes: Uint8Array): Promise<void> {
   model.dispose();
 }
 
+async function sources(signal: AbortSignal): Promise<void> {
+  const onProgress = ({ loaded, total }: Progress) => console.log(loaded, total ?? "?");
+  const fromUrl = await load("/models/intent-clinc.gguf", { integrity: "sha256-AAAA", onProgress, signal });
+  const label: string = fromUrl.classify("book a table").label;
+  const batch: Classification[] = fromUrl.classify(["a", "b"]);
+  const ents = fromUrl.extract("Ada Lovelace", { aggregation: "first" }).entities;
+  const origin: string = fromUrl.origin.kind + (fromUrl.origin.sha256 ?? "") + fromUrl.origin.cache;
+  const vec: Float32Array = fromUrl.embed("some text", { normalize: true });
+  const vecs: Float32Array[] = fromUrl.embed(["one", "two"]);
+  await load(new Request("/m.gguf"), { cache: "none" });
+  await load(await fetch("/m.gguf"), { simd: "baseline" });
+  await load(new Blob([]));
+  await load("intent-clinc@1.0.0");
+  const mine: CacheAdapter = {
+    get: async () => undefined,
+    put: async () => {},
+    delete: async () => {},
+  };
+  await load(new URL("https://example.com/m.gguf"), { cache: mine, key: "m" });
+  const db = indexedDBCache({ dbName: "models" });
+  const stored: number = (await db.list()).length + (await db.evict((await db.list())[0]));
+  // Off the main thread: the same methods, returning promises.
+  const w: WorkerTagger = await load("/m.gguf", { worker: true, onProgress });
+  const c: Classification = await w.classify("text", { signal });
+  const e2: number = (await w.extract("text")).entities.length + (await w.embed("x")).length;
+  const w2 = await createWorkerTagger(new Uint8Array(8), { transfer: true, cache: "indexeddb" });
+  await w2.dispose();
+  await w.dispose();
+  console.log(label, batch, ents, origin, vec, vecs, stored, c, e2);
+  // @ts-expect-error: a cache adapter cannot cross into a worker
+  await load("/m.gguf", { worker: true, cache: mine });
+  // @ts-expect-error: numbers are not model sources
+  await load(42);
+  // @ts-expect-error: a worker tagger's classify returns a promise
+  const sync: Classification = w.classify("x");
+  void sync;
+}
+
 void main;
+void sources;

@@ -1,0 +1,163 @@
+// cache.js — where models are kept between page loads: an IndexedDB cache (the browsers' default) and the
+// adapter contract a custom cache (KV, the file system, the Cache API…) implements.
+//
+// A cache adapter is any object with
+//   get(key)                  → Promise<{data, manifest} | undefined>   data: Blob | ArrayBuffer | Uint8Array
+//   put(key, data, manifest)  → Promise<void>                           data: Blob or Uint8Array
+//   delete(key)               → Promise<void>
+// and optionally evict(manifest) → Promise<number> (drop other versions of manifest.name: called when put
+// fails for lack of room). `key` is the model's absolute URL, or the name (or name@version) a caller loads
+// it by. The manifest says what the bytes are: {name, version, sha256, size, url, task, labels, storedAt,
+// engine}; load() checks the bytes against manifest.sha256 on every read and drops entries that fail.
+
+import { EdgetagError } from "./errors.js";
+
+const DB_VERSION = 1;
+const STORE = "models";
+
+function request(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function done(tx) {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error ?? new DOMException("The transaction was aborted", "AbortError"));
+    tx.onerror = () => {}; // onabort follows with the transaction's error
+  });
+}
+
+/** True when `e` says the storage is full (IndexedDB's QuotaExceededError, however an engine spells it). */
+export function isQuotaError(e) {
+  return e?.name === "QuotaExceededError" || e?.name === "NS_ERROR_DOM_QUOTA_REACHED" ||
+    (e?.name === "UnknownError" && /quota|space/i.test(e?.message ?? ""));
+}
+
+/** "name" or "name@version" → {name, version|null}. */
+function parseName(key) {
+  const at = key.lastIndexOf("@");
+  return at > 0 ? { name: key.slice(0, at), version: key.slice(at + 1) } : { name: key, version: null };
+}
+
+/**
+ * The IndexedDB cache: one record per model file, keyed by name + version + sha256, holding the bytes (a
+ * Blob, which browsers keep on disk) and the manifest, indexed by the key it was stored under (its URL) and
+ * by model name. Works in pages and in workers.
+ * @param {{dbName?: string, indexedDB?: IDBFactory}} [options]
+ */
+export function indexedDBCache({ dbName = "edgetag", indexedDB = globalThis.indexedDB } = {}) {
+  if (!indexedDB) throw new EdgetagError("UNSUPPORTED", "edgetag: IndexedDB is not available here; use cache: \"none\" or an adapter");
+  let opening = null;
+  const open = () => {
+    opening ??= new Promise((resolve, reject) => {
+      const req = indexedDB.open(dbName, DB_VERSION);
+      req.onupgradeneeded = () => {
+        const store = req.result.createObjectStore(STORE, { keyPath: "id" });
+        store.createIndex("key", "key");
+        store.createIndex("name", "name");
+      };
+      req.onsuccess = () => {
+        const db = req.result;
+        db.onversionchange = () => { db.close(); opening = null; };
+        resolve(db);
+      };
+      req.onerror = () => { opening = null; reject(req.error); };
+      req.onblocked = () => { opening = null; reject(new EdgetagError("IO", `edgetag: the IndexedDB database ${dbName} is blocked by another tab`)); };
+    });
+    return opening;
+  };
+
+  /** Records stored under `key` (a URL), or by name (and version) when `key` is a model name. */
+  async function find(store, key) {
+    let records = await request(store.index("key").getAll(key));
+    if (records.length === 0) {
+      const { name, version } = parseName(key);
+      records = (await request(store.index("name").getAll(name))).filter((r) => version === null || r.version === version);
+    }
+    return records.sort((a, b) => b.storedAt - a.storedAt);
+  }
+
+  return {
+    kind: "indexeddb",
+    async get(key) {
+      const db = await open();
+      const tx = db.transaction(STORE, "readonly");
+      const [record] = await find(tx.objectStore(STORE), key);
+      return record ? { data: record.data, manifest: record.manifest } : undefined;
+    },
+    async put(key, data, manifest) {
+      const db = await open();
+      const tx = db.transaction(STORE, "readwrite");
+      const blob = data instanceof Blob ? data : new Blob([data]);
+      tx.objectStore(STORE).put({
+        id: `${manifest.name}@${manifest.version}#${manifest.sha256}`, key, name: manifest.name,
+        version: manifest.version, sha256: manifest.sha256, storedAt: manifest.storedAt ?? Date.now(), manifest, data: blob,
+      });
+      await done(tx);
+    },
+    async delete(key) {
+      const db = await open();
+      const tx = db.transaction(STORE, "readwrite");
+      const store = tx.objectStore(STORE);
+      for (const r of await find(store, key)) store.delete(r.id);
+      await done(tx);
+    },
+    /** Drops every record of manifest.name whose version or sha256 differs; returns how many. */
+    async evict(manifest) {
+      const db = await open();
+      const tx = db.transaction(STORE, "readwrite");
+      const store = tx.objectStore(STORE);
+      let n = 0;
+      for (const r of await request(store.index("name").getAll(manifest.name)))
+        if (r.version !== manifest.version || r.sha256 !== manifest.sha256) { store.delete(r.id); n++; }
+      await done(tx);
+      return n;
+    },
+    /** The manifests of every stored model, newest first. */
+    async list() {
+      const db = await open();
+      const tx = db.transaction(STORE, "readonly");
+      const records = await request(tx.objectStore(STORE).getAll());
+      return records.sort((a, b) => b.storedAt - a.storedAt).map((r) => ({ ...r.manifest, key: r.key }));
+    },
+    /** Deletes every stored model. */
+    async clear() {
+      const db = await open();
+      const tx = db.transaction(STORE, "readwrite");
+      tx.objectStore(STORE).clear();
+      await done(tx);
+    },
+    /** Closes the database (a later call reopens it). */
+    async close() {
+      if (opening) (await opening.catch(() => null))?.close();
+      opening = null;
+    },
+  };
+}
+
+/** An adapter's shape, checked once: get, put and delete must be functions. */
+export function checkAdapter(cache) {
+  for (const m of ["get", "put", "delete"])
+    if (typeof cache?.[m] !== "function")
+      throw new EdgetagError("INVALID_ARGUMENT", `edgetag: a cache adapter needs a ${m}() method`);
+  return cache;
+}
+
+/** The cache load() uses: "indexeddb" (default where IndexedDB exists), "none" (default elsewhere) or an adapter. */
+export function resolveCache(option, dbCaches) {
+  if (option === "none" || option === false) return null;
+  if (option === undefined || option === "indexeddb") {
+    if (!globalThis.indexedDB) {
+      if (option === "indexeddb") throw new EdgetagError("UNSUPPORTED", "edgetag: IndexedDB is not available here");
+      return null;
+    }
+    let cache = dbCaches.get(globalThis.indexedDB);
+    if (!cache) dbCaches.set(globalThis.indexedDB, cache = indexedDBCache());
+    return cache;
+  }
+  if (typeof option === "object") return checkAdapter(option);
+  throw new EdgetagError("INVALID_ARGUMENT", `edgetag: cache is "indexeddb", "none" or an adapter, not ${String(option)}`);
+}

@@ -1,0 +1,83 @@
+// edgetag-worker.js — the engine inside a dedicated Web Worker (or a Node worker thread): the other end of
+// worker.js's createWorkerTagger(). It loads one model and answers calls in order.
+//
+// Messages in:  {id, op: "load", source, options}   {id, op: "call", method, args}   {op: "abort", target}
+//               {id, op: "dispose"}
+// Messages out: {id, type: "progress", loaded, total}   {id, type: "result", value, memory}
+//               {id, type: "error", error: {name, code, message}}
+// Typed arrays in results are transferred, not copied.
+
+import { EdgetagError, load } from "./edgetag.js";
+
+const port = typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope
+  ? globalThis : (await import("node:worker_threads")).parentPort;
+
+let model = null;
+const aborts = new Map(); // id of a running load → its AbortController
+const METHODS = new Set(["classify", "extract", "tokenize", "tokenizeWindows", "embed", "logits", "hidden", "tensors"]);
+
+/** The ArrayBuffers of every typed array inside a result, to transfer them. */
+function buffersOf(value, out = new Set()) {
+  if (ArrayBuffer.isView(value)) out.add(value.buffer);
+  else if (Array.isArray(value)) value.forEach((v) => buffersOf(v, out));
+  else if (value && typeof value === "object") Object.values(value).forEach((v) => buffersOf(v, out));
+  return out;
+}
+
+function reply(id, value) {
+  const memory = model && model.ptr ? model.wasmMemoryBytes : 0;
+  port.postMessage({ id, type: "result", value, memory }, [...buffersOf(value)]);
+}
+
+function fail(id, e) {
+  const error = e instanceof EdgetagError ? { name: "EdgetagError", code: e.code, message: e.message }
+    : { name: e?.name ?? "Error", code: e?.name === "AbortError" ? "ABORTED" : "UNKNOWN", message: e?.message ?? String(e) };
+  port.postMessage({ id, type: "error", error });
+}
+
+async function handle(msg) {
+  const { id, op } = msg;
+  if (op === "abort") {
+    aborts.get(msg.target)?.abort();
+    return;
+  }
+  try {
+    if (op === "load") {
+      if (model) throw new EdgetagError("STATE", "edgetag: this worker already holds a model");
+      const controller = new AbortController();
+      aborts.set(id, controller);
+      const options = {
+        ...msg.options, signal: controller.signal,
+        onProgress: msg.progress ? ({ loaded, total }) => port.postMessage({ id, type: "progress", loaded, total }) : undefined,
+      };
+      try {
+        model = await load(msg.source, options);
+      } finally {
+        aborts.delete(id);
+      }
+      reply(id, { info: model.info, origin: model.origin ?? null });
+    } else if (op === "call") {
+      if (!model || !model.ptr) throw new EdgetagError("STATE", "edgetag: the model was disposed");
+      if (!METHODS.has(msg.method)) throw new EdgetagError("INVALID_ARGUMENT", `edgetag: no method ${msg.method}`);
+      reply(id, model[msg.method](...msg.args));
+    } else if (op === "dispose") {
+      model?.dispose();
+      model = null;
+      reply(id, null);
+    } else {
+      throw new EdgetagError("INVALID_ARGUMENT", `edgetag: unknown worker message ${op}`);
+    }
+  } catch (e) {
+    fail(id, e);
+  }
+}
+
+// Calls run one at a time in arrival order; an abort message overtakes the queue.
+let queue = Promise.resolve();
+function onMessage(msg) {
+  if (msg?.op === "abort") handle(msg);
+  else queue = queue.then(() => handle(msg));
+}
+
+if (typeof port.addEventListener === "function" && port === globalThis) port.addEventListener("message", (e) => onMessage(e.data));
+else port.on("message", onMessage);

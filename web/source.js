@@ -1,0 +1,198 @@
+// source.js — brings a model's bytes into wasm memory: from a URL, a Request, a Response, a Blob, a
+// ReadableStream or bytes, streaming, with progress, abort and a SHA-256 check.
+//
+// The bytes go straight into one wasm allocation when their size is known in advance (Content-Length of an
+// uncompressed response, a Blob's size): no second copy of the model exists at any time. When the size is
+// unknown (a compressed or chunked response) the chunks are kept in JavaScript until the end and copied
+// once, since growing a wasm allocation would grow the module's memory for good.
+
+import { EdgetagError } from "./errors.js";
+
+/** A string that names a cached model rather than a URL: letters, digits, "_" and "-", optionally "@version". */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*(@[A-Za-z0-9._+-]+)?$/;
+
+/** True when `source` is the name of a cached model ("intent-clinc", "intent-clinc@1.0.0"). */
+export function isModelName(source) {
+  return typeof source === "string" && NAME.test(source);
+}
+
+/** The absolute URL of a string or URL source: resolved against the page in browsers. */
+export function resolveUrl(source) {
+  try {
+    const base = globalThis.location?.href;
+    return base ? new URL(source, base) : new URL(source);
+  } catch {
+    throw new EdgetagError("INVALID_ARGUMENT", `edgetag: ${String(source)} is neither a URL nor the name of a cached model`);
+  }
+}
+
+/**
+ * Parses an integrity option into the expected SHA-256 digest as lowercase hex: Subresource Integrity form
+ * ("sha256-BASE64"), "sha256:HEX" or 64 hex digits.
+ */
+export function parseIntegrity(integrity) {
+  if (integrity === undefined || integrity === null) return null;
+  const s = String(integrity).trim();
+  let m = /^sha256-([A-Za-z0-9+/]{43}=?)$/.exec(s);
+  if (m) {
+    const bin = atob(m[1].endsWith("=") ? m[1] : m[1] + "=");
+    return Array.from(bin, (c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join("");
+  }
+  m = /^(?:sha256:)?([0-9a-fA-F]{64})$/.exec(s);
+  if (m) return m[1].toLowerCase();
+  throw new EdgetagError("INVALID_ARGUMENT",
+    `edgetag: integrity must be "sha256-<base64>", "sha256:<hex>" or 64 hex digits, not ${JSON.stringify(s)}`);
+}
+
+/** The SHA-256 of bytes as lowercase hex (WebCrypto: browsers in a secure context, Node, Deno, workers). */
+export async function sha256Hex(bytes) {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle)
+    throw new EdgetagError("UNSUPPORTED", "edgetag: checking a model's SHA-256 needs WebCrypto (crypto.subtle), " +
+      "which browsers only give secure contexts (https: or localhost)");
+  const digest = new Uint8Array(await subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function abortError(signal) {
+  return signal.reason ?? new DOMException("The operation was aborted", "AbortError");
+}
+
+/** Throws the signal's reason when it is aborted. */
+export function checkAborted(signal) {
+  if (signal?.aborted) throw abortError(signal);
+}
+
+/** Rejects as soon as the signal aborts, else settles like `promise`. */
+function raceAbort(promise, signal) {
+  if (!signal) return promise;
+  promise.catch(() => {}); // when the abort wins, the read's own rejection is expected and ignored
+  checkAborted(signal);
+  let onAbort;
+  const aborted = new Promise((_, reject) => {
+    onAbort = () => reject(abortError(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
+}
+
+/**
+ * Opens a URL, Request or Response as `{stream, size, url}`: `size` is the body's decoded length when known,
+ * else null. file: URLs are read with node:fs (Node's fetch has no file: support).
+ */
+export async function openSource(source, { signal, fetchImpl } = {}) {
+  if (source instanceof URL && source.protocol === "file:") return openFile(source, signal);
+  let response = source;
+  if (!(typeof Response !== "undefined" && source instanceof Response)) {
+    const doFetch = fetchImpl ?? globalThis.fetch;
+    try {
+      response = await doFetch(source, { signal });
+    } catch (e) {
+      if (signal?.aborted) throw abortError(signal);
+      const where = source instanceof Request ? source.url : String(source);
+      throw Object.assign(new EdgetagError("IO", `edgetag: fetching ${where} failed: ${e?.message ?? e}`), { cause: e });
+    }
+  }
+  if (!response.ok && response.status !== 0)
+    throw new EdgetagError("IO", `edgetag: fetching ${response.url || "the model"} failed: HTTP ${response.status}`);
+  if (!response.body) throw new EdgetagError("IO", `edgetag: the response for ${response.url || "the model"} has no body`);
+  if (response.bodyUsed) throw new EdgetagError("INVALID_ARGUMENT", "edgetag: the response's body was already read");
+  // Content-Length counts encoded bytes: trust it as the body's size only for an identity encoding.
+  const encoding = (response.headers.get("content-encoding") ?? "identity").toLowerCase();
+  const length = Number(response.headers.get("content-length"));
+  const size = encoding === "identity" && Number.isSafeInteger(length) && length >= 0 && response.headers.has("content-length")
+    ? length : null;
+  return { stream: response.body, size, url: response.url || (source instanceof Request ? source.url : String(source)) };
+}
+
+async function openFile(url, signal) {
+  const { open } = await import("node:fs/promises");
+  const handle = await open(url).catch((e) => {
+    throw Object.assign(new EdgetagError("IO", `edgetag: cannot open ${url.href}: ${e.message}`), { cause: e });
+  });
+  const { size } = await handle.stat();
+  let position = 0;
+  const stream = new ReadableStream({
+    type: "bytes",
+    async pull(controller) {
+      if (signal?.aborted) { await handle.close(); controller.error(abortError(signal)); return; }
+      const chunk = new Uint8Array(Math.min(1 << 20, size - position));
+      const { bytesRead } = chunk.length ? await handle.read(chunk, 0, chunk.length, position) : { bytesRead: 0 };
+      if (bytesRead === 0) { await handle.close(); controller.close(); return; }
+      position += bytesRead;
+      controller.enqueue(chunk.subarray(0, bytesRead));
+    },
+    async cancel() { await handle.close(); },
+  });
+  return { stream, size, url: url.href };
+}
+
+/**
+ * Reads a stream into one new wasm allocation: `{ptr, size}`, owned by the caller (free it with
+ * engine.exports.free). `onProgress({loaded, total})` runs per chunk (total null when unknown); `signal`
+ * aborts the read (the allocation is freed and the signal's reason thrown).
+ */
+export async function streamIntoWasm(engine, { stream, size }, { onProgress, signal, maxBytes = 0x7ff00000 } = {}) {
+  checkAborted(signal);
+  const reader = stream.getReader();
+  const total = size ?? null;
+  if (total !== null && total > maxBytes)
+    throw new EdgetagError("OUT_OF_MEMORY", `edgetag: the model has ${total} bytes, more than wasm32 can hold`);
+  let ptr = total !== null ? engine.alloc(total, "the model") : 0;
+  const chunks = [];
+  let loaded = 0;
+  try {
+    for (;;) {
+      let step;
+      try {
+        step = await raceAbort(reader.read(), signal);
+      } catch (e) {
+        if (signal?.aborted || e instanceof EdgetagError) throw e;
+        throw new EdgetagError("IO", `edgetag: reading the model failed after ${loaded} bytes: ${e?.message ?? e}`, { cause: e });
+      }
+      const { done, value } = step;
+      if (done) break;
+      const chunk = value instanceof Uint8Array ? value : new Uint8Array(value);
+      if (total !== null) {
+        if (loaded + chunk.length > total)
+          throw new EdgetagError("IO", `edgetag: the model's body is longer than its announced ${total} bytes`);
+        new Uint8Array(engine.memory, ptr + loaded, chunk.length).set(chunk);
+      } else {
+        if (loaded + chunk.length > maxBytes)
+          throw new EdgetagError("OUT_OF_MEMORY", `edgetag: the model is more than ${maxBytes} bytes`);
+        chunks.push(chunk);
+      }
+      loaded += chunk.length;
+      onProgress?.({ loaded, total });
+    }
+    if (total !== null && loaded !== total)
+      throw new EdgetagError("IO", `edgetag: the model's body ended after ${loaded} of ${total} bytes`);
+    if (total === null) {
+      ptr = engine.alloc(loaded, "the model");
+      let at = ptr;
+      for (const c of chunks) {
+        new Uint8Array(engine.memory, at, c.length).set(c);
+        at += c.length;
+      }
+      chunks.length = 0;
+    }
+    return { ptr, size: loaded };
+  } catch (e) {
+    if (ptr) engine.exports.free(ptr);
+    reader.cancel(e).catch(() => {});
+    throw e;
+  } finally {
+    reader.releaseLock?.();
+  }
+}
+
+/** A ReadableStream over bytes already in memory (for Blob-less environments and tests). */
+export function bytesStream(bytes) {
+  return new ReadableStream({
+    start(controller) {
+      const step = 1 << 20;
+      for (let at = 0; at < bytes.length; at += step) controller.enqueue(bytes.subarray(at, Math.min(at + step, bytes.length)));
+      controller.close();
+    },
+  });
+}

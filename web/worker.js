@@ -1,0 +1,210 @@
+// worker.js — a tagger whose engine runs in a dedicated Web Worker (a worker thread in Node), so the page's
+// main thread stays responsive. Same methods as a Model, each returning a Promise.
+//
+//   import { createWorkerTagger } from "./edgetag.js";          // or load(source, {worker: true})
+//   const tagger = await createWorkerTagger("/models/intent-clinc.gguf", {onProgress, signal});
+//   const {label, score} = await tagger.classify("book a table for two");
+//   tagger.dispose();                                             // ends the worker
+//
+// The model's bytes are fetched (and cached, and checked) inside the worker: the page never holds them.
+// Results with typed arrays (logits, embed, tokenize) come back transferred, not copied.
+
+import { EdgetagError } from "./errors.js";
+import { checkAborted, resolveUrl } from "./source.js";
+
+const WORKER_URL = new URL("./edgetag-worker.js", import.meta.url);
+
+/** A worker with one interface in browsers, Deno and Node: post(msg, transfer), onMessage(fn), onError(fn). */
+async function spawn(url) {
+  if (typeof Worker === "function") {
+    const w = new Worker(url, { type: "module", name: "edgetag" });
+    return {
+      post: (m, t) => w.postMessage(m, t ?? []),
+      onMessage: (fn) => w.addEventListener("message", (e) => fn(e.data)),
+      onError: (fn) => {
+        w.addEventListener("error", (e) => { e.preventDefault?.(); fn(new Error(e.message || "the worker failed to start")); });
+        w.addEventListener("messageerror", () => fn(new Error("a message from the worker could not be read")));
+      },
+      ref() {}, unref() {},
+      terminate: () => w.terminate(),
+    };
+  }
+  const { Worker: NodeWorker } = await import("node:worker_threads");
+  const w = new NodeWorker(url);
+  return {
+    post: (m, t) => w.postMessage(m, t ?? []),
+    onMessage: (fn) => w.on("message", fn),
+    onError: (fn) => {
+      w.on("error", fn);
+      w.on("exit", (code) => fn(new Error(`the worker exited (code ${code})`)));
+    },
+    ref: () => w.ref(), unref: () => w.unref(),
+    terminate: () => w.terminate(),
+  };
+}
+
+/** The source as something that can cross into the worker: a URL string, a Blob, bytes, or a stream. */
+async function portable(source, options) {
+  if (typeof source === "string" && /^[A-Za-z0-9][A-Za-z0-9_-]*(@[A-Za-z0-9._+-]+)?$/.test(source)) return { source };
+  if (typeof source === "string" || source instanceof URL) return { source: resolveUrl(source).href };
+  if (typeof Request === "function" && source instanceof Request) {
+    // A Request may carry headers and credentials the worker cannot see: fetch it here, stream the body over.
+    source = await fetch(source, { signal: options.signal });
+  }
+  if (typeof Response === "function" && source instanceof Response) {
+    if (!source.ok) throw new EdgetagError("IO", `edgetag: fetching ${source.url || "the model"} failed: HTTP ${source.status}`);
+    const length = source.headers.get("content-length");
+    const identity = (source.headers.get("content-encoding") ?? "identity") === "identity";
+    const size = identity && length !== null && Number.isSafeInteger(Number(length)) ? Number(length) : null;
+    return { source: source.body, transfer: [source.body], size, key: options.key ?? (source.url || undefined) };
+  }
+  if (source instanceof ArrayBuffer) return { source, transfer: options.transfer ? [source] : [] };
+  if (ArrayBuffer.isView(source)) {
+    const whole = source.byteOffset === 0 && source.byteLength === source.buffer.byteLength;
+    return { source, transfer: options.transfer && whole ? [source.buffer] : [] };
+  }
+  return { source }; // Blob, ReadableStream (transferred), or an invalid source the worker rejects
+}
+
+/**
+ * Loads a model in a new dedicated worker. Options are load()'s, except that `cache` is "indexeddb" or
+ * "none" (an adapter object cannot cross into the worker) and `transfer: true` hands an ArrayBuffer
+ * source over to the worker instead of copying it (the caller's buffer is detached).
+ * @returns {Promise<WorkerTagger>}
+ */
+export async function createWorkerTagger(source, options = {}) {
+  const { signal, onProgress } = options;
+  checkAborted(signal);
+  if (options.cache !== undefined && typeof options.cache === "object")
+    throw new EdgetagError("INVALID_ARGUMENT", "edgetag: a cache adapter cannot cross into a worker; use \"indexeddb\" or \"none\"");
+  if (options.wasmModule && typeof Worker !== "function")
+    throw new EdgetagError("INVALID_ARGUMENT", "edgetag: wasmModule cannot be sent to a Node worker thread; use wasmUrl");
+  const tagger = new WorkerTagger(await spawn(options.workerUrl ? new URL(options.workerUrl) : WORKER_URL));
+  try {
+    const p = await portable(source, options);
+    const sent = {
+      integrity: options.integrity, cache: options.cache, key: p.key ?? options.key, simd: options.simd,
+      wasmUrl: options.wasmUrl ? new URL(options.wasmUrl, globalThis.location?.href).href : undefined,
+      wasmModule: options.wasmModule, size: p.size ?? options.size,
+    };
+    const { info, origin } = await tagger._send({ op: "load", source: p.source, options: sent, progress: !!onProgress },
+      p.transfer ?? [], { signal, onProgress });
+    tagger.info = info;
+    tagger.origin = origin;
+    return tagger;
+  } catch (e) {
+    tagger.terminate();
+    throw e;
+  }
+}
+
+/** A Model in a worker: the same methods, returning promises. */
+export class WorkerTagger {
+  #worker;
+  #pending = new Map(); // id → {resolve, reject, onProgress}
+  #next = 1;
+  #dead = null; // the error every later call gets, once the worker is gone
+
+  constructor(worker) {
+    this.#worker = worker;
+    /** The model's info (as Model.info), once loaded. */
+    this.info = null;
+    /** Where the model came from (as Model.origin). */
+    this.origin = null;
+    /** Bytes of the worker's wasm memory, as of the last answer. */
+    this.wasmMemoryBytes = 0;
+    worker.onMessage((m) => this.#receive(m));
+    worker.onError((e) => this.#die(new EdgetagError("STATE", `edgetag: the worker stopped: ${e?.message ?? e}`)));
+    worker.unref();
+  }
+
+  #receive(m) {
+    const p = this.#pending.get(m?.id);
+    if (!p) return;
+    if (m.type === "progress") { p.onProgress?.({ loaded: m.loaded, total: m.total }); return; }
+    this.#settle(m.id);
+    if (m.type === "result") {
+      this.wasmMemoryBytes = m.memory;
+      p.resolve(m.value);
+    } else {
+      const { name, code, message } = m.error;
+      p.reject(name === "EdgetagError" ? new EdgetagError(code, message)
+        : name === "AbortError" ? new DOMException(message, "AbortError") : Object.assign(new Error(message), { name }));
+    }
+  }
+
+  #settle(id) {
+    const p = this.#pending.get(id);
+    this.#pending.delete(id);
+    p?.cleanup?.();
+    if (this.#pending.size === 0) this.#worker.unref();
+  }
+
+  #die(error) {
+    if (this.#dead) return;
+    this.#dead = error;
+    for (const [id, p] of this.#pending) { this.#settle(id); p.reject(error); }
+  }
+
+  /** Posts a message and waits for its answer; `signal` rejects at once and tells the worker to stop. */
+  _send(msg, transfer = [], { signal, onProgress } = {}) {
+    if (this.#dead) return Promise.reject(this.#dead);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      const entry = { resolve, reject, onProgress };
+      if (signal) {
+        const onAbort = () => {
+          this.#worker.post({ op: "abort", target: id });
+          this.#settle(id);
+          reject(signal.reason);
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+        entry.cleanup = () => signal.removeEventListener("abort", onAbort);
+      }
+      this.#pending.set(id, entry);
+      this.#worker.ref();
+      try {
+        this.#worker.post({ id, ...msg }, transfer);
+      } catch (e) {
+        this.#settle(id);
+        reject(new EdgetagError("INVALID_ARGUMENT", `edgetag: cannot send this to the worker: ${e.message}`));
+      }
+    });
+  }
+
+  #call(method, args, signal) {
+    if (!this.info) return Promise.reject(new EdgetagError("STATE", "edgetag: the model was disposed"));
+    return this._send({ op: "call", method, args }, [], { signal });
+  }
+
+  /** As Model.classify; `options.signal` drops the call if it has not started. */
+  classify(input, options = {}) { return this.#call("classify", [input], options.signal); }
+  extract(text, options = {}) {
+    const { signal, ...rest } = options;
+    return this.#call("extract", [text, rest], signal);
+  }
+  tokenize(text, options = {}) { return this.#call("tokenize", [text, options]); }
+  tokenizeWindows(text, options = {}) { return this.#call("tokenizeWindows", [text, options]); }
+  embed(input, options = {}) { return this.#call("embed", [input, options]); }
+  logits(ids, options = {}) { return this.#call("logits", [ids, options]); }
+  hidden(ids, options = {}) { return this.#call("hidden", [ids, options]); }
+  tensors() { return this.#call("tensors", []); }
+
+  /** Frees the model and ends the worker. Later calls reject with EdgetagError("STATE"). Idempotent. */
+  async dispose() {
+    if (!this.info) return;
+    this.info = null;
+    try {
+      await this._send({ op: "dispose" });
+    } catch { /* the worker is gone already */ }
+    this.terminate();
+  }
+
+  /** Ends the worker at once (a running call is cut off and rejects). */
+  terminate() {
+    this.info = null;
+    this.#die(new EdgetagError("STATE", "edgetag: the worker was terminated"));
+    this.#worker.terminate();
+  }
+}
