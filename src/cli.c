@@ -582,8 +582,8 @@ static int cmd_inspect(int argc, char **argv) {
     else printf("%g\n", (double)in.threshold);
     printf("special ids:  [CLS] %d, [SEP] %d, [PAD] %d, [UNK] %d, [MASK] %d\n", in.cls_id, in.sep_id, in.pad_id,
            in.unk_id, in.mask_id);
-    printf("memory:       %.2f MB of F32 weights, %.2f MB owned by the model\n", in.weights_bytes / 1e6,
-           in.owned_bytes / 1e6);
+    printf("memory:       %.2f MB of weights (%d matrices int8), %.2f MB owned by the model\n",
+           in.weights_bytes / 1e6, in.int8_matrices, in.owned_bytes / 1e6);
     printf("tensors (%d):\n  %-34s %-5s %-18s %12s %12s\n", in.n_tensors, "name", "type", "ne", "offset", "bytes");
     for (int i = 0; i < in.n_tensors; i++) {
         et_tensor_info t;
