@@ -319,3 +319,5 @@ export declare class WorkerTagger {
 
 /** load(source, {...options, worker: true}). */
 export declare function createWorkerTagger(source: ModelSource, options?: WorkerLoadOptions): Promise<WorkerTagger>;
+
+export * from "./escalate.js";

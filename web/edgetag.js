@@ -21,6 +21,7 @@ import { createWorkerTagger } from "./worker.js";
 export { EdgetagError } from "./errors.js";
 export { indexedDBCache } from "./cache.js";
 export { createWorkerTagger, WorkerTagger } from "./worker.js";
+export { withEscalation, EscalationHttpError, DEFAULT_THRESHOLD, POLICY_DEFAULTS } from "./escalate.js";
 
 /** The library version; equals the engine's et_version() and the C header's ET_VERSION_STRING. */
 export const version = "0.1.0";
