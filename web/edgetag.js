@@ -53,14 +53,22 @@ export function relaxedSimdSupported() {
 
 const WASM_FILES = { baseline: "edgetag.wasm", relaxed: "edgetag-relaxed.wasm" };
 
-async function readWasm(url) {
+/** Compiles the engine's .wasm: while it downloads where the platform can (application/wasm over HTTP). */
+async function compileWasm(url) {
   if (url.protocol === "file:") {
     const { readFile } = await import("node:fs/promises");
-    return readFile(url);
+    return WebAssembly.compile(await readFile(url));
   }
-  const res = await fetch(url);
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new EdgetagError("IO", `edgetag: fetching ${url} failed: ${e?.message ?? e}`, { cause: e });
+  }
   if (!res.ok) throw new EdgetagError("IO", `edgetag: fetching ${url} failed: HTTP ${res.status}`);
-  return res.arrayBuffer();
+  if (typeof WebAssembly.compileStreaming === "function" && res.headers.get("content-type")?.startsWith("application/wasm"))
+    return WebAssembly.compileStreaming(res);
+  return WebAssembly.compile(await res.arrayBuffer());
 }
 
 /** The engine: one wasm instance and typed access to its exports. */
@@ -139,7 +147,7 @@ export function init(options = {}) {
       if (!module) {
         const url = options.wasmUrl ? new URL(options.wasmUrl, import.meta.url)
           : new URL(`../build/${WASM_FILES[flavour]}`, import.meta.url);
-        module = await WebAssembly.compile(await readWasm(url));
+        module = await compileWasm(url);
       }
       const instance = await WebAssembly.instantiate(module, {});
       return new Engine(instance, flavour);
