@@ -192,6 +192,10 @@ demo: setup build/edgetag
 	@echo "\$$ build/edgetag embed --model models/reference-tiny.gguf --normalize --ids 101,554,319,102 | cut -c1-120"
 	@build/edgetag embed --model models/reference-tiny.gguf --normalize --ids 101,554,319,102 | cut -c1-120
 
+# Dev-split metrics of every shipped model (models/*.gguf), through the native CLI (tools/eval.py).
+eval: setup build/edgetag
+	$(PY) tools/eval.py --models models --cli build/edgetag
+
 bench: setup wasm refmodels tokfixtures
 	$(NODE) --experimental-wasm-relaxed-simd --no-liftoff bench/latency.mjs
 	$(NODE) bench/tokenizer.mjs
@@ -207,4 +211,4 @@ all: wasm native
 clean:
 	rm -rf build
 
-.PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden models test demo bench sizes clean
+.PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden models test demo eval bench sizes clean

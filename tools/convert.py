@@ -11,6 +11,12 @@ Input folder:
     pytorch_model.bin                ... or this (needs torch)
     vocab.txt or tokenizer.json      WordPiece vocabulary (tokenizer.json wins when both exist)
     tokenizer_config.json            optional: do_lower_case, strip_accents, tokenize_chinese_chars
+    edgetag.json                     optional (tools/train.py writes it): {"temperature", "threshold",
+                                     "model_version", "provenance"} -> edgetag.calibration.temperature (f32),
+                                     edgetag.escalation.threshold (f32, when not null), edgetag.model.version
+                                     (unless --model-version is given) and the provenance's keys merged into
+                                     edgetag.provenance (the converter's own keys win). Without the file the
+                                     output is what it always was.
 
 Tasks: BertModel, BertForMaskedLM, BertForPreTraining -> embedding (MLM/NSP heads dropped);
 BertForSequenceClassification -> sequence_classification; BertForTokenClassification ->
@@ -477,6 +483,30 @@ def read_tokenizer(folder):
     return tokens, source, opts
 
 
+def read_edgetag_json(folder):
+    """The checked contents of folder/edgetag.json, or None when there is none."""
+    path = os.path.join(folder, "edgetag.json")
+    if not os.path.isfile(path):
+        return None
+    e = read_json(path, "edgetag.json")
+    if not isinstance(e, dict):
+        raise ConvertError("edgetag.json is not a JSON object")
+    t = e.get("temperature", 1.0)
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not (0 < t < float("inf")):
+        raise ConvertError("edgetag.json temperature must be a positive number, got %r" % (t,))
+    th = e.get("threshold")
+    if th is not None and (isinstance(th, bool) or not isinstance(th, (int, float)) or not (0 <= th <= 2)):
+        raise ConvertError("edgetag.json threshold must be null or a number in [0, 2], got %r" % (th,))
+    v = e.get("model_version")
+    if v is not None and (not isinstance(v, str) or not v):
+        raise ConvertError("edgetag.json model_version must be a non-empty string, got %r" % (v,))
+    prov = e.get("provenance", {})
+    if not isinstance(prov, dict):
+        raise ConvertError("edgetag.json provenance must be a JSON object, got %r" % (type(prov).__name__,))
+    return {"temperature": float(t), "threshold": None if th is None else float(th), "model_version": v,
+            "provenance": prov}
+
+
 def special_ids(tokens):
     """{"[UNK]": id, ...} for the special tokens present (first occurrence)."""
     ids = {}
@@ -508,8 +538,9 @@ def token_types(tokens):
 # ------------------------------------------------------------------------------------------------
 
 
-def convert(folder, out_path, outtype="f32", task="auto", model_version="0", name=None):
-    """Converts; returns a one-line summary. Raises ConvertError on any user error."""
+def convert(folder, out_path, outtype="f32", task="auto", model_version=None, name=None):
+    """Converts; returns a one-line summary. Raises ConvertError on any user error. model_version None:
+    edgetag.json's model_version when the folder has one, else "0"."""
     if not os.path.isdir(folder):
         raise ConvertError("%s is not a directory" % folder)
     hp = read_config(folder)
@@ -526,6 +557,9 @@ def convert(folder, out_path, outtype="f32", task="auto", model_version="0", nam
     labels = None
     if task != "embedding":
         labels = read_labels(hp, mapped["cls.output.weight"][1].shape[0])
+    edgetag = read_edgetag_json(folder)
+    if model_version is None:
+        model_version = edgetag["model_version"] if edgetag and edgetag["model_version"] else "0"
 
     source = os.path.basename(os.path.normpath(os.path.abspath(folder)))
     w = ggufio.GGUFWriter()
@@ -558,9 +592,15 @@ def convert(folder, out_path, outtype="f32", task="auto", model_version="0", nam
     w.add_i32("edgetag.tokenizer.strip_accents", tok_opts["strip_accents"])
     w.add_bool("edgetag.tokenizer.tokenize_chinese_chars", tok_opts["tokenize_chinese_chars"])
     w.add_u32("edgetag.tokenizer.max_input_chars_per_word", tok_opts["max_input_chars_per_word"])
+    if edgetag is not None:
+        w.add_f32("edgetag.calibration.temperature", edgetag["temperature"])
+        if edgetag["threshold"] is not None:
+            w.add_f32("edgetag.escalation.threshold", edgetag["threshold"])
     w.add_string("edgetag.model.version", model_version)
     provenance = {"source": source, "weights_file": weights_file, "weights_sha256": weights_sha,
                   "converter": CONVERTER, "architecture": hp["architecture"]}
+    if edgetag is not None:
+        provenance = dict(edgetag["provenance"], **provenance)
     w.add_string("edgetag.provenance", json.dumps(provenance, separators=(",", ":")))
 
     for gguf_name, _, _ in expected:
@@ -592,7 +632,8 @@ def main(argv=None):
     ap.add_argument("--outtype", choices=("f32", "f16"), default="f32", help="2-D tensor type (default f32)")
     ap.add_argument("--task", choices=("auto",) + TASKS, default="auto",
                     help="task (default: from config.json architectures)")
-    ap.add_argument("--model-version", default="0", help="edgetag.model.version (default \"0\")")
+    ap.add_argument("--model-version", default=None,
+                    help="edgetag.model.version (default: edgetag.json's model_version, else \"0\")")
     ap.add_argument("--name", help="general.name (default: the folder's name)")
     args = ap.parse_args(argv)
     try:

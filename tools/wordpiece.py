@@ -5,6 +5,7 @@ Debian's Python 3.11).
 Usage:
     tok = BertTokenizer.from_dir("build/tok/uncased")          # tokenizer.json (+ tokenizer_config.json)
     ids, type_ids, tokens = tok.encode("Hello, world!", "How are you?")
+    ids, tokens, offsets = tok.encode_offsets("Hello, world!", max_length=256)   # [start, end) code points
     words = pre_tokenize(BertNormalizer(lowercase=True).normalize(text))
 
     /usr/bin/python3 tools/wordpiece.py DIR "some text" ["a pair"] [--flavour rust|js]   # prints the tokens
@@ -33,6 +34,15 @@ WordPiece: greedy longest-match-first over code points, "##" on non-initial piec
 max_input_chars_per_word code points, or with no full cover, is one [UNK].
 Special tokens ([PAD] [UNK] [CLS] [SEP] [MASK], not normalized) are cut out of the raw text first
 (leftmost-longest match) and kept whole.
+
+OFFSETS (encode_offsets, tokenize_offsets; "rust" flavour only), as the engine's C tokenizer gives them
+(src/tokenizer.c, `edgetag tokenize`): [start, end) in code points of the original text (Python string
+indices). Every normalized character remembers the original code point it came from (the spaces put
+around a CJK ideograph, the pieces of an NFD decomposition and of a lower-case expansion such as İ -> i +
+U+0307 all inherit it); a piece spans from the smallest to the largest origin of its characters, plus
+one; an [UNK] word spans its whole word; a special token written in the text spans its own characters;
+the template's [CLS] and [SEP] get [0, 0]. max_length keeps the first max_length - 2 content tokens, as
+Hugging Face's truncation and et_tokenize do.
 
 DEPARTURES of the "js" flavour from "rust" (each checked against node_modules/@huggingface/tokenizers):
     1. CJK ideographs outside the BMP (Extension B+ U+20000.., compatibility supplement U+2F800..) get no
@@ -145,6 +155,57 @@ class BertNormalizer:
                 text = self._strip(text)
         return text
 
+    def normalize_with_origins(self, text):
+        """(normalized text, origins): origins[j] is the index in `text` of the code point that
+        normalized character j came from. The "rust" flavour only (the "js" one lowercases the whole
+        string, Final_Sigma included). Equal to normalize(text) character for character."""
+        if self.flavour != "rust":
+            raise ValueError("offsets are implemented for the rust flavour only")
+        chars, origins = [], []
+        for i, ch in enumerate(text):
+            cp = ord(ch)
+            if self.clean_text:
+                if cp == 0 or cp == 0xFFFD or (ch not in "\t\n\r" and unicodedata.category(ch) in self._controls):
+                    continue
+                if cp in self._spaces:
+                    ch = " "
+            if self.handle_chinese_chars and is_chinese_char(cp) and (cp <= 0xFFFF or self._astral_cjk):
+                chars += [" ", ch, " "]
+                origins += [i, i, i]
+            else:
+                chars.append(ch)
+                origins.append(i)
+        if self.strip_accents:
+            # NFD of the whole text = each character's NFD, then runs of combining characters (canonical
+            # class > 0) stably sorted by class across character boundaries; then drop Mn.
+            dec, dec_o = [], []
+            for ch, o in zip(chars, origins):
+                for d in unicodedata.normalize("NFD", ch):
+                    dec.append(d)
+                    dec_o.append(o)
+            i = 0
+            while i < len(dec):
+                if unicodedata.combining(dec[i]):
+                    j = i
+                    while j < len(dec) and unicodedata.combining(dec[j]):
+                        j += 1
+                    run = sorted(zip(dec[i:j], dec_o[i:j]), key=lambda x: unicodedata.combining(x[0]))
+                    dec[i:j] = [c for c, _ in run]
+                    dec_o[i:j] = [o for _, o in run]
+                    i = j
+                else:
+                    i += 1
+            keep = [k for k, d in enumerate(dec) if unicodedata.category(d) != "Mn"]
+            chars, origins = [dec[k] for k in keep], [dec_o[k] for k in keep]
+        if self.lowercase:
+            low, low_o = [], []
+            for ch, o in zip(chars, origins):
+                for c in ch.lower():
+                    low.append(c)
+                    low_o.append(o)
+            chars, origins = low, low_o
+        return "".join(chars), origins
+
 
 def pre_tokenize(text, flavour="rust"):
     """BertPreTokenizer: words split on whitespace (dropped) and punctuation (each its own word)."""
@@ -165,6 +226,24 @@ def pre_tokenize(text, flavour="rust"):
     if cur:
         words.append("".join(cur))
     return words
+
+
+def pre_tokenize_spans(text, flavour="rust"):
+    """pre_tokenize with positions: [(word, start, end)] with text[start:end] == word."""
+    spaces = WHITE_SPACE if flavour == "rust" else JS_WHITE_SPACE
+    out, start = [], None
+    for i, ch in enumerate(text):
+        if ord(ch) in spaces or is_punctuation(ch):
+            if start is not None:
+                out.append((text[start:i], start, i))
+                start = None
+            if ord(ch) not in spaces:
+                out.append((ch, i, i + 1))
+        elif start is None:
+            start = i
+    if start is not None:
+        out.append((text[start:], start, len(text)))
+    return out
 
 
 class WordPiece:
@@ -196,6 +275,18 @@ class WordPiece:
             pieces.append(piece)
             start = end
         return pieces
+
+    def tokenize_word_spans(self, word):
+        """[(piece, start, end)] with [start, end) the piece's characters in the word, or None."""
+        pieces = self.tokenize_word(word)
+        if pieces is None:
+            return None
+        out, pos = [], 0
+        for p in pieces:
+            n = len(p) - (len(self.prefix) if pos else 0)
+            out.append((p, pos, pos + n))
+            pos += n
+        return out
 
     def tokenize(self, words):
         out = []
@@ -261,6 +352,50 @@ class BertTokenizer:
             elif section:
                 out.extend(self.model.tokenize(pre_tokenize(self.normalizer.normalize(section), self.flavour)))
         return out
+
+    def tokenize_offsets(self, text):
+        """(tokens, offsets) of one text without the template; offsets are [start, end) code points of
+        `text` (see OFFSETS in the module docstring)."""
+        tokens, offsets, pos = [], [], 0
+        sections = []
+        if self._special_re is not None:
+            for m in self._special_re.finditer(text):
+                sections.append((pos, m.start(), False))
+                sections.append((m.start(), m.end(), True))
+                pos = m.end()
+        sections.append((pos, len(text), False))
+        for a, b, special in sections:
+            if special:
+                tokens.append(text[a:b])
+                offsets.append((a, b))
+                continue
+            if a == b:
+                continue
+            norm, origins = self.normalizer.normalize_with_origins(text[a:b])
+            for word, ws, we in pre_tokenize_spans(norm, self.flavour):
+                spans = self.model.tokenize_word_spans(word)
+                if spans is None:
+                    o = origins[ws:we]
+                    tokens.append(self.model.unk_token)
+                    offsets.append((a + min(o), a + max(o) + 1))
+                    continue
+                for piece, ps, pe in spans:
+                    o = origins[ws + ps:ws + pe]
+                    tokens.append(piece)
+                    offsets.append((a + min(o), a + max(o) + 1))
+        return tokens, offsets
+
+    def encode_offsets(self, text, max_length=None):
+        """(ids, tokens, offsets) of [CLS] text [SEP], keeping the first max_length - 2 content tokens
+        when max_length is given; [CLS] and [SEP] get (0, 0)."""
+        tokens, offsets = self.tokenize_offsets(text)
+        if max_length is not None:
+            if max_length < 2:
+                raise ValueError("max_length must be at least 2, got %d" % max_length)
+            tokens, offsets = tokens[:max_length - 2], offsets[:max_length - 2]
+        tokens = ["[CLS]"] + tokens + ["[SEP]"]
+        offsets = [(0, 0)] + offsets + [(0, 0)]
+        return [self.ids[t] for t in tokens], tokens, offsets
 
     def encode(self, text, pair=None):
         """(ids, type_ids, tokens) with [CLS] A [SEP] (B [SEP]); an empty pair is no pair in "js"."""
