@@ -188,6 +188,8 @@ typedef struct et_model_info {
     uint32_t owned_bytes;    /* bytes the model allocated itself (copies, conversions, tables) */
     int32_t int8_matrices;   /* Linear weights (and embedding tables) held as int8 with per-row scales */
     int32_t n_entity_types;  /* token classification: distinct entity types of the labels (et_model_entity_type) */
+    int32_t aggregation;     /* edgetag.tagging.aggregation (et_aggregation): how the model's entities are best
+                                decoded, the default of et_context_extract; ET_AGGREGATION_SIMPLE when absent */
 } et_model_info;
 
 et_status et_model_get_info(const et_model *model, et_model_info *out);
@@ -358,6 +360,7 @@ et_status et_context_classification(et_context *ctx, int32_t i, int32_t *label, 
 
 /* How token predictions become entities, as Hugging Face's token-classification pipeline names them. */
 typedef enum et_aggregation {
+    ET_AGGREGATION_DEFAULT = -1, /* the model's own (et_model_info.aggregation) */
     ET_AGGREGATION_NONE = 0,    /* every token not tagged O, on its own, with its B-/I- label */
     ET_AGGREGATION_SIMPLE = 1,  /* consecutive tokens of one type merged (B- starts a new entity), mean score */
     ET_AGGREGATION_FIRST = 2,   /* words first ("##" pieces joined): a word takes its first token's tag */

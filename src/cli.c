@@ -4,9 +4,9 @@
  *
  *   edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids …] [--reference]
  *   edgetag embed   --model M.gguf --ids … [--pooling mean|cls] [--normalize] [--reference]
- *   edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] TEXT
- *   edgetag classify --model M.gguf [--json] TEXT... | --jsonl < texts.jsonl
- *   edgetag extract  --model M.gguf [--json] [--aggregation simple|none|first|average|max] TEXT | --jsonl
+ *   edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] [--] TEXT
+ *   edgetag classify --model M.gguf [--json] [--] TEXT... | --jsonl < texts.jsonl
+ *   edgetag extract  --model M.gguf [--json] [--aggregation none|simple|first|average|max] [--] TEXT... | --jsonl
  *     (--jsonl: one JSON string per line of stdin, one JSON result per line of stdout)
  *   edgetag inspect M.gguf
  *   edgetag quantize IN.gguf OUT.gguf --type i8|q8_0
@@ -34,9 +34,9 @@ static int usage(const char *msg) {
             "usage:\n"
             "  edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids ...] [--reference]\n"
             "  edgetag embed   --model M.gguf --ids ... [--pooling mean|cls] [--normalize] [--reference]\n"
-            "  edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] TEXT\n"
-            "  edgetag classify --model M.gguf [--json] TEXT... | --jsonl < texts.jsonl\n"
-            "  edgetag extract  --model M.gguf [--json] [--aggregation simple|none|first|average|max] TEXT | --jsonl\n"
+            "  edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] [--] TEXT\n"
+            "  edgetag classify --model M.gguf [--json] [--] TEXT... | --jsonl < texts.jsonl\n"
+            "  edgetag extract  --model M.gguf [--json] [--aggregation none|simple|first|average|max] [--] TEXT... | --jsonl\n"
             "  edgetag inspect M.gguf\n"
             "  edgetag quantize IN.gguf OUT.gguf --type i8|q8_0\n"
             "  edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference]\n"
@@ -228,7 +228,8 @@ static int cmd_tokenize(int argc, char **argv) {
             char *end;
             max_length = strtol(argv[++i], &end, 10);
             if (*end || max_length < 0 || max_length > INT32_MAX) return usage("--max-length takes a non-negative integer");
-        } else if (!text && (argv[i][0] != '-' || argv[i][1] == '\0')) text = argv[i];
+        } else if (!text && !strcmp(argv[i], "--") && i + 2 == argc) text = argv[++i]; /* a text starting with '-' */
+        else if (!text && (argv[i][0] != '-' || argv[i][1] == '\0')) text = argv[i];
         else {
             fprintf(stderr, "edgetag: unknown or incomplete option '%s'\n", argv[i]);
             return usage(NULL);
@@ -366,7 +367,7 @@ static char *read_line(void) {
 }
 
 static int parse_tag_args(int argc, char **argv, tag_args *a) {
-    a->aggregation = ET_AGGREGATION_SIMPLE;
+    a->aggregation = ET_AGGREGATION_DEFAULT;
     for (int i = 2; i < argc; i++) {
         const int has_val = i + 1 < argc;
         if (!strcmp(argv[i], "--model") && has_val) a->model = argv[++i];
@@ -375,10 +376,15 @@ static int parse_tag_args(int argc, char **argv, tag_args *a) {
         else if (!strcmp(argv[i], "--aggregation") && has_val) {
             static const char *const names[] = {"none", "simple", "first", "average", "max"};
             const char *v = argv[++i];
-            a->aggregation = -1;
+            a->aggregation = -2;
             for (int k = 0; k < 5; k++)
                 if (!strcmp(v, names[k])) a->aggregation = k;
             if (a->aggregation < 0) return usage("--aggregation is none, simple, first, average or max");
+        } else if (!strcmp(argv[i], "--")) { /* every later argument is a text, even one that starts with '-' */
+            for (i++; i < argc; i++) {
+                if (a->n_texts == 64) return usage("at most 64 texts");
+                a->texts[a->n_texts++] = argv[i];
+            }
         } else if (argv[i][0] != '-' || !argv[i][1]) {
             if (a->n_texts == 64) return usage("at most 64 texts");
             a->texts[a->n_texts++] = argv[i];
@@ -577,6 +583,12 @@ static int cmd_inspect(int argc, char **argv) {
     printf("pooler:       %s\n", in.has_pooler ? "yes" : "no");
     printf("labels (%d):", in.n_labels);
     for (int i = 0; i < in.n_labels; i++) printf("%s %s", i ? "," : "", et_model_label(m, i));
+    if (in.task == ET_TASK_TOKEN_CLASSIFICATION) {
+        static const char *const modes[] = {"none", "simple", "first", "average", "max"};
+        printf("\nentity types (%d):", in.n_entity_types);
+        for (int i = 0; i < in.n_entity_types; i++) printf("%s %s", i ? "," : "", et_model_entity_type(m, i));
+        printf("\naggregation:  %s (the default of extract)", modes[in.aggregation]);
+    }
     printf("\ncalibration:  temperature %g, escalation threshold ", (double)in.temperature);
     if (isnan(in.threshold)) printf("none\n");
     else printf("%g\n", (double)in.threshold);

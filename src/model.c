@@ -384,8 +384,20 @@ static et_status bind_model(et_model *m, et_error *err) {
     if ((s = key_float(f, "edgetag.escalation.threshold", NAN, &threshold, err))) return s;
     if (gguf_find_kv(f, "edgetag.escalation.threshold") && !(threshold >= 0 && threshold <= 1))
         return et__fail(err, ET_ERR_CORRUPT, "model: edgetag.escalation.threshold %g is outside [0, 1]", threshold);
-    gguf_str name, version;
-    if ((s = key_str(f, "general.name", 0, &name, err)) || (s = key_str(f, "edgetag.model.version", 0, &version, err))) return s;
+    gguf_str name, version, aggregation;
+    if ((s = key_str(f, "general.name", 0, &name, err)) || (s = key_str(f, "edgetag.model.version", 0, &version, err)) ||
+        (s = key_str(f, "edgetag.tagging.aggregation", 0, &aggregation, err)))
+        return s;
+    int32_t aggregation_mode = ET_AGGREGATION_SIMPLE;
+    if (gguf_find_kv(f, "edgetag.tagging.aggregation")) {
+        static const char *const modes[] = {"none", "simple", "first", "average", "max"};
+        aggregation_mode = -1;
+        for (int32_t k = 0; k < 5; k++)
+            if (aggregation.len == strlen(modes[k]) && !memcmp(aggregation.ptr, modes[k], aggregation.len)) aggregation_mode = k;
+        if (aggregation_mode < 0)
+            return et__fail(err, ET_ERR_CORRUPT, "model: edgetag.tagging.aggregation '%.*s' is not none, simple, first, average or max",
+                            (int)(aggregation.len > 40 ? 40 : aggregation.len), aggregation.ptr);
+    }
 
     /* Tensors: check all, then size the copies, then bind. */
     m->layers = calloc((size_t)hp.n_layer, sizeof *m->layers);
@@ -502,6 +514,7 @@ static et_status bind_model(et_model *m, et_error *err) {
     in->layer_norm_eps = (float)hp.eps;
     in->temperature = (float)temperature;
     in->threshold = (float)threshold;
+    in->aggregation = aggregation_mode;
     in->n_tensors = (int32_t)f->n_tensors;
     in->weights_bytes = weight_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)weight_bytes;
     const uint64_t owned = convert_floats * 4 + row_sums * 4 + pool + (uint64_t)hp.n_layer * sizeof(et_layer) +

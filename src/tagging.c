@@ -193,6 +193,7 @@ et_status et_context_extract(et_context *ctx, const char *text, size_t length, i
     ctx->n_entities = 0;
     if (m->info.task != ET_TASK_TOKEN_CLASSIFICATION)
         return et__ctx_fail(ctx, ET_ERR_STATE, "et_context_extract: the model is not a token classifier");
+    if (aggregation == ET_AGGREGATION_DEFAULT) aggregation = m->info.aggregation;
     if (!entities || !n_entities || aggregation < ET_AGGREGATION_NONE || aggregation > ET_AGGREGATION_MAX)
         return et__ctx_fail(ctx, ET_ERR_INVALID_ARGUMENT, "et_context_extract: NULL outputs or unknown aggregation %d",
                             aggregation);

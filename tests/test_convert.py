@@ -27,6 +27,7 @@ import make_reference  # noqa: E402
 import safetensors_np  # noqa: E402
 
 CONVERT = os.path.join(TOOLS, "convert.py")
+CLI = os.path.join(ROOT, "build", "edgetag")  # make test builds it first
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 
@@ -252,6 +253,16 @@ class TestConvert(ConvertCase):
         r = run_convert(folder, "-o", out)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.check_model(out, folder, "odd")
+        # The model's own aggregation: --aggregation, else edgetag.json's; the engine reports it.
+        with open(os.path.join(folder, "edgetag.json"), "w") as f:
+            json.dump({"aggregation": "max"}, f)
+        for args, want in (((), "max"), (("--aggregation", "first"), "first")):
+            out2 = os.path.join(self.tmp, "odd-%s.gguf" % want)
+            r = run_convert(folder, "-o", out2, *args)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(ggufio.read_gguf(out2).kv["edgetag.tagging.aggregation"], want)
+            info = subprocess.run([CLI, "inspect", out2], stdout=subprocess.PIPE, universal_newlines=True).stdout
+            self.assertIn("aggregation:  %s (the default of extract)" % want, info)
 
     def test_minilm_embedding(self):
         folder = os.path.join(self.tmp, "minilm")
@@ -439,6 +450,13 @@ class TestConvertErrors(ConvertCase):
         t = dict(safetensors_np.load_file(path))
         fn(t)
         write_safetensors_tensors(folder, t)
+
+    def test_aggregation_needs_a_token_classifier(self):
+        self.assert_fails(self.tiny, "only applies to token classifiers", args=("--aggregation", "first"))
+        folder = self.copy_tiny("e-aggregation")
+        with open(os.path.join(folder, "edgetag.json"), "w") as f:
+            json.dump({"aggregation": "longest"}, f)
+        self.assert_fails(folder, "aggregation must be one of none, simple, first, average, max")
 
     def test_missing_config(self):
         folder = self.copy_tiny("e-noconfig")

@@ -182,9 +182,55 @@ static void test_classify(void) {
     }
 }
 
+/* edgetag.tagging.aggregation: the default of et_context_extract; a bad value is a corrupt file. */
+static void test_default_aggregation(void) {
+    const char *text = "johnny lives in new yorker";
+    static const char *const modes[] = {"none", "simple", "first", "average", "max"};
+    for (int k = -1; k < 5; k++) {
+        tl_model_spec s = tl_small_spec();
+        s.task = ET_TASK_TOKEN_CLASSIFICATION, s.n_labels = 5, s.label_names = labels;
+        s.n_vocab = 5 + (int)(sizeof words / sizeof words[0]), s.words = words;
+        s.aggregation = k < 0 ? NULL : modes[k];
+        uint8_t *buf;
+        const size_t size = tl_build_model(&s, &buf, NULL);
+        et_model *m = NULL;
+        et_error err;
+        CHECK(et_model_load_from_buffer(buf, size, NULL, &m, &err) == ET_OK, "load: %s", err.message);
+        et_model_info in;
+        et_model_get_info(m, &in);
+        const int32_t own = k < 0 ? ET_AGGREGATION_SIMPLE : k;
+        CHECK(in.aggregation == own, "aggregation %s: info says %d", s.aggregation ? s.aggregation : "(absent)", in.aggregation);
+        et_context *ctx = NULL;
+        CHECK(et_context_create(m, NULL, &ctx) == ET_OK, "context");
+        /* DEFAULT gives exactly what the model's own mode gives. */
+        const et_entity *e;
+        int32_t n, esc;
+        CHECK(et_context_extract(ctx, text, strlen(text), own, -1, &e, &n, &esc) == ET_OK, "extract");
+        et_entity expect_e[64];
+        const int32_t expect_n = n < 64 ? n : 64;
+        memcpy(expect_e, e, (size_t)expect_n * sizeof *e);
+        CHECK(et_context_extract(ctx, text, strlen(text), ET_AGGREGATION_DEFAULT, -1, &e, &n, &esc) == ET_OK, "extract default");
+        CHECK(n == expect_n && !memcmp(e, expect_e, (size_t)n * sizeof *e), "default = %d: %d vs %d entities", own, n, expect_n);
+        et_context_free(ctx);
+        et_model_free(m);
+        free(buf);
+    }
+    tl_model_spec s = tl_small_spec();
+    s.task = ET_TASK_TOKEN_CLASSIFICATION, s.n_labels = 5, s.label_names = labels;
+    s.aggregation = "maximum";
+    uint8_t *buf;
+    const size_t size = tl_build_model(&s, &buf, NULL);
+    et_model *m = NULL;
+    et_error err;
+    CHECK(et_model_load_from_buffer(buf, size, NULL, &m, &err) == ET_ERR_CORRUPT && strstr(err.message, "'maximum'"),
+          "bad aggregation: %s", err.message);
+    free(buf);
+}
+
 int main(void) {
     test_aggregations();
     test_extract();
     test_classify();
+    test_default_aggregation();
     return tl_finish("test_tagging");
 }

@@ -12,11 +12,12 @@ Input folder:
     vocab.txt or tokenizer.json      WordPiece vocabulary (tokenizer.json wins when both exist)
     tokenizer_config.json            optional: do_lower_case, strip_accents, tokenize_chinese_chars
     edgetag.json                     optional (tools/train.py writes it): {"temperature", "threshold",
-                                     "model_version", "provenance"} -> edgetag.calibration.temperature (f32),
-                                     edgetag.escalation.threshold (f32, when not null), edgetag.model.version
-                                     (unless --model-version is given) and the provenance's keys merged into
-                                     edgetag.provenance (the converter's own keys win). Without the file the
-                                     output is what it always was.
+                                     "model_version", "provenance", "aggregation"} ->
+                                     edgetag.calibration.temperature (f32), edgetag.escalation.threshold (f32,
+                                     when not null), edgetag.model.version (unless --model-version is given),
+                                     the provenance's keys merged into edgetag.provenance (the converter's own
+                                     keys win) and edgetag.tagging.aggregation (unless --aggregation is given).
+                                     Without the file the output is what it always was.
 
 Tasks: BertModel, BertForMaskedLM, BertForPreTraining -> embedding (MLM/NSP heads dropped);
 BertForSequenceClassification -> sequence_classification; BertForTokenClassification ->
@@ -483,6 +484,9 @@ def read_tokenizer(folder):
     return tokens, source, opts
 
 
+AGGREGATIONS = ("none", "simple", "first", "average", "max")
+
+
 def read_edgetag_json(folder):
     """The checked contents of folder/edgetag.json, or None when there is none."""
     path = os.path.join(folder, "edgetag.json")
@@ -503,8 +507,11 @@ def read_edgetag_json(folder):
     prov = e.get("provenance", {})
     if not isinstance(prov, dict):
         raise ConvertError("edgetag.json provenance must be a JSON object, got %r" % (type(prov).__name__,))
+    agg = e.get("aggregation")
+    if agg is not None and agg not in AGGREGATIONS:
+        raise ConvertError("edgetag.json aggregation must be one of %s, got %r" % (", ".join(AGGREGATIONS), agg))
     return {"temperature": float(t), "threshold": None if th is None else float(th), "model_version": v,
-            "provenance": prov}
+            "provenance": prov, "aggregation": agg}
 
 
 def special_ids(tokens):
@@ -538,7 +545,7 @@ def token_types(tokens):
 # ------------------------------------------------------------------------------------------------
 
 
-def convert(folder, out_path, outtype="f32", task="auto", model_version=None, name=None):
+def convert(folder, out_path, outtype="f32", task="auto", model_version=None, name=None, aggregation=None):
     """Converts; returns a one-line summary. Raises ConvertError on any user error. model_version None:
     edgetag.json's model_version when the folder has one, else "0"."""
     if not os.path.isdir(folder):
@@ -596,6 +603,11 @@ def convert(folder, out_path, outtype="f32", task="auto", model_version=None, na
         w.add_f32("edgetag.calibration.temperature", edgetag["temperature"])
         if edgetag["threshold"] is not None:
             w.add_f32("edgetag.escalation.threshold", edgetag["threshold"])
+    aggregation = aggregation or (edgetag or {}).get("aggregation")
+    if aggregation is not None:
+        if task != "token_classification":
+            raise ConvertError("an aggregation (edgetag.tagging.aggregation) only applies to token classifiers")
+        w.add_string("edgetag.tagging.aggregation", aggregation)
     w.add_string("edgetag.model.version", model_version)
     provenance = {"source": source, "weights_file": weights_file, "weights_sha256": weights_sha,
                   "converter": CONVERTER, "architecture": hp["architecture"]}
@@ -635,9 +647,13 @@ def main(argv=None):
     ap.add_argument("--model-version", default=None,
                     help="edgetag.model.version (default: edgetag.json's model_version, else \"0\")")
     ap.add_argument("--name", help="general.name (default: the folder's name)")
+    ap.add_argument("--aggregation", choices=AGGREGATIONS,
+                    help="token classifiers: how their entities are best decoded, the engine's default "
+                         "(edgetag.tagging.aggregation; default: edgetag.json's aggregation, else none written)")
     args = ap.parse_args(argv)
     try:
-        print(convert(args.hf_dir, args.out, args.outtype, args.task, args.model_version, args.name))
+        print(convert(args.hf_dir, args.out, args.outtype, args.task, args.model_version, args.name,
+                      aggregation=args.aggregation))
     except ConvertError as e:
         print("convert.py: error: %s" % e, file=sys.stderr)
         return 1

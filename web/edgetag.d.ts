@@ -74,6 +74,8 @@ export interface ModelInfo {
   readonly int8Matrices: number;
   /** Bytes of the GGUF file. */
   readonly fileBytes: number;
+  /** How this model's entities are best decoded (edgetag.tagging.aggregation; "simple" when the file does not say): extract()'s default. */
+  readonly aggregation: Aggregation;
 }
 
 /** Where a loaded model's bytes came from. */
@@ -224,6 +226,7 @@ export interface EmbedOptions {
 export type Aggregation = "none" | "simple" | "first" | "average" | "max";
 
 export interface ExtractOptions {
+  /** Default: the model's info.aggregation. */
   aggregation?: Aggregation;
   /** Tokens shared by neighbouring windows of a long text (-1: a quarter of the window). */
   stride?: number;

@@ -159,6 +159,7 @@ export function init(options = {}) {
 }
 
 const TASKS = ["embedding", "sequence_classification", "token_classification"];
+const AGGREGATIONS = ["none", "simple", "first", "average", "max"];
 
 /** map[k] = the UTF-16 index of code point k of `text` (map[count] = text.length). */
 function utf16Index(text) {
@@ -377,7 +378,7 @@ export class Model {
   #readInfo() {
     const e = this.engine, s = e.scratch;
     e.exports.et_model_get_info(this.ptr, s);
-    const i = e.i32(s, 26), f = e.f32(s, 26);
+    const i = e.i32(s, 27), f = e.f32(s, 27);
     const info = {
       task: TASKS[i[0]], nVocab: i[1], nCtx: i[2], nEmbd: i[3], nFF: i[4], nLayer: i[5], nHead: i[6],
       nTokenTypes: i[7], nLabels: i[8], nOut: i[9], hasPooler: i[10] === 1, layerNormEps: f[11],
@@ -385,6 +386,7 @@ export class Model {
       name: e.string(i[14]), version: e.string(i[15]),
       specialIds: { cls: i[16], sep: i[17], pad: i[18], unk: i[19], mask: i[20] },
       nTensors: i[21], weightsBytes: i[22] >>> 0, ownedBytes: i[23] >>> 0, int8Matrices: i[24], fileBytes: this.size,
+      aggregation: AGGREGATIONS[i[26]],
     };
     info.labels = [];
     for (let k = 0; k < info.nLabels; k++) info.labels.push(e.string(e.exports.et_model_label(this.ptr, k)));
@@ -646,9 +648,9 @@ export class Model {
    * @param {{aggregation?: "none"|"simple"|"first"|"average"|"max", stride?: number}} [options]
    * @returns {{entities: Array<{label: string, score: number, start: number, end: number, text: string}>, escalate: boolean}}
    */
-  extract(text, { aggregation = "simple", stride = -1 } = {}) {
+  extract(text, { aggregation = this.info.aggregation, stride = -1 } = {}) {
     if (!this.ptr) throw new EdgetagError("STATE", "edgetag: the model was disposed");
-    const mode = ["none", "simple", "first", "average", "max"].indexOf(aggregation);
+    const mode = AGGREGATIONS.indexOf(aggregation);
     if (mode < 0) throw new EdgetagError("INVALID_ARGUMENT", `edgetag: unknown aggregation ${aggregation}`);
     const e = this.engine, x = e.exports;
     const a = this.#utf8("text", text);
