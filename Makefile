@@ -151,7 +151,25 @@ tokfixtures: build/tok/uncased.gguf build/tok/corpus.jsonl $(if $(wildcard $(DAT
 golden: | build/.setup
 	$(PY) tools/make_golden.py --out tests/golden --work build/ref
 
-models: build/ref/tiny.gguf
+# ---- shipped models: trained by tools/train.py from ../shared/data (`make train`, about 1 hour on 2 cores),
+# converted to GGUF f32 and quantized to int8. Token classifiers decode with "first" (as they were trained).
+TRAINED := intent-clinc maint-ner pii-ner
+
+train: setup
+	$(PY) tools/train.py all
+
+models/%-f32.gguf: build/train/%/model.safetensors build/train/%/edgetag.json tools/convert.py | build/.setup
+	$(PY) tools/convert.py build/train/$* -o $@ --name $* $(if $(filter intent-clinc,$*),,--aggregation first)
+
+models/%.gguf: models/%-f32.gguf build/edgetag
+	build/edgetag quantize $< $@ --type i8
+
+# PyTorch outputs of the trained checkpoints on tests/golden/models/texts.json, for tests/models.test.mjs.
+golden-models:
+	for m in $(TRAINED); do $(PY) tools/eval_torch.py --task $$m --dump tests/golden/models/$$m.json \
+	  --texts-file tests/golden/models/texts.json || exit 1; done
+
+models: build/ref/tiny.gguf $(foreach m,$(TRAINED),models/$(m).gguf models/$(m)-f32.gguf)
 	cp build/ref/tiny.gguf models/reference-tiny.gguf
 
 # ---- setup ---------------------------------------------------------------------------------------
@@ -174,7 +192,7 @@ test: setup wasm native asan refmodels tokfixtures
 	@echo "== Node: wasm SIMD128 build, native CLI and native CLI under ASan + UBSan"
 	EDGETAG_CLI_ASAN=build/asan/edgetag ASAN_OPTIONS=detect_leaks=1 $(NODE) --test tests/
 	@echo "== Node: the relaxed-SIMD build (Node 20 needs --no-liftoff for correct relaxed dots)"
-	EDGETAG_SIMD=relaxed $(NODE_RELAXED) --test tests/wasm.test.mjs tests/parity.test.mjs tests/int8.test.mjs
+	EDGETAG_SIMD=relaxed $(NODE_RELAXED) --test tests/wasm.test.mjs tests/parity.test.mjs tests/int8.test.mjs tests/models.test.mjs
 	@echo "== the tokenizer fuzzer: committed seeds and a 20-second run"
 	@$(MAKE) -s fuzz-smoke
 
@@ -211,4 +229,4 @@ all: wasm native
 clean:
 	rm -rf build
 
-.PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden models test demo eval bench sizes clean
+.PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden golden-models models train test demo eval bench sizes clean

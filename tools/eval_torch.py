@@ -11,7 +11,8 @@ temperature and threshold (tools/train.py evaluate: intent-clinc accuracy, in-sc
 recall/precision, NLL, ECE; NER seqeval-strict entity P/R/F1 over subword tags, span P/R/F1 over character
 spans, word-level entity F1 for the word-tokenized datasets, per type), and --json writes them.
 
---dump FILE --texts N writes the first N dev texts (in file order) as JSON:
+--dump FILE --texts N writes the first N dev texts (in file order) as JSON (--texts-file F: instead the
+texts of F, a JSON object whose member named after the task lists them; tests/golden/models/texts.json):
     {"task", "ckpt", "temperature", "threshold", "labels", "max_length",
      "texts": [{"text", "ids", "tokens", "offsets" ([start, end) code points; [0, 0] for [CLS]/[SEP]),
                 "logits", "probs"}]}
@@ -59,7 +60,11 @@ def dump(task, edge, ckpt, tok, examples, n, path):
         probs = metrics.softmax(lg.astype(np.float64), T).astype(np.float32)
         out.append({"text": text, "ids": ids, "tokens": tokens, "offsets": [list(o) for o in offsets],
                     "logits": lg.tolist(), "probs": probs.tolist()})
-    doc = {"task": task.name, "ckpt": ckpt, "temperature": T, "threshold": edge.get("threshold"),
+    weights = os.path.join(ckpt, "model.safetensors")
+    doc = {"generated_by": "tools/eval_torch.py (PyTorch %s, tools/reference_bert.py: a BERT forward written by hand "
+                           "in torch) on the checkpoint folder %s" % (train.torch.__version__, os.path.relpath(ckpt)),
+           "regenerate": "make golden-models", "weights_sha256": train.sha256_file(weights),
+           "task": task.name, "ckpt": os.path.relpath(ckpt), "temperature": T, "threshold": edge.get("threshold"),
            "labels": task.labels, "max_length": train.MAX_LEN, "texts": out}
     with open(path, "w", encoding="utf-8") as f:
         json.dump(doc, f, ensure_ascii=False)
@@ -75,12 +80,18 @@ def main(argv=None):
     ap.add_argument("--json", help="write the metrics here")
     ap.add_argument("--dump", help="write the first --texts dev texts' ids, logits and probabilities here")
     ap.add_argument("--texts", type=int, default=20)
+    ap.add_argument("--texts-file", help="with --dump: the texts of this JSON file's member named after the task")
     ap.add_argument("--limit", type=int, help="score only the first N dev examples")
     args = ap.parse_args(argv)
     ckpt = args.ckpt or os.path.join(train.DEFAULT_OUT, args.task)
     train.setup_torch()
     task, edge = load(args.task, ckpt, args.data)
     tok = train.load_tokenizer(ckpt)
+    if args.dump and args.texts_file:
+        with open(args.texts_file, encoding="utf-8") as f:
+            texts = json.load(f)[args.task]
+        dump(task, edge, ckpt, tok, [(t, None) for t in texts], len(texts), args.dump)
+        return 0
     examples = task.examples("dev", args.data)
     if args.limit:
         examples = examples[:args.limit]
