@@ -197,18 +197,19 @@ test: setup wasm native asan refmodels tokfixtures
 	@$(MAKE) -s fuzz-smoke
 
 # ---- the main job --------------------------------------------------------------------------------
-# The tiny reference model has random weights (trained models come with the models issue); the ids are
-# its vocabulary's: 101 [CLS], 554 hello, 319 world, 102 [SEP] / 225 this, 213 is, 208 the.
-DEMO_IDS := --ids 101,554,319,102 --ids 101,225,213,208,319,102
+# The shipped int8 models on a few texts: intents (with escalation advice) and maintenance entities.
+DEMO_INTENTS := "book a table for two at 7pm tonight" "what's the weather like in Paris tomorrow" \
+                "my card got declined at the store" "how tall is the eiffel tower"
+DEMO_NOTES   := "replace leaking hydraulic pump seal on excavator 12" "engine oil pressure low, check filter"
 demo: setup build/edgetag
-	@echo "\$$ build/edgetag inspect models/reference-tiny.gguf"
-	@build/edgetag inspect models/reference-tiny.gguf | head -12
+	@echo "\$$ build/edgetag classify --model models/intent-clinc.gguf TEXT...   (label, probability, advice)"
+	@build/edgetag classify --model models/intent-clinc.gguf $(DEMO_INTENTS)
 	@echo
-	@echo "\$$ build/edgetag logits --model models/reference-tiny.gguf $(DEMO_IDS)"
-	@build/edgetag logits --model models/reference-tiny.gguf $(DEMO_IDS)
-	@echo
-	@echo "\$$ build/edgetag embed --model models/reference-tiny.gguf --normalize --ids 101,554,319,102 | cut -c1-120"
-	@build/edgetag embed --model models/reference-tiny.gguf --normalize --ids 101,554,319,102 | cut -c1-120
+	@for t in $(DEMO_NOTES); do \
+	  echo "\$$ build/edgetag extract --model models/maint-ner.gguf \"$$t\"   (type, probability, code points)"; \
+	  build/edgetag extract --model models/maint-ner.gguf "$$t"; echo; done
+	@echo "\$$ build/edgetag classify --model models/intent-clinc.gguf --json \"set an alarm for 6am\" | cut -c1-100"
+	@build/edgetag classify --model models/intent-clinc.gguf --json "set an alarm for 6am" | cut -c1-100
 
 # Dev-split metrics of every shipped model (models/*.gguf), through the native CLI (tools/eval.py).
 eval: setup build/edgetag

@@ -442,6 +442,7 @@ static void print_entities(const et_model *m, const char *text, const et_entity 
         putchar('}');
     }
     if (json) printf("],\"escalate\":%s}\n", escalate ? "true" : "false");
+    else if (escalate) puts("escalate"); /* an entity is below the model's threshold */
 }
 
 /* classify: the texts given, or with --jsonl one JSON string per line of stdin (a result per line). */

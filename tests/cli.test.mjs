@@ -125,6 +125,27 @@ test("classify and extract: the JSON contract, code-point offsets, --jsonl batch
   assert.match(bad.stderr, /not a sequence classifier/);
 });
 
+test("extract on the shipped maint-ner: the model's aggregation by default, text lines, escalation, --", async () => {
+  const model = path("models/maint-ner.gguf");
+  const text = "engine oil pressure low, check filter";
+  const run = async (...args) => {
+    const r = await cli(bin, ["extract", "--model", model, ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+  const byDefault = JSON.parse(await run("--json", text));
+  assert.deepEqual(byDefault, JSON.parse(await run("--json", "--aggregation", "first", text)), "maint-ner decodes with first");
+  // Text mode: label, score, start, end, text per entity, then "escalate" when the JSON says so.
+  const lines = (await run(text)).trim().split("\n");
+  const rows = lines.filter((l) => l !== "escalate");
+  assert.deepEqual(rows, byDefault.entities.map((e) => [e.label, e.score.toFixed(4), e.start, e.end, e.text].join("\t")));
+  assert.equal(lines.includes("escalate"), byDefault.escalate);
+  assert.equal(lines.at(-1) === "escalate", byDefault.escalate);
+  // "--": a text that starts with "-" is a text, not an option.
+  const dash = JSON.parse(await run("--json", "--", "-- replace pump seal"));
+  assert.ok(dash.entities.some((e) => e.text === "pump seal" || e.text === "seal"), JSON.stringify(dash));
+});
+
 test("version and bench", async () => {
   const v = await cli(bin, ["version"]);
   assert.match(v.stdout, /^edgetag \d+\.\d+\.\d+\n$/);
