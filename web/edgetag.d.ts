@@ -324,3 +324,21 @@ export declare class WorkerTagger {
 export declare function createWorkerTagger(source: ModelSource, options?: WorkerLoadOptions): Promise<WorkerTagger>;
 
 export * from "./escalate.js";
+
+/** Entity types patternRedactor() finds (the shipped pii-ner model's names, Presidio's). */
+export type PatternType =
+  | "EMAIL_ADDRESS" | "IBAN_CODE" | "CREDIT_CARD" | "US_SSN" | "IP_ADDRESS" | "PHONE_NUMBER" | "DOMAIN_NAME";
+
+/**
+ * A finder of structured personal data for withEscalation's `redact`: e-mail addresses, URLs and domain
+ * names, phone numbers, payment cards (Luhn-checked), IBANs (mod 97), IPv4/IPv6 addresses, US SSNs.
+ */
+export declare function patternRedactor(options?: { types?: readonly PatternType[] }): {
+  readonly types: PatternType[];
+  extract(text: string): { entities: Entity[] };
+};
+
+/** One finder from several (a PII model, patternRedactor(), …): all their entities, in text order. */
+export declare function anyOf(...finders: { extract(text: string): { entities: readonly Entity[] } | Promise<{ entities: readonly Entity[] }> }[]): {
+  extract(text: string): Promise<{ entities: Entity[] }>;
+};

@@ -22,6 +22,7 @@ export { EdgetagError } from "./errors.js";
 export { indexedDBCache } from "./cache.js";
 export { createWorkerTagger, WorkerTagger } from "./worker.js";
 export { withEscalation, EscalationHttpError, DEFAULT_THRESHOLD, POLICY_DEFAULTS } from "./escalate.js";
+export { anyOf, patternRedactor } from "./redact.js";
 
 /** The library version; equals the engine's et_version() and the C header's ET_VERSION_STRING. */
 export const version = "0.1.0";

@@ -1,7 +1,8 @@
 // Compiled (never run) by tests/types.test.mjs with `tsc --noEmit`: the declarations must describe the
 // loader the way a TypeScript user calls it, and reject misuse.
 import {
-  EdgetagError, createWorkerTagger, indexedDBCache, init, load, relaxedSimdSupported, version,
+  EdgetagError, anyOf, createWorkerTagger, indexedDBCache, init, load, patternRedactor, relaxedSimdSupported, version,
+  withEscalation,
   type CacheAdapter, type Classification, type Matrix, type ModelInfo, type Progress, type WorkerTagger,
 } from "../../web/edgetag.js";
 
@@ -64,6 +65,12 @@ async function sources(signal: AbortSignal): Promise<void> {
   await w2.dispose();
   await w.dispose();
   console.log(label, batch, ents, origin, vec, vecs, stored, c, e2);
+  const redactor = anyOf(patternRedactor({ types: ["EMAIL_ADDRESS", "PHONE_NUMBER"] }), fromUrl);
+  const safe = withEscalation(fromUrl, { endpoint: { kind: "openai", url: "https://api.example.com/v1/chat/completions", model: "m" }, redact: redactor });
+  const viaCloud = await safe.classify("text");
+  console.log(viaCloud.source, (await redactor.extract("x")).entities.length);
+  // @ts-expect-error: no such pattern type
+  patternRedactor({ types: ["SHOE_SIZE"] });
   // @ts-expect-error: a cache adapter cannot cross into a worker
   await load("/m.gguf", { worker: true, cache: mine });
   // @ts-expect-error: numbers are not model sources
