@@ -121,6 +121,8 @@ def main(argv=None):
                 print("%-26s %5d texts  entity span F1 %.4f (P %.4f R %.4f)  escalate %.1f%%"
                       % (os.path.basename(model), r["texts"], r["f1"], r["precision"], r["recall"],
                          100 * r["escalation_rate"]))
+                print("%-26s per type F1: %s" % ("", ", ".join(
+                    "%s %.3f (%d)" % (t, v["f1"], v["support"]) for t, v in sorted(r["per_type"].items()))))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(results, f, indent=1)
