@@ -7,7 +7,8 @@ import { createServer } from "node:http";
 import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
 import { pathToFileURL } from "node:url";
-import { EdgetagError, load, createWorkerTagger } from "../web/edgetag.js";
+import { EdgetagError, load, createWorkerTagger, withEscalation } from "../web/edgetag.js";
+import { startCloudServer } from "./cloud-server.mjs";
 import { path, readBuilt, simd } from "./helpers.mjs";
 
 const MODEL = "build/ref/tiny.gguf";
@@ -284,6 +285,26 @@ describe("the worker tagger", () => {
     await w.dispose();
     await assert.rejects(w.classify("x"), { code: "STATE" });
     local.dispose();
+  });
+
+  test("escalation wraps a worker tagger: local answers from the worker, cloud answers through the endpoint", async () => {
+    const cloud = await startCloudServer({ answer: ({ labels }) => ({ label: labels.at(-1), score: 0.99 }) });
+    const w = await createWorkerTagger(bytes, opts());
+    try {
+      const endpoint = { kind: "openai", url: cloud.openaiUrl, model: "m" };
+      const never = withEscalation(w, { endpoint, threshold: 0, escalateLabels: [] });
+      const always = withEscalation(w, { endpoint, threshold: 1.01 });
+      const local = await never.classify("hello world");
+      assert.equal(local.source, "local");
+      assert.equal(cloud.requests.length, 0);
+      const up = await always.classify(["hello world", "another text"]);
+      assert.deepEqual(up.map((r) => [r.source, r.label]), [["cloud", w.info.labels.at(-1)], ["cloud", w.info.labels.at(-1)]]);
+      assert.equal(up[0].localLabel, local.label);
+      assert.equal(cloud.requests.length, 2);
+    } finally {
+      await w.dispose();
+      await cloud.close();
+    }
   });
 
   test("load(…, {worker: true}) with bytes, errors keep their codes, abort rejects at once", async () => {
