@@ -145,6 +145,38 @@ class TestTasks(unittest.TestCase):
             self.assertEqual(text[spans[-1][1]:], orig[ospans[-1][1]:])
         self.assertEqual(train.augment_values(ex, 2, 7), aug)
 
+    def test_pii_synthetic_texts(self):
+        import re
+        import numpy as np
+        import train
+        ex = tasks.get("pii-ner", DATA).examples("train", DATA)
+        aug = train.augment_pii(ex, 400, 7)
+        self.assertEqual(aug[:len(ex)], ex)
+        self.assertEqual(len(aug), len(ex) + 400)
+        self.assertEqual(train.augment_pii(ex, 400, 7), aug)  # deterministic in the seed
+        self.assertNotEqual(train.augment_pii(ex, 400, 8)[len(ex):], aug[len(ex):])
+        dev_texts = {t for t, _ in tasks.get("pii-ner", DATA).examples("dev", DATA)}
+        types = set()
+        for text, spans in aug[len(ex):]:
+            self.assertNotIn(text, dev_texts)
+            last = 0
+            for a, b, t in spans:  # sorted, not overlapping, inside the text, no blank edges
+                self.assertTrue(last <= a < b <= len(text), (text, spans))
+                self.assertEqual(text[a:b], text[a:b].strip())
+                self.assertIn(t, tasks.PII_TYPES)
+                last = b
+                types.add(t)
+                if t == "US_SSN":
+                    self.assertRegex(text[a:b], r"^\d{3}[- ]?\d{2}[- ]?\d{4}$")
+        self.assertTrue({"US_SSN", "US_DRIVER_LICENSE", "EMAIL_ADDRESS", "PHONE_NUMBER"} <= types)
+        rng = np.random.RandomState(0)
+        for _ in range(50):  # generated card numbers pass the Luhn check
+            digits = [int(c) for c in re.sub(r"\D", "", train.gen_pii_value("CREDIT_CARD", rng, ["A B"]))]
+            total = sum(d if i % 2 == 0 else (2 * d - 9 if 2 * d > 9 else 2 * d)
+                        for i, d in enumerate(reversed(digits)))
+            self.assertEqual(total % 10, 0)
+            self.assertRegex(train.gen_pii_value("EMAIL_ADDRESS", rng, ["Ann Lee"]), r"^[^@\s]+@[^@\s]+\.[a-z.]+$")
+
     def test_general_mapping(self):
         ex = tasks.get("ner-general", DATA).examples("train", DATA)
         btc = ex[:6338]
@@ -369,6 +401,28 @@ class TestTinyTraining(unittest.TestCase):
             self.assertAlmostEqual(g.kv["edgetag.calibration.temperature"], edge["temperature"], places=5)
             self.assertEqual(g.kv["edgetag.model.version"], edge["model_version"])
             self.assertEqual(json.loads(g.kv["edgetag.provenance"])["seed"], prov["seed"])
+
+    def test_pii_synth_option(self):
+        """finetune --task pii-ner --synth: synthetic texts drawn afresh per epoch, recorded in provenance."""
+        out = self.runs[0][0]
+        folders = []
+        for k in range(2):
+            ckpt = os.path.join(self.tmp, "pii%d" % k)
+            r = run(PY, os.path.join(TOOLS, "train.py"), "finetune", "--task", "pii-ner", "--preset", "tiny",
+                    "--out", out, "--data", DATA, "--ckpt", ckpt, "--synth", "1", "--epochs", "2")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("240 train", r.stdout)  # 120 texts + 120 synthetic
+            folders.append(ckpt)
+        r = run(PY, os.path.join(TOOLS, "train.py"), "calibrate", "--task", "pii-ner", "--out", out, "--data", DATA,
+                "--ckpt", folders[0])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(os.path.join(folders[0], "edgetag.json")) as f:
+            edge = json.load(f)
+        self.assertEqual(edge["provenance"]["hparams"]["synth"], 1.0)
+        self.assertIn("--synth 1.0", edge["provenance"]["commands"][-1])
+        self.assertIn("span_f1_first_subword", edge["metrics"]["dev_before_calibration"])
+        self.assertEqual(sha256(os.path.join(folders[0], "model.safetensors")),
+                         sha256(os.path.join(folders[1], "model.safetensors")))
 
     def test_deterministic(self):
         a, b = self.runs[0][0], self.runs[1][0]
