@@ -7,7 +7,7 @@
 #   make test      everything above, then every test suite (native under ASan/UBSan, Python, Node, fuzz smoke)
 #   make fuzz-run  the tokenizer fuzzer for FUZZ_SECONDS (600) into build/fuzz/corpus
 #   make demo      the main job: the CLI on the shipped reference model
-#   make bench     f32 latency of the MiniLM shape in Node, per wasm flavour; tokenizer throughput
+#   make bench     edgetag vs onnxruntime-web/-node in Node and Chromium (bench/RESULTS.md); GEMM kernels; tokenizer
 #   make tokfixtures  vocabularies, tokenizer.json files and the corpus of the tokenizer parity tests
 #   make golden    regenerate tests/golden/*.json with PyTorch (tools/make_golden.py)
 #   make models    regenerate the shipped reference model models/reference-tiny.gguf
@@ -215,8 +215,22 @@ demo: setup build/edgetag
 eval: setup build/edgetag
 	$(PY) tools/eval.py --models models --cli build/edgetag
 
-bench: setup wasm refmodels tokfixtures
-	$(NODE) --experimental-wasm-relaxed-simd --no-liftoff bench/latency.mjs
+# The side-by-side comparison (bench/run.mjs: edgetag baseline and relaxed, f32 and int8, against
+# onnxruntime-web and -node, in Node and headless Chromium; writes bench/RESULTS.md), then the GEMM
+# kernels alone and the tokenizer against tokenizers.js. BENCH_ARGS passes options to bench/run.mjs.
+BENCH_KERNELS := build/bench-kernels-simd.wasm build/bench-kernels-relaxed.wasm
+build/bench-kernels-simd.wasm: bench/kernels.c $(WASM_SIMD_OBJ)
+	$(WASM_CC) $(WASM_CFLAGS) -c bench/kernels.c -o build/wasm-simd/bench-kernels.o
+	$(WASM_CC) --target=wasm32-wasi -mexec-model=reactor -Wl,--strip-all build/wasm-simd/bench-kernels.o \
+	  $(filter build/wasm-simd/kernels/%,$(WASM_SIMD_OBJ)) -o $@
+build/bench-kernels-relaxed.wasm: bench/kernels.c $(WASM_RELAXED_OBJ)
+	$(WASM_CC) $(WASM_CFLAGS) -mrelaxed-simd -c bench/kernels.c -o build/wasm-relaxed/bench-kernels.o
+	$(WASM_CC) --target=wasm32-wasi -mexec-model=reactor -Wl,--strip-all build/wasm-relaxed/bench-kernels.o \
+	  $(filter build/wasm-relaxed/kernels/%,$(WASM_RELAXED_OBJ)) -o $@
+
+bench: setup wasm native refmodels tokfixtures $(BENCH_KERNELS)
+	$(NODE) bench/run.mjs $(BENCH_ARGS)
+	$(NODE) --experimental-wasm-relaxed-simd --no-liftoff bench/kernels.mjs
 	$(NODE) bench/tokenizer.mjs
 
 sizes: wasm

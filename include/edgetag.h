@@ -121,9 +121,9 @@ typedef struct et_model_params {
     /* Copy the buffer into memory the model owns (16-byte aligned), so the caller may free or reuse
      * its buffer at once and need not align it. 0 = borrow: tensors are used in place. */
     int32_t copy_buffer;
-    /* Let the model rewrite the borrowed buffer's f32 Linear weights into the layout of the fastest
-     * f32 GEMM (the buffer then belongs to the model until et_model_free and must not be read as a
-     * file). 0 = leave the buffer as it is: those weights run on a slower kernel. Files the model owns
+    /* Let the model rewrite the borrowed buffer's Linear weights (f32 and int8) into the layouts of the
+     * fastest GEMMs (the buffer then belongs to the model until et_model_free and must not be read as a
+     * file). 0 = leave the buffer as it is: those weights run on slower kernels. Files the model owns
      * (copy_buffer, et_model_load_from_file) are always repacked. */
     int32_t pack_in_place;
 } et_model_params;

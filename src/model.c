@@ -290,42 +290,61 @@ static char *pool_put(char **cursor, gguf_str s) {
     return start;
 }
 
-/* Repacks the f32 matrices of the layers into panels (the layout of the fastest f32 GEMM), in the
- * memory they occupy: the model's own copies always, the caller's buffer when `in_place` (it said so,
- * or the model owns it). Others stay as they are and run on the row-major kernel. */
+/* Repacks the layers' matrices into the layouts of the fastest GEMMs, in the memory they occupy: f32
+ * into panels of 8 rows (et_f32_pack_panels, through a temporary copy of one matrix), int8 into panels of
+ * 4 rows (et_i8_pack_panels, one block of 4 rows at a time through a 4·k-byte scratch, so no memory grows
+ * with the model). Done on the model's own copies always, on the caller's buffer when `in_place` (it
+ * said so, or the model owns it); other matrices stay as they are and run on the row-major kernels. */
 static et_status pack_linears(et_model *m, int in_place, et_error *err) {
     const uint8_t *buf = m->gguf.base, *conv = (const uint8_t *)m->converted;
     const size_t conv_bytes = m->converted_bytes;
     float *tmp = NULL;
     size_t tmp_n = 0;
-    for (int32_t l = 0; l < m->info.n_layer; l++) {
+    int8_t *scratch = NULL;
+    et_status s = ET_OK;
+    for (int32_t l = 0; l < m->info.n_layer && !s; l++) {
         et_linear *all[6] = {&m->layers[l].q, &m->layers[l].k, &m->layers[l].v, &m->layers[l].o, &m->layers[l].up,
                              &m->layers[l].down};
         const int32_t H = m->info.n_embd, F = m->info.n_ff;
         const int32_t rows[6] = {H, H, H, H, F, H}, cols[6] = {H, H, H, H, H, F};
         for (int i = 0; i < 6; i++) {
             et_linear *L = all[i];
-            if (!L->w || rows[i] % 8) continue;
-            const uint8_t *p = (const uint8_t *)L->w;
+            const uint8_t *p = L->w ? (const uint8_t *)L->w : (const uint8_t *)L->wq;
             const int ours = conv && p >= conv && p < conv + conv_bytes;
             if (!ours && !(in_place && p >= buf && p < buf + m->gguf.size)) continue;
             const size_t n = (size_t)rows[i] * (size_t)cols[i];
+            if (L->wq) {
+                if (!scratch && !(scratch = malloc(4 * (size_t)(H > F ? H : F)))) {
+                    s = et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory to repack the int8 matrices");
+                    break;
+                }
+                int8_t *w = (int8_t *)(uintptr_t)L->wq; /* writable: our copy, or a buffer given to us */
+                const size_t block = 4 * (size_t)cols[i];
+                for (int32_t r = 0; r + 4 <= rows[i]; r += 4) {
+                    et_i8_pack_panels(4, cols[i], w + (size_t)r * cols[i], scratch);
+                    memcpy(w + (size_t)r * cols[i], scratch, block);
+                }
+                L->wq_packed = 1;
+                continue;
+            }
+            if (rows[i] % 8) continue;
             if (n > tmp_n) {
                 float *t = realloc(tmp, n * sizeof *t);
                 if (!t) {
-                    free(tmp);
-                    return et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory to repack a %d × %d matrix", rows[i], cols[i]);
+                    s = et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory to repack a %d × %d matrix", rows[i], cols[i]);
+                    break;
                 }
                 tmp = t, tmp_n = n;
             }
             et_f32_pack_panels(rows[i], cols[i], L->w, cols[i], tmp);
-            float *dst = (float *)(uintptr_t)L->w; /* writable: our copy, or a buffer given to us */
+            float *dst = (float *)(uintptr_t)L->w;
             memcpy(dst, tmp, n * sizeof *tmp);
             L->wp = dst, L->w = NULL;
         }
     }
     free(tmp);
-    return ET_OK;
+    free(scratch);
+    return s;
 }
 
 static et_status bind_model(et_model *m, et_error *err) {

@@ -16,7 +16,8 @@
 typedef struct et_linear {
     const float *wp;      /* [out/8][in][8] f32 packed in panels at load (out % 8 == 0), or NULL */
     const float *w;       /* [out][in] f32 as in the file, or NULL when packed or int8 */
-    const int8_t *wq;     /* [out][in] int8, or NULL when f32 */
+    const int8_t *wq;     /* [out][in] int8 (or packed, see wq_packed), or NULL when f32 */
+    int wq_packed;        /* wq was repacked at load by et_i8_pack_panels (4-row panels) */
     const float *scale;   /* [out] W = wq · scale per row */
     const int32_t *wsum;  /* [out] Σ_k wq[o][k], computed at load (the int8 GEMM's zero-point term) */
     const float *b;       /* [out], NULL for the embedding table */

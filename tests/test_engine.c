@@ -501,6 +501,17 @@ static void test_quantized(void) {
         CHECK(max_abs_diff(ref, out[c], nv) < 0.15, "kernels %d: int8 vs f32 %g", choices[c], max_abs_diff(ref, out[c], nv));
     }
     CHECK(max_abs_diff(ref, q0, nv) < 0.05, "q8_0 (as f32) vs f32: %g", max_abs_diff(ref, q0, nv));
+    /* The same file borrowed without pack_in_place: row-major int8 kernels, the same integers, the same
+     * floats — bit for bit what the packed weights give, in every kernel set. */
+    et_model *mrow = NULL;
+    CHECK(et_model_load_from_buffer(q8, q8_n, NULL, &mrow, &err) == ET_OK, "i8 borrowed: %s", err.message);
+    for (int c = 0; c < 5; c++) {
+        float *o = run(mrow, choices[c], ids, NULL, lengths, 2, 0, &rows, &cols);
+        CHECK(o && memcmp(o, out[c], nv * sizeof(float)) == 0, "kernels %d: packed and row-major int8 weights differ",
+              choices[c]);
+        free(o);
+    }
+    et_model_free(mrow);
     printf("int8 vs f32 on the small model: max |Δ| %.4f (8-bit activations), %.4f (7-bit); q8_0 %.4f\n",
            max_abs_diff(ref, out[0], nv), max_abs_diff(ref, out[4], nv), max_abs_diff(ref, q0, nv));
     for (int c = 0; c < 5; c++) free(out[c]);

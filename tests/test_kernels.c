@@ -229,16 +229,20 @@ typedef struct q8_variant {
     et_q8_quantize_fn quantize_ref, quantize;
     et_q8_gemm_nt_fn gemm_ref, gemm;
     int level_bytes, qmax;
+    et_q8_gemm_packed_fn packed_ref, packed[2];
 } q8_variant;
 
 static void test_q8(void) {
     const q8_variant variants[] = {
         {"i16 baseline", et_q8_quantize_i16__scalar, et_q8_quantize_i16__wasmsimd, et_q8_gemm_nt_i16__scalar,
-         et_q8_gemm_nt_2x4_i16__wasmsimd, 2, 255},
+         et_q8_gemm_nt_2x4_i16__wasmsimd, 2, 255, et_q8_gemm_packed_i16__scalar,
+         {et_q8_gemm_packed_2x4_i16__wasmsimd, NULL}},
         {"u7 dot16", et_q8_quantize_u7__scalar, et_q8_quantize_u7__wasmsimd, et_q8_gemm_nt_u7__scalar,
-         et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot16, 1, 127},
+         et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot16, 1, 127, et_q8_gemm_packed_u7__scalar,
+         {et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot16, NULL}},
         {"u7 dot32", et_q8_quantize_u7__scalar, et_q8_quantize_u7__wasmsimd, et_q8_gemm_nt_u7__scalar,
-         et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot32, 1, 127},
+         et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot32, 1, 127, et_q8_gemm_packed_u7__scalar,
+         {et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32, NULL}},
     };
     tl_rng r = {13};
     int cases = 0;
@@ -276,6 +280,28 @@ static void test_q8(void) {
                     q->gemm(m, n, k, a1, lda, sa1, za1, w, ldw, sw, wsum, bias, c2, ldc);
                     CHECK(memcmp(c1, c2, sizeof(float) * (size_t)m * ldc) == 0, "%s gemm m=%d n=%d k=%d differs from its reference",
                           q->name, m, n, k);
+                    /* Packed weights (contiguous rows, then 4-row panels): the packed reference reads the
+                     * layout and equals the row-major one; each packed SIMD kernel equals the reference. */
+                    int8_t *wc = malloc((size_t)n * k), *pw = malloc((size_t)n * k);
+                    for (int j = 0; j < n; j++) memcpy(wc + (size_t)j * k, w + (size_t)j * ldw, (size_t)k);
+                    et_i8_pack_panels(n, k, wc, pw);
+                    for (int j = 0; j + 4 <= n; j += 4) { /* in place, block by block, as the loader does */
+                        int8_t blk[4 * 1023];
+                        et_i8_pack_panels(4, k, wc + (size_t)j * k, blk);
+                        memcpy(wc + (size_t)j * k, blk, (size_t)4 * k);
+                    }
+                    CHECK(memcmp(wc, pw, (size_t)n * k) == 0, "packing block by block differs, n=%d k=%d", n, k);
+                    for (int i = 0; i < m * ldc; i++) c2[i] = 777.0f;
+                    q->packed_ref(m, n, k, a1, lda, sa1, za1, pw, sw, wsum, bias, c2, ldc);
+                    CHECK(memcmp(c1, c2, sizeof(float) * (size_t)m * ldc) == 0, "%s packed reference m=%d n=%d k=%d",
+                          q->name, m, n, k);
+                    for (int v2 = 0; v2 < 2 && q->packed[v2]; v2++) {
+                        for (int i = 0; i < m * ldc; i++) c2[i] = 777.0f;
+                        q->packed[v2](m, n, k, a1, lda, sa1, za1, pw, sw, wsum, bias, c2, ldc);
+                        CHECK(memcmp(c1, c2, sizeof(float) * (size_t)m * ldc) == 0, "%s packed kernel %d m=%d n=%d k=%d",
+                              q->name, v2, m, n, k);
+                    }
+                    free(wc), free(pw);
                     /* Against the f32 product of the dequantized weights and the original activations:
                      * each activation is off by at most half a level, sa/2, so the output by at most
                      * (sa/2)·Σ|w·sw| (plus float rounding). */

@@ -20,7 +20,7 @@ static inline v128_t vexp(v128_t x) {
     /* 1.5·2^23 + 127: adding it rounds x·log2e to an integer n (nearest even) held in the low mantissa
      * bits as n + 127, ready to shift into an exponent; no float→int conversion needed. */
     const v128_t magic = wasm_f32x4_splat(12583039.0f);
-    x = wasm_f32x4_min(wasm_f32x4_max(x, wasm_f32x4_splat(-87.33654f)), wasm_f32x4_splat(88.3f));
+    x = et_f32x4_clamp(x, -87.33654f, 88.3f);
     const v128_t v = et_f32x4_madd(x, log2e, magic);
     const v128_t n = wasm_f32x4_sub(v, magic);
     v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, ln2_hi));
@@ -43,7 +43,7 @@ static const float erf_q[6] = {1.000000000e+00f, 5.034372211e-01f, 1.147591621e-
                                1.181752537e-03f, 3.823033330e-05f};
 
 static inline v128_t verf(v128_t x) {
-    const v128_t xc = wasm_f32x4_min(wasm_f32x4_max(x, wasm_f32x4_splat(-3.9f)), wasm_f32x4_splat(3.9f));
+    const v128_t xc = et_f32x4_clamp(x, -3.9f, 3.9f);
     const v128_t t = wasm_f32x4_mul(xc, xc);
     v128_t p = wasm_f32x4_splat(erf_p[5]), q = wasm_f32x4_splat(erf_q[5]);
     for (int i = 4; i >= 0; i--) {
@@ -51,7 +51,7 @@ static inline v128_t verf(v128_t x) {
         q = et_f32x4_madd(q, t, wasm_f32x4_splat(erf_q[i]));
     }
     const v128_t r = wasm_f32x4_mul(xc, wasm_f32x4_div(p, q));
-    return wasm_f32x4_min(wasm_f32x4_max(r, wasm_f32x4_splat(-1.0f)), wasm_f32x4_splat(1.0f)); /* 3.9 gives 1 + 1 ulp */
+    return et_f32x4_clamp(r, -1.0f, 1.0f); /* 3.9 gives 1 + 1 ulp */
 }
 
 /* The n % 4 tail goes through a zero-padded vector so it gets the same math as the body. */
@@ -107,7 +107,7 @@ void et_f32_softmax__wasmsimd(int rows, int n, float *x, int ld, float scale, fl
         float *xr = x + (size_t)r * ld;
         v128_t vmax = wasm_f32x4_splat(-INFINITY);
         int j = 0;
-        for (; j < n4; j += 4) vmax = wasm_f32x4_max(vmax, wasm_v128_load(xr + j));
+        for (; j < n4; j += 4) vmax = wasm_f32x4_pmax(vmax, wasm_v128_load(xr + j));
         float mx = et_f32x4_hmax(vmax);
         for (; j < n; j++) mx = xr[j] > mx ? xr[j] : mx;
         const v128_t vm = wasm_f32x4_splat(mx * scale);

@@ -16,6 +16,7 @@
  * variant, so each SIMD kernel equals its scalar reference bit for bit.
  */
 #include <math.h>
+#include <string.h>
 
 #include "kernels.h"
 #include "simd.h"
@@ -72,8 +73,8 @@ static void row_params_simd(const float *x, int k, int qmax, float *scale, int32
     int p = 0;
     for (; p + 4 <= k; p += 4) {
         const v128_t v = wasm_v128_load(x + p);
-        vlo = wasm_f32x4_min(vlo, v);
-        vhi = wasm_f32x4_max(vhi, v);
+        vlo = wasm_f32x4_pmin(vlo, v);
+        vhi = wasm_f32x4_pmax(vhi, v);
     }
     float lo = -et_f32x4_hmax(wasm_f32x4_neg(vlo)), hi = et_f32x4_hmax(vhi);
     for (; p < k; p++) {
@@ -286,6 +287,157 @@ static inline v128_t dot16(v128_t w, v128_t a, v128_t acc) {
 
 Q8_RELAXED_KERNEL(et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot16, dot16)
 Q8_RELAXED_KERNEL(et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot32, et_i32x4_dot_i8_i7_add)
+#endif
+
+/* ---- packed weights: 4-row panels of 16-byte chunks ---------------------------------------------------
+ * The layers' int8 matrices are repacked once, at load, so that the kernels read one sequential stream:
+ * rows in blocks of 4, and in each block, for every 16 values of k, the 16 bytes of row 0, of row 1, of
+ * row 2, of row 3 (64 bytes), then the k % 16 last values of rows 0..3 one row after the other. A block
+ * covers the same 4·k bytes as the rows it holds, so the repacking can be done in place one block at a
+ * time; the last n % 4 rows stay as they are. */
+
+void et_i8_pack_panels(int n, int k, const int8_t *w, int8_t *panels) {
+    const int n4 = n & ~3, k16 = k & ~15, tail = k - k16;
+    for (int j = 0; j < n4; j += 4) {
+        int8_t *out = panels + (size_t)j * k;
+        for (int p = 0; p < k16; p += 16)
+            for (int c = 0; c < 4; c++, out += 16) memcpy(out, w + (size_t)(j + c) * k + p, 16);
+        for (int c = 0; c < 4; c++, out += tail) memcpy(out, w + (size_t)(j + c) * k + k16, (size_t)tail);
+    }
+    memcpy(panels + (size_t)n4 * k, w + (size_t)n4 * k, (size_t)(n - n4) * k);
+}
+
+/* W[j][p] read from the packed layout. */
+static inline int8_t packed_at(const int8_t *pw, int n, int k, int j, int p) {
+    const int k16 = k & ~15;
+    if (j >= (n & ~3)) return pw[(size_t)j * k + p];
+    const int8_t *block = pw + (size_t)(j & ~3) * k;
+    if (p < k16) return block[(size_t)(p / 16) * 64 + (j & 3) * 16 + p % 16];
+    return block[(size_t)k16 * 4 + (size_t)(j & 3) * (k - k16) + (p - k16)];
+}
+
+#define Q8_PACKED_SCALAR(NAME, ATYPE)                                                                        \
+    void NAME(int m, int n, int k, const void *a_, int lda, const float *sa, const int32_t *za, const int8_t *pw, \
+              const float *sw, const int32_t *wsum, const float *bias, float *c, int ldc) {                      \
+        const ATYPE *a = a_;                                                                                 \
+        for (int i = 0; i < m; i++)                                                                          \
+            for (int j = 0; j < n; j++) {                                                                    \
+                int32_t acc = 0;                                                                             \
+                for (int p = 0; p < k; p++) acc += (int32_t)a[(size_t)i * lda + p] * packed_at(pw, n, k, j, p); \
+                c[(size_t)i * ldc + j] = dequant(acc, za[i], wsum[j], sa[i], sw[j], bias ? bias[j] : 0.0f);   \
+            }                                                                                                \
+    }
+
+Q8_PACKED_SCALAR(et_q8_gemm_packed_i16__scalar, int16_t)
+Q8_PACKED_SCALAR(et_q8_gemm_packed_u7__scalar, uint8_t)
+
+/* The parts of a packed GEMM outside the SIMD tiles, with the reference's arithmetic: the k % 16 tail of
+ * a tile's dot products (added to sums, 4 columns of row `a`), and the last n % 4 rows of W. */
+#define Q8P_TAIL(ATYPE, arow, block, k16, k, sums)                                                           \
+    do {                                                                                                     \
+        const int t_ = (k) - (k16);                                                                          \
+        if (t_) {                                                                                            \
+            const int8_t *wt_ = (block) + (size_t)(k16) * 4;                                                 \
+            int32_t ts_[4];                                                                                   \
+            for (int c_ = 0; c_ < 4; c_++) {                                                                 \
+                ts_[c_] = 0;                                                                                  \
+                for (int p_ = 0; p_ < t_; p_++) ts_[c_] += (int32_t)((const ATYPE *)(arow))[(k16) + p_] * wt_[c_ * t_ + p_]; \
+            }                                                                                                \
+            sums = wasm_i32x4_add(sums, wasm_i32x4_make(ts_[0], ts_[1], ts_[2], ts_[3]));                        \
+        }                                                                                                    \
+    } while (0)
+
+#define Q8P_EDGE_ROWS(ATYPE)                                                                                 \
+    for (int j = n & ~3; j < n; j++)                                                                         \
+        for (int i = 0; i < m; i++) {                                                                        \
+            int32_t acc_ = 0;                                                                                \
+            for (int p = 0; p < k; p++) acc_ += (int32_t)((const ATYPE *)a)[(size_t)i * lda + p] * pw[(size_t)j * k + p]; \
+            c[(size_t)i * ldc + j] = dequant(acc_, za[i], wsum[j], sa[i], sw[j], bias ? bias[j] : 0.0f);     \
+        }
+
+/* Baseline: 16-bit levels, i32x4.dot_i16x8_s; a tile of R rows × the 4 columns of a panel. Each 16
+ * weights are loaded once and widened in registers for both rows (with widening loads, v128.load8x8_s,
+ * the compiler keeps all eight widened halves live at once, more than V8 has registers: slower). */
+#define Q8P_I16_TILE(R)                                                                                      \
+    do {                                                                                                     \
+        v128_t acc_[R][4];                                                                                   \
+        for (int r = 0; r < R; r++)                                                                          \
+            for (int c_ = 0; c_ < 4; c_++) acc_[r][c_] = wasm_i32x4_splat(0);                               \
+        const int16_t *a0_ = (const int16_t *)a + (size_t)i * lda;                                          \
+        const int8_t *wp_ = block;                                                                           \
+        for (int p = 0; p < k16; p += 16, wp_ += 64) {                                                       \
+            v128_t al_[R], ah_[R];                                                                           \
+            for (int r = 0; r < R; r++) {                                                                    \
+                al_[r] = wasm_v128_load(a0_ + (size_t)r * lda + p);                                          \
+                ah_[r] = wasm_v128_load(a0_ + (size_t)r * lda + p + 8);                                      \
+            }                                                                                                \
+            for (int c_ = 0; c_ < 4; c_++) {                                                                 \
+                const v128_t wv_ = wasm_v128_load(wp_ + 16 * c_);                                            \
+                const v128_t wl_ = wasm_i16x8_extend_low_i8x16(wv_), wh_ = wasm_i16x8_extend_high_i8x16(wv_); \
+                for (int r = 0; r < R; r++)                                                                  \
+                    acc_[r][c_] = wasm_i32x4_add(acc_[r][c_], wasm_i32x4_add(wasm_i32x4_dot_i16x8(al_[r], wl_), \
+                                                                             wasm_i32x4_dot_i16x8(ah_[r], wh_))); \
+            }                                                                                                \
+        }                                                                                                    \
+        for (int r = 0; r < R; r++) {                                                                        \
+            v128_t s_ = et_i32x4_hsum4(acc_[r][0], acc_[r][1], acc_[r][2], acc_[r][3]);                      \
+            Q8P_TAIL(int16_t, a0_ + (size_t)r * lda, block, k16, k, s_);                                     \
+            store4(s_, za[i + r], wsum + j, sa[i + r], sw + j, bias ? bias + j : NULL, c + (size_t)(i + r) * ldc + j); \
+        }                                                                                                    \
+    } while (0)
+
+void et_q8_gemm_packed_2x4_i16__wasmsimd(int m, int n, int k, const void *a, int lda, const float *sa,
+                                         const int32_t *za, const int8_t *pw, const float *sw, const int32_t *wsum,
+                                         const float *bias, float *c, int ldc) {
+    const int n4 = n & ~3, k16 = k & ~15;
+    for (int j = 0; j < n4; j += 4) {
+        const int8_t *block = pw + (size_t)j * k;
+        int i = 0;
+        for (; i + 2 <= m; i += 2) Q8P_I16_TILE(2);
+        if (i < m) Q8P_I16_TILE(1);
+    }
+    Q8P_EDGE_ROWS(int16_t)
+}
+
+#if defined(ET_HAVE_RELAXED)
+/* Relaxed: 7-bit levels, DOT(w, a, acc) as in the row-major kernels; R rows × 4 columns. */
+#define Q8P_U7_TILE(R, DOT)                                                                                  \
+    do {                                                                                                     \
+        v128_t acc_[R][4];                                                                                   \
+        for (int r = 0; r < R; r++)                                                                          \
+            for (int c_ = 0; c_ < 4; c_++) acc_[r][c_] = wasm_i32x4_splat(0);                               \
+        const uint8_t *a0_ = (const uint8_t *)a + (size_t)i * lda;                                          \
+        const int8_t *wp_ = block;                                                                           \
+        for (int p = 0; p < k16; p += 16, wp_ += 64) {                                                       \
+            v128_t av_[R];                                                                                   \
+            for (int r = 0; r < R; r++) av_[r] = wasm_v128_load(a0_ + (size_t)r * lda + p);                  \
+            for (int c_ = 0; c_ < 4; c_++) {                                                                 \
+                const v128_t wv_ = wasm_v128_load(wp_ + 16 * c_);                                            \
+                for (int r = 0; r < R; r++) acc_[r][c_] = DOT(wv_, av_[r], acc_[r][c_]);                     \
+            }                                                                                                \
+        }                                                                                                    \
+        for (int r = 0; r < R; r++) {                                                                        \
+            v128_t s_ = et_i32x4_hsum4(acc_[r][0], acc_[r][1], acc_[r][2], acc_[r][3]);                      \
+            Q8P_TAIL(uint8_t, a0_ + (size_t)r * lda, block, k16, k, s_);                                     \
+            store4(s_, za[i + r], wsum + j, sa[i + r], sw + j, bias ? bias + j : NULL, c + (size_t)(i + r) * ldc + j); \
+        }                                                                                                    \
+    } while (0)
+
+#define Q8_PACKED_RELAXED(NAME, DOT)                                                                         \
+    void NAME(int m, int n, int k, const void *a, int lda, const float *sa, const int32_t *za, const int8_t *pw, \
+              const float *sw, const int32_t *wsum, const float *bias, float *c, int ldc) {                      \
+        const int n4 = n & ~3, k16 = k & ~15;                                                                \
+        for (int j = 0; j < n4; j += 4) {                                                                    \
+            const int8_t *block = pw + (size_t)j * k;                                                        \
+            int i = 0;                                                                                       \
+            for (; i + 2 <= m; i += 2) Q8P_U7_TILE(2, DOT);                                                  \
+            if (i < m) Q8P_U7_TILE(1, DOT);                                                                  \
+        }                                                                                                    \
+        Q8P_EDGE_ROWS(uint8_t)                                                                               \
+    }
+
+Q8_PACKED_RELAXED(et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot16, dot16)
+Q8_PACKED_RELAXED(et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32, et_i32x4_dot_i8_i7_add)
 #endif
 
 /* ---- row sums of int8 matrices (the zero-point term, computed once per model at load) ------------------ */

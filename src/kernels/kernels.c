@@ -18,6 +18,7 @@ static const et_kernels reference = {
     .f32_softmax = et_f32_softmax__scalar,
     .q8_quantize = et_q8_quantize_i16__scalar,
     .q8_gemm_nt = et_q8_gemm_nt_i16__scalar,
+    .q8_gemm_packed = et_q8_gemm_packed_i16__scalar,
     .q8_level_bytes = 2,
 };
 
@@ -33,6 +34,7 @@ static const et_kernels reference_u7 = {
     .f32_softmax = et_f32_softmax__scalar,
     .q8_quantize = et_q8_quantize_u7__scalar,
     .q8_gemm_nt = et_q8_gemm_nt_u7__scalar,
+    .q8_gemm_packed = et_q8_gemm_packed_u7__scalar,
     .q8_level_bytes = 1,
 };
 
@@ -52,6 +54,7 @@ static const et_kernels baseline = {
     .f32_softmax = et_f32_softmax__wasmsimd,
     .q8_quantize = et_q8_quantize_i16__wasmsimd,
     .q8_gemm_nt = et_q8_gemm_nt_2x4_i16__wasmsimd,
+    .q8_gemm_packed = et_q8_gemm_packed_2x4_i16__wasmsimd,
     .q8_level_bytes = 2,
 };
 
@@ -73,6 +76,7 @@ static const et_kernels relaxed_dot16 = {
     .f32_softmax = et_f32_softmax__wasmsimd,
     .q8_quantize = et_q8_quantize_u7__wasmsimd,
     .q8_gemm_nt = et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot16,
+    .q8_gemm_packed = et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot16,
     .q8_level_bytes = 1,
 };
 
@@ -88,6 +92,7 @@ static const et_kernels relaxed_dot32 = {
     .f32_softmax = et_f32_softmax__wasmsimd,
     .q8_quantize = et_q8_quantize_u7__wasmsimd,
     .q8_gemm_nt = et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot32,
+    .q8_gemm_packed = et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32,
     .q8_level_bytes = 1,
 };
 #endif

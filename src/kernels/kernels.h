@@ -62,6 +62,15 @@ typedef void (*et_q8_gemm_nt_fn)(int m, int n, int k, const void *a, int lda, co
                                  const int8_t *w, int ldw, const float *sw, const int32_t *wsum, const float *bias,
                                  float *c, int ldc);
 
+/* The same product with W packed by et_i8_pack_panels (rows in blocks of 4, k in chunks of 16; the last
+ * n % 4 rows row-major after them, stride k): the layout of the Linear layers' int8 weights after loading. */
+typedef void (*et_q8_gemm_packed_fn)(int m, int n, int k, const void *a, int lda, const float *sa, const int32_t *za,
+                                     const int8_t *panels, const float *sw, const int32_t *wsum, const float *bias,
+                                     float *c, int ldc);
+/* Packs W [n][k] (contiguous rows) into `panels` (n·k bytes, not overlapping W). Each block of 4 rows maps
+ * onto the same bytes, so a caller may pack in place one block at a time through a 4·k-byte scratch. */
+void et_i8_pack_panels(int n, int k, const int8_t *w, int8_t *panels);
+
 typedef struct et_kernels {
     const char *name;
     et_f32_gemm_nt_fn f32_gemm_nt;
@@ -74,6 +83,7 @@ typedef struct et_kernels {
     et_f32_softmax_fn f32_softmax;
     et_q8_quantize_fn q8_quantize;
     et_q8_gemm_nt_fn q8_gemm_nt;
+    et_q8_gemm_packed_fn q8_gemm_packed;
     int q8_level_bytes; /* 2 (i16 levels) or 1 (u7 levels) */
 } et_kernels;
 
@@ -142,6 +152,22 @@ void et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot16(int m, int n, int k, const void *a,
 void et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot32(int m, int n, int k, const void *a, int lda, const float *sa,
                                              const int32_t *za, const int8_t *w, int ldw, const float *sw,
                                              const int32_t *wsum, const float *bias, float *c, int ldc);
+
+void et_q8_gemm_packed_i16__scalar(int m, int n, int k, const void *a, int lda, const float *sa, const int32_t *za,
+                                   const int8_t *panels, const float *sw, const int32_t *wsum, const float *bias,
+                                   float *c, int ldc);
+void et_q8_gemm_packed_u7__scalar(int m, int n, int k, const void *a, int lda, const float *sa, const int32_t *za,
+                                  const int8_t *panels, const float *sw, const int32_t *wsum, const float *bias,
+                                  float *c, int ldc);
+void et_q8_gemm_packed_2x4_i16__wasmsimd(int m, int n, int k, const void *a, int lda, const float *sa,
+                                         const int32_t *za, const int8_t *panels, const float *sw,
+                                         const int32_t *wsum, const float *bias, float *c, int ldc);
+void et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot16(int m, int n, int k, const void *a, int lda, const float *sa,
+                                                 const int32_t *za, const int8_t *panels, const float *sw,
+                                                 const int32_t *wsum, const float *bias, float *c, int ldc);
+void et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32(int m, int n, int k, const void *a, int lda, const float *sa,
+                                                 const int32_t *za, const int8_t *panels, const float *sw,
+                                                 const int32_t *wsum, const float *bias, float *c, int ldc);
 
 /* sums[r] = Σ_c w[r][c] for rows × cols int8 (contiguous rows): the int8 GEMMs' zero-point term. */
 void et_i8_row_sums__scalar(int rows, int cols, const int8_t *w, int32_t *sums);
