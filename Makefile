@@ -197,17 +197,22 @@ test: setup wasm native asan refmodels tokfixtures
 	@$(MAKE) -s fuzz-smoke
 
 # ---- the main job --------------------------------------------------------------------------------
-# The shipped int8 models on a few texts: intents (with escalation advice) and maintenance entities.
+# The shipped int8 models on a few texts: intents (with escalation advice), maintenance entities, and
+# the PII a client would redact before escalating a text.
 DEMO_INTENTS := "book a table for two at 7pm tonight" "what's the weather like in Paris tomorrow" \
                 "my card got declined at the store" "how tall is the eiffel tower"
 DEMO_NOTES   := "replace leaking hydraulic pump seal on excavator 12" "engine oil pressure low, check filter"
+DEMO_PII     := "Hi, I'm Anna Kowalski from Berlin; my card 4111 1111 1111 1111 was charged twice, call me on 555-867-5309"
 demo: setup build/edgetag
 	@echo "\$$ build/edgetag classify --model models/intent-clinc.gguf TEXT...   (label, probability, advice)"
 	@build/edgetag classify --model models/intent-clinc.gguf $(DEMO_INTENTS)
 	@echo
-	@for t in $(DEMO_NOTES); do \
-	  echo "\$$ build/edgetag extract --model models/maint-ner.gguf \"$$t\"   (type, probability, code points)"; \
-	  build/edgetag extract --model models/maint-ner.gguf "$$t"; echo; done
+	@echo "\$$ build/edgetag extract --model models/maint-ner.gguf TEXT...   (type, probability, code points, text)"
+	@build/edgetag extract --model models/maint-ner.gguf $(DEMO_NOTES)
+	@echo
+	@echo "\$$ build/edgetag extract --model models/pii-ner.gguf TEXT   (what redaction would replace before escalating)"
+	@build/edgetag extract --model models/pii-ner.gguf $(DEMO_PII)
+	@echo
 	@echo "\$$ build/edgetag classify --model models/intent-clinc.gguf --json \"set an alarm for 6am\" | cut -c1-100"
 	@build/edgetag classify --model models/intent-clinc.gguf --json "set an alarm for 6am" | cut -c1-100
 

@@ -503,12 +503,12 @@ static int cmd_classify(int argc, char **argv) {
     return rc;
 }
 
-/* extract: the entities of TEXT, or with --jsonl of each JSON string per line of stdin. */
+/* extract: the entities of each TEXT (in text form, a blank line between texts), or with --jsonl of each
+ * JSON string per line of stdin (a result per line). */
 static int cmd_extract(int argc, char **argv) {
     tag_args a = {0};
     int rc = parse_tag_args(argc, argv, &a);
     if (rc) return rc;
-    if (a.n_texts > 1) return usage("extract takes one TEXT (or --jsonl)");
     et_model *m = open_model(a.model);
     if (!m) return 1;
     et_model_info in;
@@ -531,8 +531,9 @@ static int cmd_extract(int argc, char **argv) {
             }
             text = owned;
         } else {
-            if (line_no > 1) break;
-            text = a.texts[0], len = strlen(text);
+            if (line_no > a.n_texts) break;
+            text = a.texts[line_no - 1], len = strlen(text);
+            if (line_no > 1 && !a.json) putchar('\n');
         }
         if (!ctx || len > cap) { /* room for every window: at most one token per byte, overlapping */
             et_context_free(ctx);

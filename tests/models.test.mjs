@@ -10,7 +10,7 @@ import { gguf } from "@huggingface/gguf";
 import { load } from "../web/edgetag.js";
 import { cli, maxAbsDiff, path, readBuilt, rowsOf, simd } from "./helpers.mjs";
 
-const MODELS = ["intent-clinc", "maint-ner"];
+const MODELS = ["intent-clinc", "maint-ner", "pii-ner"];
 const CLI = path("build/edgetag");
 const TOL = 1e-4;
 
