@@ -2,15 +2,15 @@
  * cli.c — `edgetag`, the command-line face of the public API (include/edgetag.h). Nothing here
  * computes: it parses arguments, calls the API and prints.
  *
- *   edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids …] [--reference]
- *   edgetag embed   --model M.gguf --ids … [--pooling mean|cls] [--normalize] [--reference]
+ *   edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids …] [--reference | --kernels K]
+ *   edgetag embed   --model M.gguf --ids … [--pooling mean|cls] [--normalize] [--reference | --kernels K]
  *   edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] [--] TEXT
  *   edgetag classify --model M.gguf [--json] [--] TEXT... | --jsonl < texts.jsonl
  *   edgetag extract  --model M.gguf [--json] [--aggregation none|simple|first|average|max] [--] TEXT... | --jsonl
  *     (--jsonl: one JSON string per line of stdin, one JSON result per line of stdout)
  *   edgetag inspect M.gguf
  *   edgetag quantize IN.gguf OUT.gguf --type i8|q8_0
- *   edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference]
+ *   edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference | --kernels K]
  *   edgetag version
  *
  * logits/embed print one JSON object per --ids, on its own line, in order; all --ids run as one
@@ -32,14 +32,14 @@ static int usage(const char *msg) {
     if (msg) fprintf(stderr, "edgetag: %s\n", msg);
     fprintf(stderr,
             "usage:\n"
-            "  edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids ...] [--reference]\n"
-            "  edgetag embed   --model M.gguf --ids ... [--pooling mean|cls] [--normalize] [--reference]\n"
+            "  edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids ...] [--reference | --kernels K]\n"
+            "  edgetag embed   --model M.gguf --ids ... [--pooling mean|cls] [--normalize] [--reference | --kernels K]\n"
             "  edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] [--] TEXT\n"
             "  edgetag classify --model M.gguf [--json] [--] TEXT... | --jsonl < texts.jsonl\n"
             "  edgetag extract  --model M.gguf [--json] [--aggregation none|simple|first|average|max] [--] TEXT... | --jsonl\n"
             "  edgetag inspect M.gguf\n"
             "  edgetag quantize IN.gguf OUT.gguf --type i8|q8_0\n"
-            "  edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference]\n"
+            "  edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference | --kernels K]\n"
             "  edgetag version\n");
     return 2;
 }
@@ -101,8 +101,16 @@ typedef struct run_args {
     const char *model;
     ivec ids, type_ids;
     int32_t lengths[MAX_TEXTS];
-    int n_texts, n_type_lists, reference, normalize, pooling;
+    int n_texts, n_type_lists, kernels, normalize, pooling;
 } run_args;
+
+/* --kernels NAME: a kernel set by name (et_kernels_choice), or -1. */
+static int kernels_by_name(const char *name) {
+    static const char *const names[] = {"auto", "reference", "baseline", "relaxed-dot16", "relaxed-dot32", "reference-u7"};
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
+        if (!strcmp(name, names[i])) return i;
+    return -1;
+}
 
 static int parse_run_args(int argc, char **argv, run_args *a) {
     a->pooling = ET_POOLING_MEAN;
@@ -130,7 +138,10 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
         } else if (!strcmp(o, "--normalize")) {
             a->normalize = 1;
         } else if (!strcmp(o, "--reference")) {
-            a->reference = 1;
+            a->kernels = ET_KERNELS_REFERENCE;
+        } else if (!strcmp(o, "--kernels") && has_val) {
+            if ((a->kernels = kernels_by_name(argv[++i])) < 0)
+                return usage("--kernels is auto, reference, baseline, relaxed-dot16, relaxed-dot32 or reference-u7");
         } else {
             fprintf(stderr, "edgetag: unknown or incomplete option '%s'\n", o);
             return usage(NULL);
@@ -160,7 +171,7 @@ static int cmd_run(int argc, char **argv, int embed) {
     cp.max_tokens = (int32_t)a->ids.n;
     cp.max_texts = a->n_texts;
     cp.max_seq = longest < info.n_ctx ? longest : info.n_ctx;
-    cp.kernels = a->reference ? ET_KERNELS_REFERENCE : ET_KERNELS_AUTO;
+    cp.kernels = a->kernels;
     et_status s = et_context_create(m, &cp, &ctx);
     if (s) {
         fprintf(stderr, "edgetag: cannot create a context: %s\n", et_status_string(s));
@@ -669,14 +680,18 @@ static int cmp_double(const void *a, const void *b) {
 /* A quick native timing of one batch shape. The comparative benchmarks live in bench/. */
 static int cmd_bench(int argc, char **argv) {
     const char *path = NULL;
-    int seq = 128, batch = 1, runs = 20, reference = 0;
+    int seq = 128, batch = 1, runs = 20, kernels = ET_KERNELS_AUTO;
     for (int i = 2; i < argc; i++) {
         const int has_val = i + 1 < argc;
         if (!strcmp(argv[i], "--model") && has_val) path = argv[++i];
         else if (!strcmp(argv[i], "--seq") && has_val) seq = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--batch") && has_val) batch = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--runs") && has_val) runs = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--reference")) reference = 1;
+        else if (!strcmp(argv[i], "--reference")) kernels = ET_KERNELS_REFERENCE;
+        else if (!strcmp(argv[i], "--kernels") && i + 1 < argc) {
+            if ((kernels = kernels_by_name(argv[++i])) < 0)
+                return usage("--kernels is auto, reference, baseline, relaxed-dot16, relaxed-dot32 or reference-u7");
+        }
         else return usage("unknown bench option");
     }
     if (!path || seq < 1 || batch < 1 || batch > MAX_TEXTS || runs < 1 || runs > 100000) return usage("bad bench options");
@@ -691,7 +706,7 @@ static int cmd_bench(int argc, char **argv) {
     et_context *ctx = NULL;
     et_context_params cp = et_context_default_params();
     cp.max_tokens = seq * batch, cp.max_texts = batch, cp.max_seq = seq;
-    cp.kernels = reference ? ET_KERNELS_REFERENCE : ET_KERNELS_AUTO;
+    cp.kernels = kernels;
     int rc = 1;
     if (!ids || !lengths || !ms || et_context_create(m, &cp, &ctx) != ET_OK) goto done;
     uint32_t r = 12345;

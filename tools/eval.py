@@ -16,6 +16,12 @@ tools/metrics.py:
                           (each word takes its first piece's tag, as the models were trained and as the
                           datasets label words), and the escalation rate
 
+When both files of a model are there, it also compares them: the share of dev texts (intent-clinc) or dev
+tokens (the token classifiers) whose arg-max label is the same in the int8 file as in the f32 one, and the
+largest logit difference — the quantization's own cost, independent of the gold labels — with the int8
+kernels of both wasm builds: "baseline" (8-bit activation levels) and "relaxed-dot16" (7-bit levels, the
+relaxed build's; emulated exactly natively). Logits through `edgetag logits`, ids from `edgetag tokenize`.
+
 Exit status 1 when a model cannot be evaluated; the data directory missing is reported and skipped (0).
 """
 
@@ -85,6 +91,30 @@ def eval_ner(cli, model, examples):
             "per_type": s["per_type"], "escalation_rate": sum(esc) / len(esc)}
 
 
+def run_lines(cmd):
+    out = subprocess.run(cmd, capture_output=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError("%s failed: %s" % (" ".join(cmd[:2]), out.stderr.decode("utf-8", "replace").strip()))
+    return [json.loads(line) for line in out.stdout.decode("utf-8").splitlines()]
+
+
+def argmax_agreement(cli, f32, i8, texts, kernels, chunk=16):
+    """(share of logit rows whose arg-max is the same in both files, rows, max |logit difference|)."""
+    ids = [run_lines([cli, "tokenize", "--model", f32, "--", t])[0]["ids"] for t in texts]
+    agree = total = 0
+    worst = 0.0
+    for k in range(0, len(ids), chunk):
+        args = ["--kernels", kernels] + [a for x in ids[k:k + chunk] for a in ("--ids", ",".join(map(str, x)))]
+        a = run_lines([cli, "logits", "--model", f32, *args])
+        b = run_lines([cli, "logits", "--model", i8, *args])
+        for ra, rb in zip(a, b):
+            for x, y in zip(ra["logits"], rb["logits"]):
+                agree += max(range(len(x)), key=x.__getitem__) == max(range(len(y)), key=y.__getitem__)
+                total += 1
+                worst = max(worst, max(abs(p - q) for p, q in zip(x, y)))
+    return agree / total, total, worst
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Dev metrics of the shipped models through the engine.")
     ap.add_argument("--models", default="models")
@@ -123,6 +153,21 @@ def main(argv=None):
                          100 * r["escalation_rate"]))
                 print("%-26s per type F1: %s" % ("", ", ".join(
                     "%s %.3f (%d)" % (t, v["f1"], v["support"]) for t, v in sorted(r["per_type"].items()))))
+        f32, i8 = (os.path.join(args.models, name + x + ".gguf") for x in ("-f32", ""))
+        if os.path.basename(f32) in results and os.path.basename(i8) in results:
+            texts = [t for t, _ in task.examples("dev", args.data)]
+            unit = "texts" if name == "intent-clinc" else "tokens"
+            for kernels in ("baseline", "relaxed-dot16"):
+                try:
+                    share, rows, worst = argmax_agreement(args.cli, f32, i8, texts, kernels)
+                except RuntimeError as e:
+                    print("eval: %s" % e, file=sys.stderr)
+                    failed = True
+                    continue
+                print("%-26s int8 vs f32 (%s kernels): the same arg-max for %.2f%% of %d dev %s, max |logit "
+                      "difference| %.4f" % ("", kernels, 100 * share, rows, unit, worst))
+                results[os.path.basename(i8)]["agreement_with_f32_" + kernels] = {"share": share, unit: rows,
+                                                                                  "max_abs_logit_diff": worst}
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(results, f, indent=1)
