@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import test from "node:test";
 
-import { cli, path, refModelPath } from "./helpers.mjs";
+import { cli, maxAbsDiff, path, refModelPath } from "./helpers.mjs";
 
 const bin = path("build/edgetag");
 const tiny = path("models/reference-tiny.gguf");
@@ -144,6 +144,30 @@ test("extract on the shipped maint-ner: the model's aggregation by default, text
   // "--": a text that starts with "-" is a text, not an option.
   const dash = JSON.parse(await run("--json", "--", "-- replace pump seal"));
   assert.ok(dash.entities.some((e) => e.text === "pump seal" || e.text === "seal"), JSON.stringify(dash));
+  // Several texts: a JSON line each, or text blocks separated by a blank line; each as when alone.
+  const other = "replace pump seal";
+  const many = (await run("--json", text, other)).trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(many, [byDefault, JSON.parse(await run("--json", other))]);
+  assert.equal(await run(text, other), `${await run(text)}\n${await run(other)}`);
+});
+
+test("--kernels: every kernel set by name, int8 answers within the quantization's error of each other", async () => {
+  const model = path("models/maint-ner.gguf");
+  const ids = "2,1417,2826,3";
+  const out = {};
+  for (const k of ["auto", "reference", "baseline", "relaxed-dot16", "relaxed-dot32", "reference-u7"]) {
+    const r = await cli(bin, ["logits", "--model", model, "--ids", ids, "--kernels", k]);
+    assert.equal(r.code, 0, r.stderr);
+    out[k] = JSON.parse(r.stdout).logits.flat();
+  }
+  // The SIMD sets equal their references up to float summation order; the two relaxed ones exactly.
+  assert.deepEqual(out["relaxed-dot16"], out["relaxed-dot32"]);
+  assert.ok(maxAbsDiff([out.baseline], [out.reference]) < 1e-4);
+  assert.ok(maxAbsDiff([out["relaxed-dot16"]], [out["reference-u7"]]) < 1e-4);
+  assert.ok(maxAbsDiff([out.baseline], [out["relaxed-dot16"]]) < 0.5);
+  const bad = await cli(bin, ["logits", "--model", model, "--ids", ids, "--kernels", "fast"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--kernels is auto, reference/);
 });
 
 test("version and bench", async () => {
