@@ -347,6 +347,15 @@ Q8_PACKED_SCALAR(et_q8_gemm_packed_u7__scalar, uint8_t)
         }                                                                                                    \
     } while (0)
 
+/* A tile's epilogue: each of its R rows' four sums (acc_[r][0..3], rows from a0_), plus the k tail,
+ * dequantized into C. */
+#define Q8P_STORE_TILE(R, ATYPE)                                                                             \
+    for (int r = 0; r < R; r++) {                                                                            \
+        v128_t s_ = et_i32x4_hsum4(acc_[r][0], acc_[r][1], acc_[r][2], acc_[r][3]);                          \
+        Q8P_TAIL(ATYPE, a0_ + (size_t)r * lda, block, k16, k, s_);                                           \
+        store4(s_, za[i + r], wsum + j, sa[i + r], sw + j, bias ? bias + j : NULL, c + (size_t)(i + r) * ldc + j); \
+    }
+
 #define Q8P_EDGE_ROWS(ATYPE)                                                                                 \
     for (int j = n & ~3; j < n; j++)                                                                         \
         for (int i = 0; i < m; i++) {                                                                        \
@@ -379,11 +388,7 @@ Q8_PACKED_SCALAR(et_q8_gemm_packed_u7__scalar, uint8_t)
                                                                              wasm_i32x4_dot_i16x8(ah_[r], wh_))); \
             }                                                                                                \
         }                                                                                                    \
-        for (int r = 0; r < R; r++) {                                                                        \
-            v128_t s_ = et_i32x4_hsum4(acc_[r][0], acc_[r][1], acc_[r][2], acc_[r][3]);                      \
-            Q8P_TAIL(int16_t, a0_ + (size_t)r * lda, block, k16, k, s_);                                     \
-            store4(s_, za[i + r], wsum + j, sa[i + r], sw + j, bias ? bias + j : NULL, c + (size_t)(i + r) * ldc + j); \
-        }                                                                                                    \
+        Q8P_STORE_TILE(R, int16_t);                                                                          \
     } while (0)
 
 void et_q8_gemm_packed_2x4_i16__wasmsimd(int m, int n, int k, const void *a, int lda, const float *sa,
@@ -416,11 +421,7 @@ void et_q8_gemm_packed_2x4_i16__wasmsimd(int m, int n, int k, const void *a, int
                 for (int r = 0; r < R; r++) acc_[r][c_] = DOT(wv_, av_[r], acc_[r][c_]);                     \
             }                                                                                                \
         }                                                                                                    \
-        for (int r = 0; r < R; r++) {                                                                        \
-            v128_t s_ = et_i32x4_hsum4(acc_[r][0], acc_[r][1], acc_[r][2], acc_[r][3]);                      \
-            Q8P_TAIL(uint8_t, a0_ + (size_t)r * lda, block, k16, k, s_);                                     \
-            store4(s_, za[i + r], wsum + j, sa[i + r], sw + j, bias ? bias + j : NULL, c + (size_t)(i + r) * ldc + j); \
-        }                                                                                                    \
+        Q8P_STORE_TILE(R, uint8_t);                                                                          \
     } while (0)
 
 #define Q8_PACKED_RELAXED(NAME, DOT)                                                                         \
