@@ -282,7 +282,7 @@ typedef enum et_kernels_choice {
 /* The relaxed choices exist in the relaxed wasm build and natively; elsewhere et_context_create refuses
  * them with ET_ERR_UNSUPPORTED. */
 
-/* Runs `iterations` int8 GEMMs of a typical layer shape (64 × 384 × 384) with the given kernels and
+/* Runs `iterations` int8 GEMMs of a small layer shape (16 × 384 × 384) with the given kernels and
  * returns ET_OK (ET_ERR_UNSUPPORTED when this build lacks them). The engine has no clock: this exists for
  * the host to time — the JS loader times ET_KERNELS_RELAXED_DOT16 against ET_KERNELS_RELAXED_DOT32 once
  * per engine and creates its contexts with the faster (dot32 wins on CPUs with AVX-VNNI). */

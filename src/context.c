@@ -50,7 +50,7 @@ static const et_kernels *kernels_for(int32_t choice) {
 }
 
 et_status et_kernels_probe(int32_t choice, int32_t iterations) {
-    enum { M = 64, N = 384, K = 384 };
+    enum { M = 16, N = 384, K = 384 };
     const et_kernels *k = kernels_for(choice);
     if (choice < ET_KERNELS_AUTO || choice > ET_KERNELS_REFERENCE_U7 || iterations < 0) return ET_ERR_INVALID_ARGUMENT;
     if (!k) return ET_ERR_UNSUPPORTED;

@@ -86,24 +86,27 @@ class Engine {
   }
 
   /**
-   * The faster relaxed int8 kernel set on this CPU: both are called once untimed (the first call may
-   * compile or run unoptimized code), then timed alternately on a small GEMM, keeping each one's minimum;
-   * dot32 must win by 10 % (dot16 is the better one on x86 without AVX-VNNI). About 1 ms in all.
+   * The faster relaxed int8 kernel set on this CPU. dot16 is the default (the faster one on x86 without
+   * AVX-VNNI); dot32 is chosen only when it is clearly faster on a small GEMM (16 × 384 × 384): both are
+   * called once untimed (the first call may compile or run unoptimized code), then alternately, summing
+   * their times, for at most ~8 ms — a browser's performance.now() may be as coarse as 0.1 ms, so the sums
+   * must reach 1 ms each before they count, else dot16 stays.
    */
   #probeRelaxed() {
-    const time = (k) => {
+    const probe = (k) => {
       const t0 = performance.now();
-      if (this.exports.et_kernels_probe(k, 2) !== 0) return Infinity;
+      if (this.exports.et_kernels_probe(k, 1) !== 0) return Infinity;
       return performance.now() - t0;
     };
-    this.exports.et_kernels_probe(KERNELS.relaxedDot16, 1);
-    this.exports.et_kernels_probe(KERNELS.relaxedDot32, 1);
-    let d16 = Infinity, d32 = Infinity;
-    for (let round = 0; round < 3; round++) {
-      d16 = Math.min(d16, time(KERNELS.relaxedDot16));
-      d32 = Math.min(d32, time(KERNELS.relaxedDot32));
+    probe(KERNELS.relaxedDot16);
+    probe(KERNELS.relaxedDot32);
+    let d16 = 0, d32 = 0;
+    const start = performance.now();
+    for (let round = 0; round < 16 && performance.now() - start < 8; round++) {
+      d16 += probe(KERNELS.relaxedDot16);
+      d32 += probe(KERNELS.relaxedDot32);
     }
-    return d32 < 0.9 * d16 ? KERNELS.relaxedDot32 : KERNELS.relaxedDot16;
+    return d16 >= 1 && d32 < 0.9 * d16 ? KERNELS.relaxedDot32 : KERNELS.relaxedDot16;
   }
 
   get memory() { return this.exports.memory.buffer; }
