@@ -280,7 +280,10 @@ function report(r, meta) {
       }
     }
     L.push("", `Cold start (bytes in memory → first result at 128 tokens), wasm memory, and the pooler output's max |Δ| vs ` +
-      `${m.accuracyRef ?? "—"} (at 128 tokens / over the mixed batch):`, "");
+      `${m.accuracyRef ?? "—"} (at 128 tokens / over the mixed batch). Every runtime's load includes copying the model into ` +
+      `memory it has not touched before; on this machine (a virtual machine, where a first touch of a page is slow) a plain ` +
+      `ArrayBuffer copy of the same size takes ` +
+      m.groups.map((g) => `${ms(g.firstTouchMs)} ms for the ${g.precision} file (${MB(g.bytes.edgetag ?? g.bytes.onnx)} MB)`).join(" and ") + ".", "");
     L.push("| precision | runtime | cold ms: engine + load + first run | wasm memory MB after seq " +
       `${Math.max(...meta.cfg.seqs)} / after all runs | max abs Δ pooler |`, "|---|---|---|---|---|");
     for (const g of m.groups)
@@ -353,9 +356,13 @@ function targets(r, meta) {
       for (const n of ["edgetag baseline", "edgetag relaxed"]) {
         const c = g.configs[n];
         if (!c) continue;
-        const ready = c.cold.loadMs;
+        const ready = c.cold.loadMs, own = ready - (g.firstTouchMs ?? 0);
         out.push(`- int8 ${n}: instantiate + model ready ${ms(ready)} ms (target ≤ 30 ms; + ${ms(c.cold.engineMs)} ms compile ` +
-          `from bytes) — ${ready <= 30 ? "met" : "**missed**"}; wasm memory at seq ${maxSeq} ${MB(c.memoryAfterSeqMax)} MB vs ` +
+          `from bytes) — ${ready <= 30 ? "met" : "**missed**"}` +
+          (g.firstTouchMs != null ? `; of which ${ms(g.firstTouchMs)} ms is this machine's cost of writing ${MB(g.bytes.edgetag)} MB ` +
+            `into fresh memory (a plain ArrayBuffer copy of the file, measured beside it), leaving ${ms(own)} ms of engine work — ` +
+            `${own <= 30 ? "met" : "**missed**"} without it` : "") +
+          `; wasm memory at seq ${maxSeq} ${MB(c.memoryAfterSeqMax)} MB vs ` +
           `model ${MB(g.bytes.edgetag)} + 16 MB — ${c.memoryAfterSeqMax <= g.bytes.edgetag + 16 * 2 ** 20 ? "met" : "**missed**"}`);
       }
     }
