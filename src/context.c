@@ -220,34 +220,13 @@ static void quantize_input(et_context *ctx, int m, int k, const float *x) {
     ctx->k->q8_quantize(m, k, x, k, ctx->qa, k, ctx->qs, ctx->qz);
 }
 
-/* The GEMMs stream their weights past the activations once per row block: a block of rows is sized so
- * that its activations (reread for every panel of weights) stay in a 256 KB cache while the weights go
- * by; one block when they fit anyway. Large ragged batches would otherwise reread megabytes of
- * activations from memory for every panel. */
-#define ET_GEMM_ROW_BLOCK_BYTES (256u * 1024u)
-
 /* y = x·Wᵀ + b over m rows, W n × k: f32, or int8 on the input quantize_input prepared. */
 static void linear(et_context *ctx, const et_linear *L, int m, int n, int k, const float *x, float *y) {
     const et_kernels *K = ctx->k;
-    const size_t row_bytes = (size_t)k * (L->wq ? (size_t)K->q8_level_bytes : sizeof(float));
-    int block = m;
-    if ((size_t)m * row_bytes > 2 * ET_GEMM_ROW_BLOCK_BYTES) {
-        block = (int)(ET_GEMM_ROW_BLOCK_BYTES / row_bytes) & ~3;
-        if (block < 16) block = 16;
-    }
-    for (int i = 0; i < m; i += block) {
-        const int rows = m - i < block ? m - i : block;
-        const float *xi = x + (size_t)i * k;
-        float *yi = y + (size_t)i * n;
-        if (L->wp) K->f32_gemm_packed(rows, n, k, xi, k, L->wp, L->b, yi, n);
-        else if (L->w) K->f32_gemm_nt(rows, n, k, xi, k, L->w, k, L->b, yi, n);
-        else {
-            const void *qa = (const char *)ctx->qa + (size_t)i * row_bytes;
-            if (L->wq_packed)
-                K->q8_gemm_packed(rows, n, k, qa, k, ctx->qs + i, ctx->qz + i, L->wq, L->scale, L->wsum, L->b, yi, n);
-            else K->q8_gemm_nt(rows, n, k, qa, k, ctx->qs + i, ctx->qz + i, L->wq, k, L->scale, L->wsum, L->b, yi, n);
-        }
-    }
+    if (L->wp) K->f32_gemm_packed(m, n, k, x, k, L->wp, L->b, y, n);
+    else if (L->w) K->f32_gemm_nt(m, n, k, x, k, L->w, k, L->b, y, n);
+    else if (L->wq_packed) K->q8_gemm_packed(m, n, k, ctx->qa, k, ctx->qs, ctx->qz, L->wq, L->scale, L->wsum, L->b, y, n);
+    else K->q8_gemm_nt(m, n, k, ctx->qa, k, ctx->qs, ctx->qz, L->wq, k, L->scale, L->wsum, L->b, y, n);
 }
 
 static void encoder_layer(et_context *ctx, const et_layer *L) {
