@@ -87,15 +87,18 @@ class Engine {
 
   /**
    * The faster relaxed int8 kernel set on this CPU. dot16 is the default (the faster one on x86 without
-   * AVX-VNNI); dot32 is chosen only when it is clearly faster on a small GEMM (16 × 384 × 384): both are
-   * called once untimed (the first call may compile or run unoptimized code), then alternately, summing
-   * their times, for at most ~8 ms — a browser's performance.now() may be as coarse as 0.1 ms, so the sums
-   * must reach 1 ms each before they count, else dot16 stays.
+   * AVX-VNNI); dot32 is chosen only when it is much faster (< 0.6×) on four small GEMMs (16 × 384 × 384):
+   * both are called once untimed, then alternately, summing their times, for at most ~8 ms; a browser's
+   * performance.now() may be as coarse as 0.1 ms, so the sums must reach 1 ms to count. Engines that compile
+   * wasm lazily (Chromium, Deno, workerd) run the probe mostly in their unoptimized tier and may optimize a
+   * function in the middle of it, so the engine runs both kernels from one function (one tier for both) and
+   * the margin is wide: on this Zen 4 dot32/dot16 measures 0.8–1.9 while tiers switch and 1.07–1.15
+   * optimized; a native dot (AVX-VNNI, Arm dotprod) makes dot32 about 3× cheaper per product.
    */
   #probeRelaxed() {
     const probe = (k) => {
       const t0 = performance.now();
-      if (this.exports.et_kernels_probe(k, 1) !== 0) return Infinity;
+      if (this.exports.et_kernels_probe(k, 4) !== 0) return Infinity;
       return performance.now() - t0;
     };
     probe(KERNELS.relaxedDot16);
@@ -106,7 +109,7 @@ class Engine {
       d16 += probe(KERNELS.relaxedDot16);
       d32 += probe(KERNELS.relaxedDot32);
     }
-    return d16 >= 1 && d32 < 0.9 * d16 ? KERNELS.relaxedDot32 : KERNELS.relaxedDot16;
+    return d16 >= 1 && d32 < 0.6 * d16 ? KERNELS.relaxedDot32 : KERNELS.relaxedDot16;
   }
 
   get memory() { return this.exports.memory.buffer; }

@@ -424,9 +424,8 @@ void et_q8_gemm_packed_2x4_i16__wasmsimd(int m, int n, int k, const void *a, int
         Q8P_STORE_TILE(R, uint8_t);                                                                          \
     } while (0)
 
-#define Q8_PACKED_RELAXED(NAME, DOT)                                                                         \
-    void NAME(int m, int n, int k, const void *a, int lda, const float *sa, const int32_t *za, const int8_t *pw, \
-              const float *sw, const int32_t *wsum, const float *bias, float *c, int ldc) {                      \
+#define Q8_PACKED_RELAXED_BODY(DOT)                                                                          \
+    do {                                                                                                     \
         const int n4 = n & ~3, k16 = k & ~15;                                                                \
         for (int j = 0; j < n4; j += 4) {                                                                    \
             const int8_t *block = pw + (size_t)j * k;                                                        \
@@ -435,10 +434,30 @@ void et_q8_gemm_packed_2x4_i16__wasmsimd(int m, int n, int k, const void *a, int
             if (i < m) Q8P_U7_TILE(1, DOT);                                                                  \
         }                                                                                                    \
         Q8P_EDGE_ROWS(uint8_t)                                                                               \
-    }
+    } while (0)
 
-Q8_PACKED_RELAXED(et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot16, dot16)
-Q8_PACKED_RELAXED(et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32, et_i32x4_dot_i8_i7_add)
+void et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot16(int m, int n, int k, const void *a, int lda, const float *sa,
+                                                 const int32_t *za, const int8_t *pw, const float *sw,
+                                                 const int32_t *wsum, const float *bias, float *c, int ldc) {
+    Q8_PACKED_RELAXED_BODY(dot16);
+}
+
+void et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32(int m, int n, int k, const void *a, int lda, const float *sa,
+                                                 const int32_t *za, const int8_t *pw, const float *sw,
+                                                 const int32_t *wsum, const float *bias, float *c, int ldc) {
+    Q8_PACKED_RELAXED_BODY(et_i32x4_dot_i8_i7_add);
+}
+
+/* Both relaxed kernels in one function, for the kernel probe: an engine that compiles wasm function by
+ * function, first unoptimized and later optimized (V8's Liftoff, then TurboFan), then always times the
+ * two in the same tier. */
+void et_q8_gemm_packed_2x4_u7__wasmrelaxed_probe(int dot32, int m, int n, int k, const void *a, int lda,
+                                                 const float *sa, const int32_t *za, const int8_t *pw,
+                                                 const float *sw, const int32_t *wsum, const float *bias, float *c,
+                                                 int ldc) {
+    if (dot32) Q8_PACKED_RELAXED_BODY(et_i32x4_dot_i8_i7_add);
+    else Q8_PACKED_RELAXED_BODY(dot16);
+}
 #endif
 
 /* ---- row sums of int8 matrices (the zero-point term, computed once per model at load) ------------------ */

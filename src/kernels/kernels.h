@@ -169,6 +169,17 @@ void et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32(int m, int n, int k, const void
                                                  const int32_t *za, const int8_t *panels, const float *sw,
                                                  const int32_t *wsum, const float *bias, float *c, int ldc);
 
+/* k->q8_gemm_packed(…), for et_kernels_probe; for the two relaxed sets through the function below, so that
+ * both are timed in the same compilation tier of a lazily compiling engine. */
+void et_kernels_probe_gemm(const et_kernels *k, int m, int n, int kk, const void *a, int lda, const float *sa,
+                           const int32_t *za, const int8_t *panels, const float *sw, const int32_t *wsum,
+                           const float *bias, float *c, int ldc);
+/* dot32 ? et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32(…) : …_dot16(…), both in one function. */
+void et_q8_gemm_packed_2x4_u7__wasmrelaxed_probe(int dot32, int m, int n, int k, const void *a, int lda,
+                                                 const float *sa, const int32_t *za, const int8_t *panels,
+                                                 const float *sw, const int32_t *wsum, const float *bias, float *c,
+                                                 int ldc);
+
 /* sums[r] = Σ_c w[r][c] for rows × cols int8 (contiguous rows): the int8 GEMMs' zero-point term. */
 void et_i8_row_sums__scalar(int rows, int cols, const int8_t *w, int32_t *sums);
 void et_i8_row_sums__wasmsimd(int rows, int cols, const int8_t *w, int32_t *sums);
