@@ -4,7 +4,7 @@
  *
  *   edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids …] [--reference | --kernels K]
  *   edgetag embed   --model M.gguf --ids … [--pooling mean|cls] [--normalize] [--reference | --kernels K]
- *   edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] [--] TEXT
+ *   edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] [--] TEXT...
  *   edgetag classify --model M.gguf [--json] [--] TEXT... | --jsonl < texts.jsonl
  *   edgetag extract  --model M.gguf [--json] [--aggregation none|simple|first|average|max] [--] TEXT... | --jsonl
  *     (--jsonl: one JSON string per line of stdin, one JSON result per line of stdout)
@@ -34,7 +34,7 @@ static int usage(const char *msg) {
             "usage:\n"
             "  edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids ...] [--reference | --kernels K]\n"
             "  edgetag embed   --model M.gguf --ids ... [--pooling mean|cls] [--normalize] [--reference | --kernels K]\n"
-            "  edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] [--] TEXT\n"
+            "  edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] [--] TEXT...\n"
             "  edgetag classify --model M.gguf [--json] [--] TEXT... | --jsonl < texts.jsonl\n"
             "  edgetag extract  --model M.gguf [--json] [--aggregation none|simple|first|average|max] [--] TEXT... | --jsonl\n"
             "  edgetag inspect M.gguf\n"
@@ -229,8 +229,11 @@ static void print_ints(const int32_t *v, int n, int stride, int pairs) {
 
 /* tokenize: ids, type ids and code-point offsets of TEXT (and --pair), as JSON. */
 static int cmd_tokenize(int argc, char **argv) {
-    const char *model_path = NULL, *text = NULL, *pair = NULL;
+    const char *model_path = NULL, *pair = NULL;
+    const char **texts = calloc((size_t)argc, sizeof *texts); /* at most every argument is a text */
+    int n_texts = 0;
     long max_length = 0;
+    if (!texts) return 1;
     for (int i = 2; i < argc; i++) {
         const int has_val = i + 1 < argc;
         if (!strcmp(argv[i], "--model") && has_val) model_path = argv[++i];
@@ -238,37 +241,57 @@ static int cmd_tokenize(int argc, char **argv) {
         else if (!strcmp(argv[i], "--max-length") && has_val) {
             char *end;
             max_length = strtol(argv[++i], &end, 10);
-            if (*end || max_length < 0 || max_length > INT32_MAX) return usage("--max-length takes a non-negative integer");
-        } else if (!text && !strcmp(argv[i], "--") && i + 2 == argc) text = argv[++i]; /* a text starting with '-' */
-        else if (!text && (argv[i][0] != '-' || argv[i][1] == '\0')) text = argv[i];
+            if (*end || max_length < 0 || max_length > INT32_MAX) {
+                free(texts);
+                return usage("--max-length takes a non-negative integer");
+            }
+        } else if (!strcmp(argv[i], "--")) { /* the rest are texts, even those starting with '-' */
+            while (++i < argc) texts[n_texts++] = argv[i];
+        } else if (argv[i][0] != '-' || argv[i][1] == '\0') texts[n_texts++] = argv[i];
         else {
             fprintf(stderr, "edgetag: unknown or incomplete option '%s'\n", argv[i]);
+            free(texts);
             return usage(NULL);
         }
     }
-    if (!model_path || !text) return usage("tokenize needs --model and a TEXT");
+    if (!model_path || !n_texts) {
+        free(texts);
+        return usage("tokenize needs --model and a TEXT");
+    }
     et_model *m = open_model(model_path);
-    if (!m) return 1;
+    if (!m) {
+        free(texts);
+        return 1;
+    }
     et_error err;
-    int32_t n = 0, *buf = NULL;
-    int rc = 1;
-    const size_t tl = strlen(text), pl = pair ? strlen(pair) : 0;
-    if (et_tokenize(m, text, tl, pair, pl, (int32_t)max_length, NULL, NULL, NULL, 0, &n, &err)) goto fail;
-    if (!(buf = malloc((size_t)n * 4 * sizeof *buf))) goto done;
-    if (et_tokenize(m, text, tl, pair, pl, (int32_t)max_length, buf, buf + n, buf + 2 * n, n, &n, &err)) goto fail;
-    fputs("{\"ids\":", stdout);
-    print_ints(buf, n, 1, 0);
-    fputs(",\"type_ids\":", stdout);
-    print_ints(buf + n, n, 1, 0);
-    fputs(",\"offsets\":", stdout);
-    print_ints(buf + 2 * n, n, 2, 1);
-    fputs("}\n", stdout);
-    rc = fflush(stdout) == 0 ? 0 : 1;
+    int32_t *buf = NULL;
+    int rc = 0;
+    const size_t pl = pair ? strlen(pair) : 0;
+    for (int t = 0; t < n_texts && !rc; t++) { /* one JSON line per text */
+        const char *text = texts[t];
+        const size_t tl = strlen(text);
+        int32_t n = 0;
+        rc = 1;
+        if (et_tokenize(m, text, tl, pair, pl, (int32_t)max_length, NULL, NULL, NULL, 0, &n, &err)) goto fail;
+        free(buf);
+        if (!(buf = malloc((size_t)n * 4 * sizeof *buf))) break;
+        if (et_tokenize(m, text, tl, pair, pl, (int32_t)max_length, buf, buf + n, buf + 2 * n, n, &n, &err)) goto fail;
+        fputs("{\"ids\":", stdout);
+        print_ints(buf, n, 1, 0);
+        fputs(",\"type_ids\":", stdout);
+        print_ints(buf + n, n, 1, 0);
+        fputs(",\"offsets\":", stdout);
+        print_ints(buf + 2 * n, n, 2, 1);
+        fputs("}\n", stdout);
+        rc = 0;
+    }
+    if (fflush(stdout) != 0) rc = 1;
     goto done;
 fail:
     fprintf(stderr, "edgetag: %s\n", err.message);
 done:
     free(buf);
+    free(texts);
     et_model_free(m);
     return rc;
 }

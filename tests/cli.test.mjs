@@ -87,6 +87,11 @@ test("tokenize: ids, type ids and code-point offsets, as the JS API gives them (
   assert.equal(cut.ids.length, 4);
   const bad = await cli(bin, ["tokenize", "--model", model]);
   assert.equal(bad.code, 2);
+  // Several texts: a JSON line each, the same as one at a time; after "--" a text may start with "-".
+  const one = async (t) => (await cli(bin, ["tokenize", "--model", model, "--", t])).stdout;
+  const many = await cli(bin, ["tokenize", "--model", model, "first text", "--", "-second", "--"]);
+  assert.equal(many.code, 0, many.stderr);
+  assert.equal(many.stdout, (await one("first text")) + (await one("-second")) + (await one("--")));
 });
 
 test("classify and extract: the JSON contract, code-point offsets, --jsonl batches", async () => {

@@ -100,7 +100,10 @@ def run_lines(cmd):
 
 def argmax_agreement(cli, f32, i8, texts, kernels, chunk=16):
     """(share of logit rows whose arg-max is the same in both files, rows, max |logit difference|)."""
-    ids = [run_lines([cli, "tokenize", "--model", f32, "--", t])[0]["ids"] for t in texts]
+    ids = [r["ids"] for k in range(0, len(texts), 256)
+           for r in run_lines([cli, "tokenize", "--model", f32, "--", *texts[k:k + 256]])]
+    if len(ids) != len(texts):
+        raise RuntimeError("tokenize %s: %d answers for %d texts" % (f32, len(ids), len(texts)))
     agree = total = 0
     worst = 0.0
     for k in range(0, len(ids), chunk):
