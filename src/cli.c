@@ -104,12 +104,12 @@ typedef struct run_args {
     int n_texts, n_type_lists, kernels, normalize, pooling;
 } run_args;
 
-/* --kernels NAME: a kernel set by name (et_kernels_choice), or -1. */
-static int kernels_by_name(const char *name) {
+/* --kernels NAME: *out = the kernel set of that name (et_kernels_choice order); 0, or usage's status. */
+static int parse_kernels(const char *name, int *out) {
     static const char *const names[] = {"auto", "reference", "baseline", "relaxed-dot16", "relaxed-dot32", "reference-u7"};
     for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
-        if (!strcmp(name, names[i])) return i;
-    return -1;
+        if (!strcmp(name, names[i])) return *out = i, 0;
+    return usage("--kernels is auto, reference, baseline, relaxed-dot16, relaxed-dot32 or reference-u7");
 }
 
 static int parse_run_args(int argc, char **argv, run_args *a) {
@@ -140,8 +140,8 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
         } else if (!strcmp(o, "--reference")) {
             a->kernels = ET_KERNELS_REFERENCE;
         } else if (!strcmp(o, "--kernels") && has_val) {
-            if ((a->kernels = kernels_by_name(argv[++i])) < 0)
-                return usage("--kernels is auto, reference, baseline, relaxed-dot16, relaxed-dot32 or reference-u7");
+            const int rc = parse_kernels(argv[++i], &a->kernels);
+            if (rc) return rc;
         } else {
             fprintf(stderr, "edgetag: unknown or incomplete option '%s'\n", o);
             return usage(NULL);
@@ -711,11 +711,10 @@ static int cmd_bench(int argc, char **argv) {
         else if (!strcmp(argv[i], "--batch") && has_val) batch = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--runs") && has_val) runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--reference")) kernels = ET_KERNELS_REFERENCE;
-        else if (!strcmp(argv[i], "--kernels") && i + 1 < argc) {
-            if ((kernels = kernels_by_name(argv[++i])) < 0)
-                return usage("--kernels is auto, reference, baseline, relaxed-dot16, relaxed-dot32 or reference-u7");
-        }
-        else return usage("unknown bench option");
+        else if (!strcmp(argv[i], "--kernels") && has_val) {
+            const int rc = parse_kernels(argv[++i], &kernels);
+            if (rc) return rc;
+        } else return usage("unknown bench option");
     }
     if (!path || seq < 1 || batch < 1 || batch > MAX_TEXTS || runs < 1 || runs > 100000) return usage("bad bench options");
     et_model *m = open_model(path);
