@@ -309,16 +309,16 @@ static et_status pack_linears(et_model *m, int in_place, et_error *err) {
         const int32_t rows[6] = {H, H, H, H, F, H}, cols[6] = {H, H, H, H, H, F};
         for (int i = 0; i < 6; i++) {
             et_linear *L = all[i];
+            /* Writable below (hence the casts): our copy, or a buffer given to us. */
             const uint8_t *p = L->w ? (const uint8_t *)L->w : (const uint8_t *)L->wq;
             const int ours = conv && p >= conv && p < conv + conv_bytes;
             if (!ours && !(in_place && p >= buf && p < buf + m->gguf.size)) continue;
-            const size_t n = (size_t)rows[i] * (size_t)cols[i];
             if (L->wq) {
                 if (!scratch && !(scratch = malloc(4 * (size_t)(H > F ? H : F)))) {
                     s = et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory to repack the int8 matrices");
                     break;
                 }
-                int8_t *w = (int8_t *)(uintptr_t)L->wq; /* writable: our copy, or a buffer given to us */
+                int8_t *w = (int8_t *)(uintptr_t)L->wq;
                 const size_t block = 4 * (size_t)cols[i];
                 for (int32_t r = 0; r + 4 <= rows[i]; r += 4) {
                     et_i8_pack_panels(4, cols[i], w + (size_t)r * cols[i], scratch);
@@ -328,6 +328,7 @@ static et_status pack_linears(et_model *m, int in_place, et_error *err) {
                 continue;
             }
             if (rows[i] % 8) continue;
+            const size_t n = (size_t)rows[i] * (size_t)cols[i];
             if (n > tmp_n) {
                 float *t = realloc(tmp, n * sizeof *t);
                 if (!t) {
