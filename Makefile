@@ -224,14 +224,10 @@ eval: setup build/edgetag
 # onnxruntime-web and -node, in Node and headless Chromium; writes bench/RESULTS.md), then the GEMM
 # kernels alone and the tokenizer against tokenizers.js. BENCH_ARGS passes options to bench/run.mjs.
 BENCH_KERNELS := build/bench-kernels-simd.wasm build/bench-kernels-relaxed.wasm
-build/bench-kernels-simd.wasm: bench/kernels.c $(WASM_SIMD_OBJ)
-	$(WASM_CC) $(WASM_CFLAGS) -c bench/kernels.c -o build/wasm-simd/bench-kernels.o
-	$(WASM_CC) --target=wasm32-wasi -mexec-model=reactor -Wl,--strip-all build/wasm-simd/bench-kernels.o \
-	  $(filter build/wasm-simd/kernels/%,$(WASM_SIMD_OBJ)) -o $@
-build/bench-kernels-relaxed.wasm: bench/kernels.c $(WASM_RELAXED_OBJ)
-	$(WASM_CC) $(WASM_CFLAGS) -mrelaxed-simd -c bench/kernels.c -o build/wasm-relaxed/bench-kernels.o
-	$(WASM_CC) --target=wasm32-wasi -mexec-model=reactor -Wl,--strip-all build/wasm-relaxed/bench-kernels.o \
-	  $(filter build/wasm-relaxed/kernels/%,$(WASM_RELAXED_OBJ)) -o $@
+build/bench-kernels-%.wasm: bench/kernels.c $(WASM_SIMD_OBJ) $(WASM_RELAXED_OBJ)
+	$(WASM_CC) $(WASM_CFLAGS) $(if $(filter relaxed,$*),-mrelaxed-simd) -c bench/kernels.c -o build/wasm-$*/bench-kernels.o
+	$(WASM_CC) --target=wasm32-wasi -mexec-model=reactor -Wl,--strip-all build/wasm-$*/bench-kernels.o \
+	  $(filter build/wasm-$*/kernels/%,$(WASM_SIMD_OBJ) $(WASM_RELAXED_OBJ)) -o $@
 
 bench: setup wasm native refmodels tokfixtures $(BENCH_KERNELS)
 	$(NODE) bench/run.mjs $(BENCH_ARGS)
