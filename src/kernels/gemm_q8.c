@@ -332,7 +332,7 @@ Q8_PACKED_SCALAR(et_q8_gemm_packed_i16__scalar, int16_t)
 Q8_PACKED_SCALAR(et_q8_gemm_packed_u7__scalar, uint8_t)
 
 /* The parts of a packed GEMM outside the SIMD tiles, with the reference's arithmetic: the k % 16 tail of
- * a tile's dot products (added to sums, 4 columns of row `a`), and the last n % 4 rows of W. */
+ * a tile's dot products (added to sums, 4 columns of row `a`). */
 #define Q8P_TAIL(ATYPE, arow, block, k16, k, sums)                                                           \
     do {                                                                                                     \
         const int t_ = (k) - (k16);                                                                          \
@@ -356,13 +356,13 @@ Q8_PACKED_SCALAR(et_q8_gemm_packed_u7__scalar, uint8_t)
         store4(s_, za[i + r], wsum + j, sa[i + r], sw + j, bias ? bias + j : NULL, c + (size_t)(i + r) * ldc + j); \
     }
 
+/* The last n % 4 rows of W are row-major (stride k) after the panels: the row-major kernels' edge code. */
 #define Q8P_EDGE_ROWS(ATYPE)                                                                                 \
-    for (int j = n & ~3; j < n; j++)                                                                         \
-        for (int i = 0; i < m; i++) {                                                                        \
-            int32_t acc_ = 0;                                                                                \
-            for (int p = 0; p < k; p++) acc_ += (int32_t)((const ATYPE *)a)[(size_t)i * lda + p] * pw[(size_t)j * k + p]; \
-            c[(size_t)i * ldc + j] = dequant(acc_, za[i], wsum[j], sa[i], sw[j], bias ? bias[j] : 0.0f);     \
-        }
+    do {                                                                                                     \
+        const int8_t *w = pw;                                                                                \
+        const int ldw = k;                                                                                   \
+        Q8_EDGES(ATYPE);                                                                                     \
+    } while (0)
 
 /* Baseline: 16-bit levels, i32x4.dot_i16x8_s; a tile of R rows × the 4 columns of a panel. Each 16
  * weights are loaded once and widened in registers for both rows (with widening loads, v128.load8x8_s,
@@ -401,7 +401,7 @@ void et_q8_gemm_packed_2x4_i16__wasmsimd(int m, int n, int k, const void *a, int
         for (; i + 2 <= m; i += 2) Q8P_I16_TILE(2);
         if (i < m) Q8P_I16_TILE(1);
     }
-    Q8P_EDGE_ROWS(int16_t)
+    Q8P_EDGE_ROWS(int16_t);
 }
 
 #if defined(ET_HAVE_RELAXED)
@@ -433,7 +433,7 @@ void et_q8_gemm_packed_2x4_i16__wasmsimd(int m, int n, int k, const void *a, int
             for (; i + 2 <= m; i += 2) Q8P_U7_TILE(2, DOT);                                                  \
             if (i < m) Q8P_U7_TILE(1, DOT);                                                                  \
         }                                                                                                    \
-        Q8P_EDGE_ROWS(uint8_t)                                                                               \
+        Q8P_EDGE_ROWS(uint8_t);                                                                              \
     } while (0)
 
 void et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot16(int m, int n, int k, const void *a, int lda, const float *sa,
