@@ -291,7 +291,7 @@ function report(r, meta) {
         const c = g.configs[n];
         const eng = c.cold.engineMs != null ? `${ms(c.cold.engineMs)} compile` : n === "ORT-web" ? "(start: see below)" : "–";
         const total = (c.cold.engineMs ?? 0) + c.cold.loadMs + c.cold.firstMs;
-        L.push(`| ${g.precision} | ${n} | **${ms(total)}** = ${eng} + ${ms(c.cold.loadMs)} ${n.startsWith("ORT") ? "session" : "instantiate + load"} + ` +
+        L.push(`| ${g.precision} | ${n}${c.kernels ? ` (${c.kernels} after warm-up)` : ""} | **${ms(total)}** = ${eng} + ${ms(c.cold.loadMs)} ${n.startsWith("ORT") ? "session" : "instantiate + load"} + ` +
           `${ms(c.cold.firstMs)} | ${MB(c.memoryAfterSeqMax)} / ${MB(c.memoryAfterRuns)} | ` +
           `${c.maxDiff128 == null ? "–" : c.maxDiff128.toExponential(1)} / ${c.maxDiffBatch == null ? "–" : c.maxDiffBatch.toExponential(1)} |`);
       }

@@ -284,8 +284,10 @@ typedef enum et_kernels_choice {
 
 /* Runs `iterations` int8 GEMMs of a small layer shape (16 × 384 × 384) with the given kernels and
  * returns ET_OK (ET_ERR_UNSUPPORTED when this build lacks them). The engine has no clock: this exists for
- * the host to time — the JS loader times ET_KERNELS_RELAXED_DOT16 against ET_KERNELS_RELAXED_DOT32 once
- * per engine and creates its contexts with the faster (dot32 wins on CPUs with AVX-VNNI). */
+ * the host to time — the JS loader times ET_KERNELS_RELAXED_DOT16 against ET_KERNELS_RELAXED_DOT32 over
+ * its first runs, once its engine has optimized them, and remakes its contexts with the faster. For the
+ * two relaxed sets both kernels run from one function, so a lazily compiling engine times both in the
+ * same tier. */
 et_status et_kernels_probe(int32_t kernels, int32_t iterations);
 
 typedef struct et_context_params {

@@ -35,15 +35,33 @@ test("init is memoized per flavour and picks the flavour asked for", async () =>
   const a = init({ simd }), b = init({ simd });
   assert.equal(a, b);
   assert.equal((await a).flavour, simd);
-  // The int8 kernels: SIMD128, or the faster relaxed set a probe timed on this CPU (dot16 or dot32).
+  // The int8 kernels: SIMD128, or the relaxed sets (dot16 until the runs' timings pick dot16 or dot32).
   const engine = await a;
   if (simd === "relaxed") assert.ok([3, 4].includes(engine.kernels), `kernels ${engine.kernels}`);
   else {
+    assert.equal(engine.tuned, true, "the baseline build has nothing to time");
     assert.equal(engine.kernels, 2);
     assert.equal(engine.exports.et_kernels_probe(3, 1), 7, "the baseline build has no relaxed kernels (ET_ERR_UNSUPPORTED)");
   }
   assert.equal(relaxedSimdSupported(), simd === "relaxed", "the probe says what this Node runs");
   assert.throws(() => init({ simd: "avx" }), (e) => e instanceof EdgetagError && e.code === "INVALID_ARGUMENT");
+});
+
+test("the relaxed build settles on one int8 kernel set over its first runs, with the same answers throughout", { skip: simd !== "relaxed" && "relaxed build only" }, async () => {
+  const wasmModule = new WebAssembly.Module(readBuilt(wasmFile, "make wasm")); // an engine of its own, fresh
+  const engine = await init({ simd, wasmModule });
+  assert.equal(engine.tuned, false);
+  assert.equal(engine.kernels, 3, "runs start with dot16");
+  const model = await load(readFileSync(path("build/ref/odd-i8.gguf")), { simd, wasmModule });
+  const ids = Array.from({ length: 40 }, (_, i) => (i * 37) % 500 + 5);
+  const first = model.logits(ids).data.slice();
+  let runs = 0;
+  for (; !engine.tuned && runs < 250; runs++) model.logits(ids);
+  assert.ok(engine.tuned && runs >= 23, `still timing after ${runs} runs`);
+  assert.ok([3, 4].includes(engine.kernels));
+  // dot16 and dot32 sum the same integers: the answers are identical bit for bit whichever is kept.
+  assert.deepEqual(model.logits(ids).data, first);
+  model.dispose();
 });
 
 test("model info, labels and the tensor table read back", async () => {

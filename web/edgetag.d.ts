@@ -33,8 +33,11 @@ export declare function relaxedSimdSupported(): boolean;
 
 export interface Engine {
   readonly flavour: "relaxed" | "baseline";
-  /** The kernel set chosen for this CPU (et_kernels_choice: 2 baseline, 3 relaxed dot16, 4 relaxed dot32). */
+  /** The int8 kernel set in use (et_kernels_choice: 2 baseline, 3 relaxed dot16, 4 relaxed dot32). The relaxed
+   * build starts with dot16 and keeps whichever of dot16 and dot32 runs faster here, timed over its first runs. */
   readonly kernels: number;
+  /** False while the relaxed build is still timing its two int8 kernel sets. */
+  readonly tuned: boolean;
   version(): string;
 }
 

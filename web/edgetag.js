@@ -82,34 +82,46 @@ class Engine {
     this.scratch = this.exports.malloc(512);
     if (!this.scratch) throw new EdgetagError("OUT_OF_MEMORY", "edgetag: no memory for the scratch area");
     this.decoder = new TextDecoder();
-    this.kernels = flavour === "relaxed" ? this.#probeRelaxed() : KERNELS.baseline;
+    this.kernels = flavour === "relaxed" ? KERNELS.relaxedDot16 : KERNELS.baseline;
+    this.#tuning = flavour === "relaxed" ? { d16: [], d32: [] } : null;
   }
 
+  #tuning;
+
+  /** False while the relaxed build is still timing its two int8 kernel sets (see tune()). */
+  get tuned() { return this.#tuning === null; }
+
   /**
-   * The faster relaxed int8 kernel set on this CPU. dot16 is the default (the faster one on x86 without
-   * AVX-VNNI); dot32 is chosen only when it is much faster (< 0.6×) on four small GEMMs (16 × 384 × 384):
-   * both are called once untimed, then alternately, summing their times, for at most ~8 ms; a browser's
-   * performance.now() may be as coarse as 0.1 ms, so the sums must reach 1 ms to count. Engines that compile
-   * wasm lazily (Chromium, Deno, workerd) run the probe mostly in their unoptimized tier and may optimize a
-   * function in the middle of it, so the engine runs both kernels from one function (one tier for both) and
-   * the margin is wide: on this Zen 4 dot32/dot16 measures 0.8–1.9 while tiers switch and 1.07–1.15
-   * optimized; a native dot (AVX-VNNI, Arm dotprod) makes dot32 about 3× cheaper per product.
+   * The relaxed build's int8 kernels: dot16 or dot32, whichever this engine runs faster once it has
+   * optimized them. Which one wins depends on the CPU and on the JavaScript engine's code generation (on
+   * this Zen 4, dot16 is 1.1× faster in Node 20 and dot32 1.65× faster in Chromium 156), and it cannot be
+   * told at start-up: engines that compile wasm lazily (Chromium, Deno, workerd) first run unoptimized code,
+   * where the ranking differs. So runs start with dot16 and each run first calls this: it times one small
+   * GEMM (16 × 384 × 384, four times) with each set — both from one wasm function, so both in the same tier
+   * — until the sums of the last 12 rounds stop falling (within 15 % of the 12 before: the engine has
+   * optimized the function), or after 200 rounds; then it keeps dot32 if it took < 0.9× dot16's time. The
+   * cost: ~0.2–4 ms per run for the first 24 runs or more. Contexts are remade with the choice.
    */
-  #probeRelaxed() {
-    const probe = (k) => {
+  tune() {
+    const t = this.#tuning;
+    if (!t) return;
+    const time = (k) => {
       const t0 = performance.now();
-      if (this.exports.et_kernels_probe(k, 4) !== 0) return Infinity;
+      this.exports.et_kernels_probe(k, 4);
       return performance.now() - t0;
     };
-    probe(KERNELS.relaxedDot16);
-    probe(KERNELS.relaxedDot32);
-    let d16 = 0, d32 = 0;
-    const start = performance.now();
-    for (let round = 0; round < 16 && performance.now() - start < 8; round++) {
-      d16 += probe(KERNELS.relaxedDot16);
-      d32 += probe(KERNELS.relaxedDot32);
-    }
-    return d16 >= 1 && d32 < 0.6 * d16 ? KERNELS.relaxedDot32 : KERNELS.relaxedDot16;
+    const odd = t.d16.length % 2; // alternate which goes first
+    const first = time(odd ? KERNELS.relaxedDot32 : KERNELS.relaxedDot16);
+    const second = time(odd ? KERNELS.relaxedDot16 : KERNELS.relaxedDot32);
+    t.d16.push(odd ? second : first), t.d32.push(odd ? first : second);
+    const n = t.d16.length;
+    if (n < 24) return;
+    const sum = (a, from, to) => a.slice(from, to).reduce((x, y) => x + y, 0);
+    const [r16, r32] = [sum(t.d16, n - 12, n), sum(t.d32, n - 12, n)];
+    const settled = r16 > 0.85 * sum(t.d16, n - 24, n - 12) && r32 > 0.85 * sum(t.d32, n - 24, n - 12);
+    if (!settled && n < 200) return;
+    this.kernels = r32 < 0.9 * r16 ? KERNELS.relaxedDot32 : KERNELS.relaxedDot16;
+    this.#tuning = null;
   }
 
   get memory() { return this.exports.memory.buffer; }
@@ -411,8 +423,9 @@ export class Model {
   /** Makes sure the context and the input buffers hold `tokens` tokens in `texts` texts. */
   #ensureContext(tokens, texts) {
     const e = this.engine, x = e.exports;
+    e.tune();
     const c = this.context;
-    if (c && c.maxTokens >= tokens && c.maxTexts >= texts) return c;
+    if (c && c.maxTokens >= tokens && c.maxTexts >= texts && c.kernels === e.kernels) return c;
     this.#freeContext();
     const maxTokens = Math.max(tokens, c?.maxTokens ?? 0, this.info.nCtx);
     const maxTexts = Math.max(texts, c?.maxTexts ?? 0, 16);
@@ -421,12 +434,12 @@ export class Model {
     const params = e.i32(p, 4);
     params[0] = maxTokens; // max_tokens
     params[1] = maxTexts;  // max_texts
-    params[3] = e.kernels; // kernels, chosen once per engine
+    params[3] = e.kernels; // the engine's kernel set (tune() may change it once)
     const out = p + 16;
     const status = x.et_context_create(this.ptr, p, out);
     if (status !== 0) throw e.error(status, `edgetag: cannot create a context for ${maxTokens} tokens`);
     const ctx = {
-      ptr: e.i32(out, 1)[0], maxTokens, maxTexts,
+      ptr: e.i32(out, 1)[0], maxTokens, maxTexts, kernels: e.kernels,
       ids: e.alloc(4 * maxTokens, "token ids"), types: e.alloc(4 * maxTokens, "type ids"),
       lengths: e.alloc(4 * maxTexts, "lengths"),
     };
