@@ -2,7 +2,7 @@
 // (and the FFN's second GEMM over a 768-token ragged batch), per wasm flavour this Node runs (the
 // bench/kernels.c harness, built by `make bench`). Prints a table and writes it into bench/RESULTS.md.
 //
-//   node --experimental-wasm-relaxed-simd --no-liftoff bench/kernels.mjs [--no-write]
+//   node --no-liftoff bench/kernels.mjs [--no-write]   (Node 20: also --experimental-wasm-relaxed-simd)
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 const root = new URL("..", import.meta.url).pathname;

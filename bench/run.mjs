@@ -1,7 +1,7 @@
 // run.mjs — `make bench`'s comparison: edgetag (baseline SIMD128 and relaxed-SIMD wasm, f32 and int8) side
 // by side with onnxruntime-web (wasm, 1 thread) on the same random-weight models and token ids, in Node
 // (plus onnxruntime-node, native, 1 thread, as the ceiling) and in headless Chromium. One process per engine:
-// a Node worker started with the relaxed-SIMD flags, and one Chromium page. Prints a markdown report per
+// a Node worker (started with the relaxed-SIMD flags on Node 20), and one Chromium page. Prints a markdown report per
 // engine and writes it into bench/RESULTS.md (replacing that engine's previous block, keeping the rest).
 //
 //   node bench/run.mjs [--engine node,chromium] [--models minilm,base] [--seqs 16,64,128,256] [--runs 20]
@@ -22,7 +22,9 @@ import { gzipSync } from "node:zlib";
 const ROOT = new URL("..", import.meta.url).pathname;
 const PY = "/usr/bin/python3";
 const WASM_SNAPSHOT = { baseline: "build/bench/edgetag.wasm", relaxed: "build/bench/edgetag-relaxed.wasm" };
-const NODE_FLAGS = ["--experimental-wasm-relaxed-simd", "--no-liftoff"];
+// Node 20's V8 needs a flag for relaxed SIMD, and its Liftoff tier computes the relaxed dot products wrongly;
+// Node 22 and later ship relaxed SIMD on by default.
+const NODE_FLAGS = Number(process.versions.node.split(".")[0]) < 22 ? ["--experimental-wasm-relaxed-simd", "--no-liftoff"] : [];
 
 function parseArgs(argv) {
   const get = (name, dflt) => {
@@ -245,8 +247,8 @@ function report(r, meta) {
     (busy ? " — **something else was running**, so absolute times are noisy" : "") + `. Read the ratios: they come from the ` +
     `same run with the runtimes interleaved in ${meta.cfg.rounds} rounds per row. Build: ${meta.build}.`);
   const how = r.engine === "node"
-    ? `One Node process (\`node ${r.execArgv.join(" ")}\`): ${NAMES.join(", ")} (onnxruntime-node ${r.ortNodeVersion}, native CPU EP, ` +
-      `1 intra-op thread — the ceiling).`
+    ? `One Node process (\`${["node", ...r.execArgv].join(" ")}\`${r.execArgv.length ? "" : "; relaxed SIMD is on by default from Node 22"}): ` +
+      `${NAMES.join(", ")} (onnxruntime-node ${r.ortNodeVersion}, native CPU EP, 1 intra-op thread — the ceiling).`
     : `One headless Chromium page (\`/usr/bin/chromium\` via playwright-core, served from 127.0.0.1, not cross-origin isolated: ` +
       `performance.now() is coarse, so a sample is ⌈${meta.cfg.sampleMs} ms / run⌉ back-to-back runs, averaged).`;
   L.push("", `${how} onnxruntime-web ${r.ortVersion}: \`numThreads = 1\`, wasm execution provider, SIMD ` +
@@ -302,12 +304,12 @@ function report(r, meta) {
     `ORT-web's wasm memory is one shared memory for all its sessions (it never shrinks; the run goes int8 then f32, ` +
     `minilm then base), read through a wrapped \`WebAssembly.Memory\`; edgetag's is each config's own instance ` +
     `(\`model.wasmMemoryBytes\`); ORT-node has none (native heap).`);
-  L.push("", r.engine === "node"
+  L.push("", r.engine === "node" && r.execArgv.includes("--no-liftoff")
     ? "edgetag's \"compile\" is `WebAssembly.compile` of the wasm bytes; with `--no-liftoff` V8 compiles every function " +
       "with TurboFan up front, and a second compile of the same bytes hits V8's module cache (hence ~1 ms after the first). " +
       "The same flag makes onnxruntime-web's start slow here (TurboFan on its 14 MB wasm): see the flag-less cold starts below."
-    : "Chromium compiles wasm lazily (Liftoff on first call, TurboFan in the background for hot functions), so edgetag's " +
-      "\"compile\" is small and the first run pays for code generation.");
+    : `${r.engine === "node" ? "Node" : "Chromium"} compiles wasm lazily (Liftoff on first call, TurboFan in the background ` +
+      "for hot functions), so edgetag's \"compile\" is small and the first run pays for code generation.");
   if (r.engine === "node") L.push("", `Peak RSS of the process (all runtimes and models of the run together): ${MB(r.peakRss)} MB.`);
   else if (r.peaks) L.push("", `Peak RSS (VmHWM): renderer ${MB(r.peaks.renderer)} MB; all Chromium processes summed ${MB(r.peaks.total)} MB ` +
     `(${r.peaks.processes.join(", ")}). Relaxed SIMD available: ${r.relaxedSimd}; cross-origin isolated: ${r.crossOriginIsolated}.`);
@@ -416,7 +418,7 @@ if (args.worker) {
     let r;
     if (engine === "node") {
       r = await spawnNodeWorker("node", { ...cfg, skip }, NODE_FLAGS);
-      if (args.coldDefault) meta.coldDefault = await spawnNodeWorker("node-cold", { ...cfg, skip }, []);
+      if (args.coldDefault && NODE_FLAGS.length) meta.coldDefault = await spawnNodeWorker("node-cold", { ...cfg, skip }, []);
     } else if (engine === "chromium") {
       r = await chromiumRun({ ...cfg, skip });
     } else throw new Error(`unknown engine ${engine}`);

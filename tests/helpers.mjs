@@ -11,6 +11,10 @@ export const path = (p) => root + p;
 /** The wasm flavour under test: EDGETAG_SIMD=relaxed selects the relaxed build (needs its flags). */
 export const simd = process.env.EDGETAG_SIMD === "relaxed" ? "relaxed" : "baseline";
 
+/** Whether this Node runs relaxed SIMD, by its version: on by default from Node 22, behind a flag in 20. */
+export const nodeHasRelaxedSimd = Number(process.versions.node.split(".")[0]) >= 22 ||
+  process.execArgv.includes("--experimental-wasm-relaxed-simd");
+
 /** The shapes with PyTorch goldens, and where `make refmodels` puts their GGUF files. */
 export const SHAPES = ["tiny", "minilm", "odd"];
 export const refModelPath = (shape) => path(`build/ref/${shape}.gguf`);
