@@ -21,7 +21,7 @@ SHELL := /bin/bash
 
 PY       := /usr/bin/python3
 NODE     ?= node
-# The current Node LTS line, from the npm registry (the machine's Node 20 is past its end of life): the
+# A Node LTS line, from the npm registry (the machine's Node 20 is past its end of life): the
 # benchmark runs on it, and the engine's suites run on it too, where relaxed SIMD needs no flag.
 NODE_LTS ?= npx -y -p node@24.21.0 node
 WASM_CC  := clang-19

@@ -94,8 +94,9 @@ class Engine {
   /**
    * The relaxed build's int8 kernels: dot16 or dot32, whichever this engine runs faster once it has
    * optimized them. Which one wins depends on the CPU and on the JavaScript engine's code generation (on
-   * this Zen 4, dot16 is 1.1× faster in Node 20 and dot32 1.65× faster in Chromium 156), and it cannot be
-   * told at start-up: engines that compile wasm lazily (Chromium, Deno, workerd) first run unoptimized code,
+   * this Zen 4, dot16 is 1.1× faster in Node 20, while Node 24 and Chromium 156 compile dot32 to one VNNI
+   * instruction and run it twice as fast), and it cannot be told at start-up: engines that compile wasm
+   * lazily (Chromium, Deno, workerd, Node ≥ 22) first run unoptimized code,
    * where the ranking differs. So runs start with dot16 and each run first calls this: it times one small
    * GEMM (16 × 384 × 384, four times) with each set — both from one wasm function, so both in the same tier
    * — until the sums of the last 12 rounds stop falling (within 15 % of the 12 before: the engine has
