@@ -123,7 +123,7 @@ function spawnNodeWorker(kind, cfg, flags) {
   const dir = mkdtempSync(join(tmpdir(), "edgetag-bench-"));
   const out = join(dir, "result.json");
   const argv = [...flags, join(ROOT, "bench/run.mjs"), "--worker", kind, "--config", JSON.stringify(cfg), "--out", out];
-  log(`$ node ${flags.join(" ")} bench/run.mjs --worker ${kind} …`);
+  log(`$ ${["node", ...flags].join(" ")} bench/run.mjs --worker ${kind} …`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
     child.on("exit", (code) => {
