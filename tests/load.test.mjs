@@ -141,6 +141,32 @@ describe("load() sources", () => {
     same(m);
   });
 
+  test("bytes in memory: progress per megabyte up to the total; an aborted signal stops the load first", async () => {
+    const events = [];
+    const m = await load(bytes, opts({ onProgress: (e) => events.push(e) }));
+    assert.equal(m.origin.kind, "bytes");
+    assert.equal(events.length, Math.ceil(bytes.length / (1 << 20)));
+    assert.ok(events.every((e, i) => e.total === bytes.length && e.loaded === Math.min((i + 1) << 20, bytes.length)));
+    same(m);
+    const c = new AbortController();
+    c.abort(new Error("user left"));
+    await assert.rejects(load(bytes, opts({ signal: c.signal })), { message: "user left" });
+  });
+
+  test("loading bytes in a fresh Node process leaves Node's fetch implementation unloaded (~40 ms of a cold start)", async () => {
+    // Node creates fetch, Request, Response and Blob on first access, loading undici; a byte source needs none.
+    const script = `
+      import { readFileSync } from "node:fs";
+      const { load } = await import(${JSON.stringify(new URL("../web/edgetag.js", import.meta.url).href)});
+      const m = await load(readFileSync(${JSON.stringify(path(MODEL))}), { simd: ${JSON.stringify(simd)} });
+      m.logits([101, 200, 102]);
+      console.log(JSON.stringify(process.moduleLoadList.filter((x) => /undici/.test(x))));`;
+    const { execFileSync } = await import("node:child_process");
+    const out = execFileSync(process.execPath, [...process.execArgv.filter((a) => a.startsWith("--experimental-wasm") || a === "--no-liftoff"),
+      "--input-type=module", "-e", script], { encoding: "utf8" });
+    assert.deepEqual(JSON.parse(out.trim().split("\n").at(-1)), []);
+  });
+
   test("a body of unknown size (chunked, or gzip: Content-Length is not the model's) reports total null", async () => {
     for (const p of ["/chunked.gguf", "/gzip.gguf"]) {
       const events = [];

@@ -14,7 +14,7 @@
 // allocates the context (all run buffers) once and grows it only when a batch needs more.
 
 import { EdgetagError } from "./errors.js";
-import { bytesStream, checkAborted, isModelName, openSource, parseIntegrity, resolveUrl, sha256Hex, streamIntoWasm } from "./source.js";
+import { bytesIntoWasm, checkAborted, isModelName, openSource, parseIntegrity, resolveUrl, sha256Hex, streamIntoWasm } from "./source.js";
 import { isQuotaError, resolveCache } from "./cache.js";
 import { createWorkerTagger } from "./worker.js";
 
@@ -201,8 +201,13 @@ function utf16Index(text) {
 
 const dbCaches = new WeakMap(); // IDBFactory → the IndexedDB cache adapter over it, one per realm
 
-/** `value instanceof globalThis[type]`, false where the type does not exist. */
+/**
+ * `value instanceof globalThis[type]`, false where the type does not exist. Bytes and primitives are never
+ * one of the types asked about, and are answered without the lookup: Node creates Request, Response and
+ * Blob on first access, loading its fetch implementation (~40 ms of a cold start that needs none of it).
+ */
 function isA(value, type) {
+  if (value === null || typeof value !== "object" || value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return false;
   const T = globalThis[type];
   return typeof T === "function" && value instanceof T;
 }
@@ -238,9 +243,8 @@ async function readCached(engine, cache, key, expected, options, origin) {
   if (expected && entry.manifest.sha256 !== expected) return null; // another file: go to the network
   const data = entry.data;
   const bytes = bytesView(data);
-  const opened = bytes ? { stream: bytesStream(bytes), size: bytes.byteLength }
-    : { stream: data.stream(), size: data.size };
-  const got = await streamIntoWasm(engine, opened, options);
+  const got = bytes ? bytesIntoWasm(engine, bytes, options)
+    : await streamIntoWasm(engine, { stream: data.stream(), size: data.size }, options);
   let sha;
   try {
     sha = await sha256Hex(new Uint8Array(engine.memory, got.ptr, got.size));
@@ -333,7 +337,7 @@ export async function load(source, options = {}) {
   // 2. The source itself, streamed into wasm memory.
   let got;
   if (bytes) {
-    got = await streamIntoWasm(engine, { stream: bytesStream(bytes), size: bytes.byteLength }, { onProgress, signal });
+    got = bytesIntoWasm(engine, bytes, { onProgress, signal });
   } else if (isA(source, "Blob")) {
     got = await streamIntoWasm(engine, { stream: source.stream(), size: source.size }, { onProgress, signal });
   } else if (isA(source, "ReadableStream")) {
