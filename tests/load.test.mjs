@@ -141,7 +141,7 @@ describe("load() sources", () => {
     same(m);
   });
 
-  test("bytes in memory: progress per megabyte up to the total; an aborted signal stops the load first", async () => {
+  test("bytes in memory: progress per megabyte up to the total; an abort before or during the copy stops the load", async () => {
     const events = [];
     const m = await load(bytes, opts({ onProgress: (e) => events.push(e) }));
     assert.equal(m.origin.kind, "bytes");
@@ -151,6 +151,8 @@ describe("load() sources", () => {
     const c = new AbortController();
     c.abort(new Error("user left"));
     await assert.rejects(load(bytes, opts({ signal: c.signal })), { message: "user left" });
+    const d = new AbortController(); // aborted from the progress callback, during the copy
+    await assert.rejects(load(bytes, opts({ signal: d.signal, onProgress: () => d.abort(new Error("gone")) })), { message: "gone" });
   });
 
   test("loading bytes in a fresh Node process leaves Node's fetch implementation unloaded (~40 ms of a cold start)", async () => {

@@ -196,11 +196,17 @@ export function bytesIntoWasm(engine, bytes, { onProgress, signal, maxBytes = 0x
   const total = bytes.byteLength;
   if (total > maxBytes) throw new EdgetagError("OUT_OF_MEMORY", `edgetag: the model has ${total} bytes, more than wasm32 can hold`);
   const ptr = engine.alloc(total, "the model");
-  for (let at = 0; at < total;) {
-    const n = Math.min(1 << 20, total - at);
-    new Uint8Array(engine.memory, ptr + at, n).set(bytes.subarray(at, at + n));
-    at += n;
-    onProgress?.({ loaded: at, total });
+  try {
+    for (let at = 0; at < total;) {
+      const n = Math.min(1 << 20, total - at);
+      new Uint8Array(engine.memory, ptr + at, n).set(bytes.subarray(at, at + n));
+      at += n;
+      onProgress?.({ loaded: at, total });
+      checkAborted(signal); // the progress callback may have aborted
+    }
+  } catch (e) {
+    engine.exports.free(ptr);
+    throw e;
   }
   return { ptr, size: total };
 }
