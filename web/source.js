@@ -127,18 +127,25 @@ async function openFile(url, signal) {
   return { stream, size, url: url.href };
 }
 
+/** The most a model may have: what a wasm32 allocation can hold. */
+const MAX_MODEL_BYTES = 0x7ff00000;
+
+/** One wasm allocation for a model of `total` bytes (OUT_OF_MEMORY beyond maxBytes). */
+function allocModel(engine, total, maxBytes) {
+  if (total > maxBytes) throw new EdgetagError("OUT_OF_MEMORY", `edgetag: the model has ${total} bytes, more than wasm32 can hold`);
+  return engine.alloc(total, "the model");
+}
+
 /**
  * Reads a stream into one new wasm allocation: `{ptr, size}`, owned by the caller (free it with
  * engine.exports.free). `onProgress({loaded, total})` runs per chunk (total null when unknown); `signal`
  * aborts the read (the allocation is freed and the signal's reason thrown).
  */
-export async function streamIntoWasm(engine, { stream, size }, { onProgress, signal, maxBytes = 0x7ff00000 } = {}) {
+export async function streamIntoWasm(engine, { stream, size }, { onProgress, signal, maxBytes = MAX_MODEL_BYTES } = {}) {
   checkAborted(signal);
-  const reader = stream.getReader();
   const total = size ?? null;
-  if (total !== null && total > maxBytes)
-    throw new EdgetagError("OUT_OF_MEMORY", `edgetag: the model has ${total} bytes, more than wasm32 can hold`);
-  let ptr = total !== null ? engine.alloc(total, "the model") : 0;
+  let ptr = total !== null ? allocModel(engine, total, maxBytes) : 0;
+  const reader = stream.getReader();
   const chunks = [];
   let loaded = 0;
   try {
@@ -188,14 +195,13 @@ export async function streamIntoWasm(engine, { stream, size }, { onProgress, sig
 
 /**
  * Copies bytes already in memory into one new wasm allocation: `{ptr, size}`, as streamIntoWasm would, in
- * 1 MB steps with `onProgress` after each, but without a stream: creating the first ReadableStream of a
- * Node process loads its web-streams implementation, ~30 ms of a cold start.
+ * 1 MB steps with `onProgress` after each, synchronously: bytes at hand need no stream and no promise per
+ * chunk.
  */
-export function bytesIntoWasm(engine, bytes, { onProgress, signal, maxBytes = 0x7ff00000 } = {}) {
+export function bytesIntoWasm(engine, bytes, { onProgress, signal, maxBytes = MAX_MODEL_BYTES } = {}) {
   checkAborted(signal);
   const total = bytes.byteLength;
-  if (total > maxBytes) throw new EdgetagError("OUT_OF_MEMORY", `edgetag: the model has ${total} bytes, more than wasm32 can hold`);
-  const ptr = engine.alloc(total, "the model");
+  const ptr = allocModel(engine, total, maxBytes);
   try {
     for (let at = 0; at < total;) {
       const n = Math.min(1 << 20, total - at);
