@@ -4,12 +4,13 @@
 #   make wasm      build/edgetag.wasm (SIMD128) and build/edgetag-relaxed.wasm (relaxed SIMD)
 #   make native    build/edgetag (the CLI) and the native test binaries, same sources via SIMDe
 #   make asan      the native tests and CLI under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make test      everything above, then every test suite (native under ASan/UBSan, Python, Node, fuzz smoke)
+#   make test      every test suite, in four parts that run alone too:
+#                  test-native (C under ASan/UBSan, fuzz smoke), test-py, test-js (Node, Deno), test-browser (Chromium)
 #   make fuzz-run  the tokenizer fuzzer for FUZZ_SECONDS (600) into build/fuzz/corpus
 #   make demo      the main job: the CLI on the shipped reference model
 #   make bench     edgetag vs onnxruntime-web/-node in Node and Chromium (bench/RESULTS.md); GEMM kernels; tokenizer
 #   make tokfixtures  vocabularies, tokenizer.json files and the corpus of the tokenizer parity tests
-#   make golden    regenerate tests/golden/*.json with PyTorch (tools/make_golden.py)
+#   make golden    regenerate tests/fixtures/golden/*.json with PyTorch (tools/make_golden.py)
 #   make models    regenerate the shipped reference model models/reference-tiny.gguf
 #   make sizes     wasm sizes raw and gzipped, and their import lists
 #   make clean
@@ -30,7 +31,7 @@ NATIVE_CC ?= gcc
 CORE_SRC := src/status.c src/gguf.c src/model.c src/context.c src/tagging.c src/tokenizer.c src/unicode.c src/unicode_data.c \
             src/kernels/kernels.c src/kernels/gemm_f32.c src/kernels/gemm_q8.c src/kernels/norm.c src/kernels/act.c
 NATIVE_SRC := $(CORE_SRC) src/model_file.c src/quantize.c
-HEADERS  := include/edgetag.h $(wildcard src/*.h src/kernels/*.h tests/*.h)
+HEADERS  := include/edgetag.h $(wildcard src/*.h src/kernels/*.h tests/c/*.h)
 
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 INCLUDES := -Iinclude -Isrc
@@ -85,7 +86,7 @@ $(1)/obj/%.o: %.c $$(HEADERS) | build/.setup
 $(1)/edgetag: $$(patsubst %.c,$(1)/obj/%.o,$$(NATIVE_SRC) src/cli.c)
 	$$(NATIVE_CC) $(2) $$^ -o $$@ -lm
 
-$(1)/test_%: $(1)/obj/tests/test_%.o $(1)/obj/tests/testlib.o $(1)/obj/tests/testlib_alloc.o $$(patsubst %.c,$(1)/obj/%.o,$$(NATIVE_SRC))
+$(1)/test_%: $(1)/obj/tests/c/test_%.o $(1)/obj/tests/c/testlib.o $(1)/obj/tests/c/testlib_alloc.o $$(patsubst %.c,$(1)/obj/%.o,$$(NATIVE_SRC))
 	$$(NATIVE_CC) $(2) $$^ -o $$@ -lm -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=aligned_alloc
 endef
 $(eval $(call native_flavour,build/native,$(NATIVE_CFLAGS)))
@@ -100,22 +101,22 @@ asan: build/asan/edgetag $(addprefix build/asan/,$(NATIVE_TESTS))
 # ---- fuzzing (libFuzzer, clang-19) ------------------------------------------------------------------
 FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS := -g -O1 -march=x86-64-v2 -ffp-contract=off -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-               $(WARN) $(INCLUDES) -Itests
+               $(WARN) $(INCLUDES) -Itests/c
 
-build/fuzz/fuzz_tokenizer: tests/fuzz/fuzz_tokenizer.c tests/testlib.c $(CORE_SRC) $(HEADERS) | build/.setup
+build/fuzz/fuzz_tokenizer: tests/c/fuzz/fuzz_tokenizer.c tests/c/testlib.c $(CORE_SRC) $(HEADERS) | build/.setup
 	@mkdir -p $(dir $@)
-	$(WASM_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_tokenizer.c tests/testlib.c $(CORE_SRC) -o $@ -lm
+	$(WASM_CC) $(FUZZ_CFLAGS) tests/c/fuzz/fuzz_tokenizer.c tests/c/testlib.c $(CORE_SRC) -o $@ -lm
 
 fuzz: build/fuzz/fuzz_tokenizer
 
 # The committed seeds plus a short run (CI); fuzz-run is the long local run into build/fuzz/corpus.
 fuzz-smoke: build/fuzz/fuzz_tokenizer
 	@mkdir -p build/fuzz/corpus
-	build/fuzz/fuzz_tokenizer -max_total_time=20 -max_len=4096 -print_final_stats=1 build/fuzz/corpus tests/fuzz/corpus/tokenizer 2>&1 | tail -12
+	build/fuzz/fuzz_tokenizer -max_total_time=20 -max_len=4096 -print_final_stats=1 build/fuzz/corpus tests/fixtures/fuzz-corpus/tokenizer 2>&1 | tail -12
 
 fuzz-run: build/fuzz/fuzz_tokenizer
 	@mkdir -p build/fuzz/corpus
-	build/fuzz/fuzz_tokenizer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 build/fuzz/corpus tests/fuzz/corpus/tokenizer
+	build/fuzz/fuzz_tokenizer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 build/fuzz/corpus tests/fixtures/fuzz-corpus/tokenizer
 
 # ---- reference models (random weights, numpy only) and goldens (PyTorch) --------------------------
 REF_SHAPES := tiny minilm odd
@@ -152,7 +153,7 @@ build/tok/corpus.jsonl: tools/make_tokcorpus.py tools/datasets.py | build/.setup
 tokfixtures: build/tok/uncased.gguf build/tok/corpus.jsonl $(if $(wildcard $(DATA)),build/tok/cased.gguf)
 
 golden: | build/.setup
-	$(PY) tools/make_golden.py --out tests/golden --work build/ref
+	$(PY) tools/make_golden.py --out tests/fixtures/golden --work build/ref
 
 # ---- shipped models: trained by tools/train.py from ../shared/data (`make train`, about 1 hour on 2 cores),
 # converted to GGUF f32 and quantized to int8. Token classifiers decode with "first" (as they were trained).
@@ -167,10 +168,10 @@ models/%-f32.gguf: build/train/%/model.safetensors build/train/%/edgetag.json to
 models/%.gguf: models/%-f32.gguf build/edgetag
 	build/edgetag quantize $< $@ --type i8
 
-# PyTorch outputs of the trained checkpoints on tests/golden/models/texts.json, for tests/models.test.mjs.
+# PyTorch outputs of the trained checkpoints on tests/fixtures/golden/models/texts.json, for tests/js/models.test.mjs.
 golden-models:
-	for m in $(TRAINED); do $(PY) tools/eval_torch.py --task $$m --dump tests/golden/models/$$m.json \
-	  --texts-file tests/golden/models/texts.json || exit 1; done
+	for m in $(TRAINED); do $(PY) tools/eval_torch.py --task $$m --dump tests/fixtures/golden/models/$$m.json \
+	  --texts-file tests/fixtures/golden/models/texts.json || exit 1; done
 
 models: build/ref/tiny.gguf $(foreach m,$(TRAINED),models/$(m).gguf models/$(m)-f32.gguf)
 	cp build/ref/tiny.gguf models/reference-tiny.gguf
@@ -185,22 +186,39 @@ setup:
 	@mkdir -p build && touch build/.setup
 
 # ---- tests ---------------------------------------------------------------------------------------
+# `make test` runs the four parts in turn; each can be run alone.
 NODE_RELAXED := $(NODE) --experimental-wasm-relaxed-simd --no-liftoff
+JS_TESTS      := $(filter-out tests/js/browser.test.mjs,$(wildcard tests/js/*.test.mjs))
+ENGINE_TESTS  := tests/js/wasm.test.mjs tests/js/parity.test.mjs tests/js/int8.test.mjs tests/js/models.test.mjs
 
-test: setup wasm native asan refmodels tokfixtures
+.NOTPARALLEL: test
+test: test-native test-py test-js test-browser
+
+# The C tests under ASan + UBSan, then the tokenizer fuzzer on its committed seeds and for 20 seconds.
+test-native: setup asan
 	@echo "== native tests under ASan + UBSan"
 	@for t in $(NATIVE_TESTS); do ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 build/asan/$$t || exit 1; done
-	@echo "== Python: converter, goldens still what PyTorch computes"
-	$(PY) -m unittest discover -s tests -p 'test_*.py'
-	@echo "== Node: wasm SIMD128 build, native CLI and native CLI under ASan + UBSan"
-	EDGETAG_CLI_ASAN=build/asan/edgetag ASAN_OPTIONS=detect_leaks=1 $(NODE) --test tests/
-	@echo "== Node: the relaxed-SIMD build (Node 20 needs --no-liftoff for correct relaxed dots)"
-	EDGETAG_SIMD=relaxed $(NODE_RELAXED) --test tests/wasm.test.mjs tests/parity.test.mjs tests/int8.test.mjs tests/models.test.mjs
-	@echo "== Node 24 (LTS): the same suites and the loaders, relaxed SIMD on by default"
-	EDGETAG_SIMD=relaxed $(NODE_LTS) --test tests/wasm.test.mjs tests/parity.test.mjs tests/int8.test.mjs tests/models.test.mjs \
-	  tests/load.test.mjs tests/escalate.test.mjs
 	@echo "== the tokenizer fuzzer: committed seeds and a 20-second run"
 	@$(MAKE) -s fuzz-smoke
+
+# The converter, the training tools, the tokenizer fixtures, and the goldens still being what PyTorch computes.
+test-py: setup native refmodels tokfixtures
+	@echo "== Python: converter, training tools, goldens still what PyTorch computes"
+	$(PY) -m unittest discover -s tests/py -p 'test_*.py'
+
+# The library and the engine in Node (the machine's and the LTS), Deno and the CLIs.
+test-js: setup wasm native asan refmodels tokfixtures
+	@echo "== Node: wasm SIMD128 build, native CLI and native CLI under ASan + UBSan"
+	EDGETAG_CLI_ASAN=build/asan/edgetag ASAN_OPTIONS=detect_leaks=1 $(NODE) --test $(JS_TESTS)
+	@echo "== Node: the relaxed-SIMD build (Node 20 needs --no-liftoff for correct relaxed dots)"
+	EDGETAG_SIMD=relaxed $(NODE_RELAXED) --test $(ENGINE_TESTS)
+	@echo "== Node 24 (LTS): the same suites and the loaders, relaxed SIMD on by default"
+	EDGETAG_SIMD=relaxed $(NODE_LTS) --test $(ENGINE_TESTS) tests/js/load.test.mjs tests/js/escalate.test.mjs
+
+# The library in real browsers.
+test-browser: setup wasm refmodels
+	@echo "== Chromium: IndexedDB cache, Web Worker, integrity, progress, abort"
+	$(NODE) --test tests/js/browser.test.mjs
 
 # ---- the main job --------------------------------------------------------------------------------
 # The shipped int8 models on a few texts: intents (with escalation advice), maintenance entities, and
@@ -252,4 +270,5 @@ all: wasm native
 clean:
 	rm -rf build
 
-.PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden golden-models models train test demo eval bench sizes clean
+.PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden golden-models models train \
+        test test-native test-py test-js test-browser demo eval bench sizes clean

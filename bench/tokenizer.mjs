@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 
 import { load } from "../web/edgetag.js";
-import { encode, loadOracle } from "../tests/tokenizer/oracle.mjs";
+import { encode, loadOracle } from "../tests/js/tokenizer/oracle.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const at = process.argv.indexOf("--rounds");

@@ -12,7 +12,7 @@ recall/precision, NLL, ECE; NER seqeval-strict entity P/R/F1 over subword tags, 
 spans, word-level entity F1 for the word-tokenized datasets, per type), and --json writes them.
 
 --dump FILE --texts N writes the first N dev texts (in file order) as JSON (--texts-file F: instead the
-texts of F, a JSON object whose member named after the task lists them; tests/golden/models/texts.json):
+texts of F, a JSON object whose member named after the task lists them; tests/fixtures/golden/models/texts.json):
     {"task", "ckpt", "temperature", "threshold", "labels", "max_length",
      "texts": [{"text", "ids", "tokens", "offsets" ([start, end) code points; [0, 0] for [CLS]/[SEP]),
                 "logits", "probs"}]}

@@ -1,7 +1,7 @@
-"""make_golden — write tests/golden/<shape>.json: PyTorch reference outputs of the random-weight models.
+"""make_golden — write tests/fixtures/golden/<shape>.json: PyTorch reference outputs of the random-weight models.
 
 Usage (from the repository root; `make golden` runs the same):
-    /usr/bin/python3 tools/make_golden.py [--out tests/golden] [--work build/ref] [--shapes tiny,minilm,odd]
+    /usr/bin/python3 tools/make_golden.py [--out tests/fixtures/golden] [--work build/ref] [--shapes tiny,minilm,odd]
 
 For each shape it writes the Hugging Face folder WORK/<shape> with tools/make_reference.py, runs the
 hand-written PyTorch forward of tools/reference_bert.py on fixed token ids, and writes OUT/<shape>.json:
@@ -157,8 +157,8 @@ def golden_for_shape(shape, out_dir, work_dir):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Write the golden reference outputs (tests/golden).")
-    ap.add_argument("--out", default="tests/golden", help="output folder (default tests/golden)")
+    ap = argparse.ArgumentParser(description="Write the golden reference outputs (tests/fixtures/golden).")
+    ap.add_argument("--out", default="tests/fixtures/golden", help="output folder (default tests/fixtures/golden)")
     ap.add_argument("--work", default="build/ref", help="where the reference checkpoints go (default build/ref)")
     ap.add_argument("--shapes", default="tiny,minilm,odd", help="comma-separated shapes (default tiny,minilm,odd)")
     args = ap.parse_args(argv)

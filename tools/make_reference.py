@@ -7,7 +7,7 @@ Usage:
 
 The folder holds what Hugging Face's save_pretrained writes for a BERT model and tokenizer:
 config.json, model.safetensors, vocab.txt and tokenizer_config.json. It is the input of tools/convert.py
-and of the PyTorch oracle tools/reference_bert.py, which tools/make_golden.py runs to make tests/golden.
+and of the PyTorch oracle tools/reference_bert.py, which tools/make_golden.py runs to make tests/fixtures/golden.
 Same arguments -> byte-identical folder (np.random.RandomState's stream is frozen across numpy versions).
 
 Shapes (SHAPES below): tiny (sequence classification), minilm (BertModel with pooler), odd (token
@@ -45,7 +45,7 @@ pad_token_id is its [PAD] id, and the files are copied into the output folder un
 tools/convert.py puts that tokenizer into the GGUF file. A missing vocab.txt is written from tokenizer.json;
 a missing tokenizer_config.json is written from tokenizer.json's normalizer flags (so that the default one,
 do_lower_case true, cannot override a cased tokenizer.json), or is the default one for a bare vocab.txt.
-Without --vocab the output is byte-identical to what it always was (tests/golden depends on it).
+Without --vocab the output is byte-identical to what it always was (tests/fixtures/golden depends on it).
 """
 
 import argparse

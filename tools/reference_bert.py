@@ -2,7 +2,7 @@
 
 It computes what Hugging Face's BertModel / BertForSequenceClassification / BertForTokenClassification
 compute in eval mode, on a padded batch with an attention mask, written out op by op from the
-architecture (no `transformers` package here). tools/make_golden.py runs it to make tests/golden.
+architecture (no `transformers` package here). tools/make_golden.py runs it to make tests/fixtures/golden.
 
     from reference_bert import ReferenceBert
     model = ReferenceBert.load("build/ref/tiny")       # config.json + model.safetensors

@@ -7,7 +7,7 @@
 // with at least one [UNK], lines that throw, and the same per source ("clinc150/train", "synthetic/emoji",
 // ...). --dump writes one JSON object per corpus line: {ids, type_ids} or {error}, for comparisons.
 import { readFileSync, writeFileSync } from "node:fs";
-import { encode, loadOracle } from "../tests/tokenizer/oracle.mjs";
+import { encode, loadOracle } from "../tests/js/tokenizer/oracle.mjs";
 
 function main(argv) {
   const args = argv.slice(2);

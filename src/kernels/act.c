@@ -4,7 +4,7 @@
  * exp: x = n·ln2 + r with |r| ≤ ln2/2; e^r by its degree-7 Taylor polynomial (truncation < 6e-9),
  *      2^n built in the exponent bits. Inputs are clamped to [-87.33, 88.3] so 2^n stays a normal
  *      float: below, the result is FLT_MIN instead of a subnormal or 0 (harmless for softmax and erf).
- *      Measured relative error < 3e-7 (tests/test_kernels.c).
+ *      Measured relative error < 3e-7 (tests/c/test_kernels.c).
  * erf: a rational function, x·P(x²)/Q(x²) with P and Q of degree 5 on |x| <= 3.9 and ±1 beyond,
  *      fitted by tools/fit_erf.py; absolute error 3.4e-7 in f32 (bound 4e-7), one division and no exp.
  */

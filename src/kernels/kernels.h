@@ -7,7 +7,7 @@
  * a 2-row × 4-column register tile, for WebAssembly SIMD128.
  *
  * Tolerances: the SIMD variants sum in a different order than the references and use polynomial
- * exp/erf, so tests compare them with named tolerances (tests/test_kernels.c), never bit for bit.
+ * exp/erf, so tests compare them with named tolerances (tests/c/test_kernels.c), never bit for bit.
  */
 #ifndef ET_KERNELS_H
 #define ET_KERNELS_H

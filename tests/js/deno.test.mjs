@@ -1,0 +1,39 @@
+// deno.test.mjs — web/edgetag.js runs unchanged in Deno (npm `deno`): file:, HTTP and byte sources, the Web
+// Worker tagger; its answers equal Node's for the same model and text.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { createServer } from "node:http";
+import { promisify } from "node:util";
+import { load } from "../../web/edgetag.js";
+import { path, readBuilt, simd } from "./helpers.mjs";
+
+const DENO = path("node_modules/.bin/deno");
+const MODEL = "build/ref/tiny.gguf";
+const TEXT = "Héllo wörld, ça va? 東京 🙂 ok";
+
+test("Deno: the same answers as Node from file:, HTTP, bytes and a Web Worker", async () => {
+  const bytes = readBuilt(MODEL, "make refmodels");
+  const server = createServer((req, res) => res.writeHead(200, { "content-length": bytes.length }).end(bytes));
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const url = `http://127.0.0.1:${server.address().port}/tiny.gguf`;
+    const { stdout } = await promisify(execFile)(DENO, ["run", "--quiet", "--no-prompt", `--allow-read=${path("")}`,
+      "--allow-net=127.0.0.1", "tests/js/deno/smoke.mjs", MODEL, url, TEXT], { cwd: path(""), timeout: 60000 });
+    const got = JSON.parse(stdout.trim().split("\n").at(-1));
+    const node = await load(bytes, { simd });
+    const expected = node.classify(TEXT);
+    assert.deepEqual(got.origins, ["file", "network", "bytes", "network"]);
+    assert.deepEqual(got.progress, { loaded: bytes.length, total: bytes.length });
+    assert.equal(got.flavour, true, "Deno runs relaxed SIMD");
+    for (const c of got.classify) {
+      assert.equal(c.label, expected.label);
+      // Deno runs the relaxed build, Node (here) the baseline one: the f32 sums may differ in the last bits.
+      for (const [k, v] of Object.entries(expected.scores)) assert.ok(Math.abs(c.scores[k] - v) < 1e-5, `${k}: ${c.scores[k]} vs ${v}`);
+    }
+    assert.deepEqual(got.tokens, Array.from(node.tokenize(TEXT).offsets));
+    node.dispose();
+  } finally {
+    server.close();
+  }
+});

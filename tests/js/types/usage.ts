@@ -1,0 +1,84 @@
+// Compiled (never run) by tests/types.test.mjs with `tsc --noEmit`: the declarations must describe the
+// loader the way a TypeScript user calls it, and reject misuse.
+import {
+  EdgetagError, anyOf, createWorkerTagger, indexedDBCache, init, load, patternRedactor, relaxedSimdSupported, version,
+  withEscalation,
+  type CacheAdapter, type Classification, type Matrix, type ModelInfo, type Progress, type WorkerTagger,
+} from "../../../web/edgetag.js";
+
+async function main(bytes: Uint8Array): Promise<void> {
+  const engine = await init({ simd: relaxedSimdSupported() ? "relaxed" : "baseline" });
+  const v: string = engine.version() + version;
+  const model = await load(bytes, { simd: "auto" });
+  const info: ModelInfo = model.info;
+  const one: Matrix = model.logits([101, 7592, 102]);
+  const many: Matrix[] = model.logits([[101, 102], new Int32Array([101, 7, 102])], { typeIds: [[0, 0], [0, 1, 1]] });
+  const e: Float32Array = model.embed([101, 102], { pooling: "cls", normalize: true });
+  const labels: readonly string[] = info.labels;
+  const tok = model.tokenize("Hello, world!", { pair: "again", maxLength: Infinity });
+  const spans: number = tok.offsets[1] - tok.offsets[0] + tok.typeIds[0] + tok.ids.length;
+  model.logits(tok.ids, { typeIds: tok.typeIds });
+  void spans;
+  const first: number = one.data[0] + many[0].rows + e[0] + labels.length + (info.threshold ?? 0);
+  try {
+    model.hidden([1, 2, 3]);
+  } catch (err) {
+    if (err instanceof EdgetagError && err.code === "INPUT") console.log(err.message, v, first);
+  }
+  // @ts-expect-error: simd takes "auto" | "relaxed" | "baseline"
+  await init({ simd: "avx2" });
+  // @ts-expect-error: the info is read-only
+  model.info.nLayer = 3;
+  // @ts-expect-error: tokenize takes a string
+  model.tokenize([1, 2]);
+  // @ts-expect-error: pooling is "mean" or "cls"
+  model.embed([1], { pooling: "max" });
+  model.dispose();
+}
+
+async function sources(signal: AbortSignal): Promise<void> {
+  const onProgress = ({ loaded, total }: Progress) => console.log(loaded, total ?? "?");
+  const fromUrl = await load("/models/intent-clinc.gguf", { integrity: "sha256-AAAA", onProgress, signal });
+  const label: string = fromUrl.classify("book a table").label;
+  const batch: Classification[] = fromUrl.classify(["a", "b"]);
+  const ents = fromUrl.extract("Ada Lovelace", { aggregation: "first" }).entities;
+  const origin: string = fromUrl.origin.kind + (fromUrl.origin.sha256 ?? "") + fromUrl.origin.cache;
+  const vec: Float32Array = fromUrl.embed("some text", { normalize: true });
+  const vecs: Float32Array[] = fromUrl.embed(["one", "two"]);
+  await load(new Request("/m.gguf"), { cache: "none" });
+  await load(await fetch("/m.gguf"), { simd: "baseline" });
+  await load(new Blob([]));
+  await load("intent-clinc@1.0.0");
+  const mine: CacheAdapter = {
+    get: async () => undefined,
+    put: async () => {},
+    delete: async () => {},
+  };
+  await load(new URL("https://example.com/m.gguf"), { cache: mine, key: "m" });
+  const db = indexedDBCache({ dbName: "models" });
+  const stored: number = (await db.list()).length + (await db.evict((await db.list())[0]));
+  // Off the main thread: the same methods, returning promises.
+  const w: WorkerTagger = await load("/m.gguf", { worker: true, onProgress });
+  const c: Classification = await w.classify("text", { signal });
+  const e2: number = (await w.extract("text")).entities.length + (await w.embed("x")).length;
+  const w2 = await createWorkerTagger(new Uint8Array(8), { transfer: true, cache: "indexeddb" });
+  await w2.dispose();
+  await w.dispose();
+  console.log(label, batch, ents, origin, vec, vecs, stored, c, e2);
+  const redactor = anyOf(patternRedactor({ types: ["EMAIL_ADDRESS", "PHONE_NUMBER"] }), fromUrl);
+  const safe = withEscalation(fromUrl, { endpoint: { kind: "openai", url: "https://api.example.com/v1/chat/completions", model: "m" }, redact: redactor });
+  const viaCloud = await safe.classify("text");
+  console.log(viaCloud.source, (await redactor.extract("x")).entities.length);
+  // @ts-expect-error: no such pattern type
+  patternRedactor({ types: ["SHOE_SIZE"] });
+  // @ts-expect-error: a cache adapter cannot cross into a worker
+  await load("/m.gguf", { worker: true, cache: mine });
+  // @ts-expect-error: numbers are not model sources
+  await load(42);
+  // @ts-expect-error: a worker tagger's classify returns a promise
+  const sync: Classification = w.classify("x");
+  void sync;
+}
+
+void main;
+void sources;
