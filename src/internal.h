@@ -67,4 +67,27 @@ static inline float et__f16_to_f32(uint16_t h) {
     return v.f;
 }
 
+/* Single to IEEE half, rounded to nearest even: overflow gives infinity, NaN stays a (quiet) NaN,
+ * small values become subnormal halves or zero. et__f16_to_f32(et__f32_to_f16(x)) is x rounded to half. */
+static inline uint16_t et__f32_to_f16(float f) {
+    union { float f; uint32_t u; } v = {f};
+    const uint32_t x = v.u;
+    const uint32_t sign = (x >> 16) & 0x8000u, mant = x & 0x7fffffu;
+    const int32_t exp = (int32_t)((x >> 23) & 0xffu) - 127 + 15;
+    if (((x >> 23) & 0xffu) == 0xffu) return (uint16_t)(sign | 0x7c00u | (mant ? 0x200u : 0));
+    if (exp >= 31) return (uint16_t)(sign | 0x7c00u);
+    if (exp <= 0) { /* subnormal half: round the shifted mantissa to nearest even */
+        if (exp < -10) return (uint16_t)sign;
+        const uint32_t m = mant | 0x800000u, shift = (uint32_t)(14 - exp);
+        uint32_t h = m >> shift;
+        const uint32_t rem = m & ((1u << shift) - 1), mid = 1u << (shift - 1);
+        if (rem > mid || (rem == mid && (h & 1u))) h++;
+        return (uint16_t)(sign | h);
+    }
+    uint32_t h = sign | ((uint32_t)exp << 10) | (mant >> 13);
+    const uint32_t rem = mant & 0x1fffu;
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) h++; /* a carry rounds into the exponent */
+    return (uint16_t)h;
+}
+
 #endif /* ET_INTERNAL_H */
