@@ -6,16 +6,31 @@
 #include "kernels.h"
 #include "simd.h"
 
+/* The f32 rows every table shares: the scalar references, or the SIMD128 kernels (which fuse mul + add
+ * with relaxed_madd when compiled for relaxed SIMD: the relaxed sets differ from the baseline in int8 only). */
+#define F32_REFERENCE                               \
+    .f32_gemm_nt = et_f32_gemm_nt__scalar,          \
+    .f32_gemm_nn = et_f32_gemm_nn__scalar,          \
+    .f32_gemm_packed = et_f32_gemm_packed__scalar,  \
+    .f32_transpose = et_f32_transpose__scalar,      \
+    .f32_scale_rows = et_f32_scale_rows__scalar,    \
+    .f32_layernorm = et_f32_layernorm__scalar,      \
+    .f32_gelu = et_f32_gelu__scalar,                \
+    .f32_softmax = et_f32_softmax__scalar
+
+#define F32_SIMD128                                      \
+    .f32_gemm_nt = et_f32_gemm_nt_2x4__wasmsimd,         \
+    .f32_gemm_nn = et_f32_gemm_nn_4x8__wasmsimd,         \
+    .f32_gemm_packed = et_f32_gemm_packed_4x8__wasmsimd, \
+    .f32_transpose = et_f32_transpose__wasmsimd,         \
+    .f32_scale_rows = et_f32_scale_rows__wasmsimd,       \
+    .f32_layernorm = et_f32_layernorm__wasmsimd,         \
+    .f32_gelu = et_f32_gelu__wasmsimd,                   \
+    .f32_softmax = et_f32_softmax__wasmsimd
+
 static const et_kernels reference = {
     .name = "scalar",
-    .f32_gemm_nt = et_f32_gemm_nt__scalar,
-    .f32_gemm_nn = et_f32_gemm_nn__scalar,
-    .f32_gemm_packed = et_f32_gemm_packed__scalar,
-    .f32_transpose = et_f32_transpose__scalar,
-    .f32_scale_rows = et_f32_scale_rows__scalar,
-    .f32_layernorm = et_f32_layernorm__scalar,
-    .f32_gelu = et_f32_gelu__scalar,
-    .f32_softmax = et_f32_softmax__scalar,
+    F32_REFERENCE,
     .q8_quantize = et_q8_quantize_i16__scalar,
     .q8_gemm_nt = et_q8_gemm_nt_i16__scalar,
     .q8_gemm_packed = et_q8_gemm_packed_i16__scalar,
@@ -24,14 +39,7 @@ static const et_kernels reference = {
 
 static const et_kernels reference_u7 = {
     .name = "scalar (7-bit int8 levels)",
-    .f32_gemm_nt = et_f32_gemm_nt__scalar,
-    .f32_gemm_nn = et_f32_gemm_nn__scalar,
-    .f32_gemm_packed = et_f32_gemm_packed__scalar,
-    .f32_transpose = et_f32_transpose__scalar,
-    .f32_scale_rows = et_f32_scale_rows__scalar,
-    .f32_layernorm = et_f32_layernorm__scalar,
-    .f32_gelu = et_f32_gelu__scalar,
-    .f32_softmax = et_f32_softmax__scalar,
+    F32_REFERENCE,
     .q8_quantize = et_q8_quantize_u7__scalar,
     .q8_gemm_nt = et_q8_gemm_nt_u7__scalar,
     .q8_gemm_packed = et_q8_gemm_packed_u7__scalar,
@@ -44,14 +52,7 @@ static const et_kernels baseline = {
 #else
     .name = "simd128 (SIMDe)",
 #endif
-    .f32_gemm_nt = et_f32_gemm_nt_2x4__wasmsimd,
-    .f32_gemm_nn = et_f32_gemm_nn_4x8__wasmsimd,
-    .f32_gemm_packed = et_f32_gemm_packed_4x8__wasmsimd,
-    .f32_transpose = et_f32_transpose__wasmsimd,
-    .f32_scale_rows = et_f32_scale_rows__wasmsimd,
-    .f32_layernorm = et_f32_layernorm__wasmsimd,
-    .f32_gelu = et_f32_gelu__wasmsimd,
-    .f32_softmax = et_f32_softmax__wasmsimd,
+    F32_SIMD128,
     .q8_quantize = et_q8_quantize_i16__wasmsimd,
     .q8_gemm_nt = et_q8_gemm_nt_2x4_i16__wasmsimd,
     .q8_gemm_packed = et_q8_gemm_packed_2x4_i16__wasmsimd,
@@ -66,14 +67,7 @@ static const et_kernels baseline = {
 #endif
 static const et_kernels relaxed_dot16 = {
     .name = RELAXED_NAME ", int8 dot16",
-    .f32_gemm_nt = et_f32_gemm_nt_2x4__wasmsimd,
-    .f32_gemm_nn = et_f32_gemm_nn_4x8__wasmsimd,
-    .f32_gemm_packed = et_f32_gemm_packed_4x8__wasmsimd,
-    .f32_transpose = et_f32_transpose__wasmsimd,
-    .f32_scale_rows = et_f32_scale_rows__wasmsimd,
-    .f32_layernorm = et_f32_layernorm__wasmsimd,
-    .f32_gelu = et_f32_gelu__wasmsimd,
-    .f32_softmax = et_f32_softmax__wasmsimd,
+    F32_SIMD128,
     .q8_quantize = et_q8_quantize_u7__wasmsimd,
     .q8_gemm_nt = et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot16,
     .q8_gemm_packed = et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot16,
@@ -82,14 +76,7 @@ static const et_kernels relaxed_dot16 = {
 
 static const et_kernels relaxed_dot32 = {
     .name = RELAXED_NAME ", int8 dot32",
-    .f32_gemm_nt = et_f32_gemm_nt_2x4__wasmsimd,
-    .f32_gemm_nn = et_f32_gemm_nn_4x8__wasmsimd,
-    .f32_gemm_packed = et_f32_gemm_packed_4x8__wasmsimd,
-    .f32_transpose = et_f32_transpose__wasmsimd,
-    .f32_scale_rows = et_f32_scale_rows__wasmsimd,
-    .f32_layernorm = et_f32_layernorm__wasmsimd,
-    .f32_gelu = et_f32_gelu__wasmsimd,
-    .f32_softmax = et_f32_softmax__wasmsimd,
+    F32_SIMD128,
     .q8_quantize = et_q8_quantize_u7__wasmsimd,
     .q8_gemm_nt = et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot32,
     .q8_gemm_packed = et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32,
