@@ -454,6 +454,8 @@ static et_status bind_model(et_model *m, et_error *err) {
     m->converted_bytes = (size_t)convert_floats * 4;
     float *next = m->converted;
     int32_t *next_sum = m->wsums;
+    /* Exact integer sums: any kernel set gives the same, so this build's default computes them. */
+    const et_i8_row_sums_fn sum_rows = et_kernels_best()->i8_row_sums;
     for (int i = 0; i < nb; i++) {
         const gguf_tensor *t = b[i].t;
         if (!t) continue;
@@ -468,7 +470,7 @@ static et_status bind_model(et_model *m, et_error *err) {
             } else {
                 L->scale = (const float *)(const void *)b[i].scale->data;
             }
-            et_i8_row_sums__wasmsimd((int)rows, (int)cols, L->wq, next_sum);
+            sum_rows((int)rows, (int)cols, L->wq, next_sum);
             L->wsum = next_sum;
             next_sum += rows;
             m->info.int8_matrices++;

@@ -34,6 +34,7 @@ static const et_kernels reference = {
     .q8_quantize = et_q8_quantize_i16__scalar,
     .q8_gemm_nt = et_q8_gemm_nt_i16__scalar,
     .q8_gemm_packed = et_q8_gemm_packed_i16__scalar,
+    .i8_row_sums = et_i8_row_sums__scalar,
     .q8_level_bytes = 2,
 };
 
@@ -43,6 +44,7 @@ static const et_kernels reference_u7 = {
     .q8_quantize = et_q8_quantize_u7__scalar,
     .q8_gemm_nt = et_q8_gemm_nt_u7__scalar,
     .q8_gemm_packed = et_q8_gemm_packed_u7__scalar,
+    .i8_row_sums = et_i8_row_sums__scalar,
     .q8_level_bytes = 1,
 };
 
@@ -56,6 +58,7 @@ static const et_kernels baseline = {
     .q8_quantize = et_q8_quantize_i16__wasmsimd,
     .q8_gemm_nt = et_q8_gemm_nt_2x4_i16__wasmsimd,
     .q8_gemm_packed = et_q8_gemm_packed_2x4_i16__wasmsimd,
+    .i8_row_sums = et_i8_row_sums__wasmsimd,
     .q8_level_bytes = 2,
 };
 
@@ -71,6 +74,7 @@ static const et_kernels relaxed_dot16 = {
     .q8_quantize = et_q8_quantize_u7__wasmsimd,
     .q8_gemm_nt = et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot16,
     .q8_gemm_packed = et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot16,
+    .i8_row_sums = et_i8_row_sums__wasmsimd,
     .q8_level_bytes = 1,
 };
 
@@ -80,6 +84,7 @@ static const et_kernels relaxed_dot32 = {
     .q8_quantize = et_q8_quantize_u7__wasmsimd,
     .q8_gemm_nt = et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot32,
     .q8_gemm_packed = et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32,
+    .i8_row_sums = et_i8_row_sums__wasmsimd,
     .q8_level_bytes = 1,
 };
 #endif

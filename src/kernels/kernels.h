@@ -71,6 +71,10 @@ typedef void (*et_q8_gemm_packed_fn)(int m, int n, int k, const void *a, int lda
  * onto the same bytes, so a caller may pack in place one block at a time through a 4·k-byte scratch. */
 void et_i8_pack_panels(int n, int k, const int8_t *w, int8_t *panels);
 
+/* sums[r] = Σ_c w[r][c] for rows × cols int8 (contiguous rows): the int8 GEMMs' zero-point term wsum,
+ * computed once per matrix when a model loads. Exact integers: every variant gives the same sums. */
+typedef void (*et_i8_row_sums_fn)(int rows, int cols, const int8_t *w, int32_t *sums);
+
 typedef struct et_kernels {
     const char *name;
     et_f32_gemm_nt_fn f32_gemm_nt;
@@ -84,6 +88,7 @@ typedef struct et_kernels {
     et_q8_quantize_fn q8_quantize;
     et_q8_gemm_nt_fn q8_gemm_nt;
     et_q8_gemm_packed_fn q8_gemm_packed;
+    et_i8_row_sums_fn i8_row_sums;
     int q8_level_bytes; /* 2 (i16 levels) or 1 (u7 levels) */
 } et_kernels;
 
@@ -180,7 +185,6 @@ void et_q8_gemm_packed_2x4_u7__wasmrelaxed_probe(int dot32, int m, int n, int k,
                                                  const float *sw, const int32_t *wsum, const float *bias, float *c,
                                                  int ldc);
 
-/* sums[r] = Σ_c w[r][c] for rows × cols int8 (contiguous rows): the int8 GEMMs' zero-point term. */
 void et_i8_row_sums__scalar(int rows, int cols, const int8_t *w, int32_t *sums);
 void et_i8_row_sums__wasmsimd(int rows, int cols, const int8_t *w, int32_t *sums);
 
