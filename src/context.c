@@ -37,39 +37,6 @@ static uint64_t plan(uint64_t *total, uint64_t count, uint64_t size) {
     return at;
 }
 
-static const et_kernels *kernels_for(int32_t choice) {
-    switch (choice) {
-    case ET_KERNELS_AUTO: return et_kernels_best();
-    case ET_KERNELS_REFERENCE: return et_kernels_reference();
-    case ET_KERNELS_BASELINE: return et_kernels_baseline();
-    case ET_KERNELS_RELAXED_DOT16: return et_kernels_relaxed_dot16();
-    case ET_KERNELS_RELAXED_DOT32: return et_kernels_relaxed_dot32();
-    case ET_KERNELS_REFERENCE_U7: return et_kernels_reference_u7();
-    default: return NULL;
-    }
-}
-
-et_status et_kernels_probe(int32_t choice, int32_t iterations) {
-    enum { M = 16, N = 384, K = 384 };
-    const et_kernels *k = kernels_for(choice);
-    if (choice < ET_KERNELS_AUTO || choice > ET_KERNELS_REFERENCE_U7 || iterations < 0) return ET_ERR_INVALID_ARGUMENT;
-    if (!k) return ET_ERR_UNSUPPORTED;
-    /* Zeros: the integer SIMD products take the same time whatever the values, and zeroed memory costs
-     * next to nothing to set up, so the host times the GEMMs rather than this preparation. */
-    int8_t *w = calloc((size_t)N * K, 1);
-    uint8_t *a = calloc((size_t)M * K, 2);
-    float *c = calloc(M * N + 2 * N + M, sizeof(float));
-    int32_t *ints = calloc(N + M, sizeof(int32_t));
-    if (!w || !a || !c || !ints) {
-        free(w), free(a), free(c), free(ints);
-        return ET_ERR_OUT_OF_MEMORY;
-    }
-    for (int it = 0; it < iterations; it++)
-        et_kernels_probe_gemm(k, M, N, K, a, K, c + M * N + 2 * N, ints + N, w, c + M * N, ints, c + M * N + N, c, N);
-    free(w), free(a), free(c), free(ints);
-    return ET_OK;
-}
-
 et_status et_context_create(const et_model *model, const et_context_params *params, et_context **out) {
     if (!out) return ET_ERR_INVALID_ARGUMENT;
     *out = NULL;
@@ -79,7 +46,7 @@ et_status et_context_create(const et_model *model, const et_context_params *para
     if (p.max_tokens < 0 || p.max_texts < 0 || p.max_seq < 0 || p.max_seq > mi->n_ctx || p.kernels < ET_KERNELS_AUTO ||
         p.kernels > ET_KERNELS_REFERENCE_U7)
         return ET_ERR_INVALID_ARGUMENT;
-    const et_kernels *kernels = kernels_for(p.kernels);
+    const et_kernels *kernels = et_kernels_for_choice(p.kernels);
     if (!kernels) return ET_ERR_UNSUPPORTED;
 
     const int32_t T = p.max_tokens ? p.max_tokens : (p.max_seq ? p.max_seq : mi->n_ctx);

@@ -101,19 +101,6 @@ const et_kernels *et_kernels_relaxed_dot16(void) { return NULL; }
 const et_kernels *et_kernels_relaxed_dot32(void) { return NULL; }
 #endif
 
-void et_kernels_probe_gemm(const et_kernels *k, int m, int n, int kk, const void *a, int lda, const float *sa,
-                           const int32_t *za, const int8_t *panels, const float *sw, const int32_t *wsum,
-                           const float *bias, float *c, int ldc) {
-#if defined(ET_HAVE_RELAXED)
-    if (k == &relaxed_dot16 || k == &relaxed_dot32) {
-        et_q8_gemm_packed_2x4_u7__wasmrelaxed_probe(k == &relaxed_dot32, m, n, kk, a, lda, sa, za, panels, sw, wsum, bias,
-                                                    c, ldc);
-        return;
-    }
-#endif
-    k->q8_gemm_packed(m, n, kk, a, lda, sa, za, panels, sw, wsum, bias, c, ldc);
-}
-
 const et_kernels *et_kernels_best(void) {
 #if defined(__wasm_relaxed_simd__)
     return &relaxed_dot16;
