@@ -308,7 +308,7 @@ et_status et_context_create(const et_model *model, const et_context_params *para
 /* Frees the context. NULL is a no-op. */
 void et_context_free(et_context *ctx);
 
-/* Bytes of the context's arena. */
+/* Bytes of the context's buffers: the encoder's arena and the tagging block (see Tagging below). */
 size_t et_context_memory(const et_context *ctx);
 
 /* The detailed message of the context's last failed call; "" after a success. Never NULL for a
@@ -348,6 +348,9 @@ et_status et_context_embeddings(et_context *ctx, int32_t pooling, int32_t normal
  * Tagging: text in, labels out — tokenize, run, and decode with the model's calibration.
  * Probabilities are softmax(logits / temperature) with edgetag.calibration.temperature; "escalate"
  * follows the model's edgetag.escalation.threshold (never when the file has none).
+ * Memory: tagging keeps its tokens, probabilities and results in a block of its own that the context
+ * makes beside the encoder's arena, sized from the same limits (src/tagging.h says why): these calls
+ * allocate nothing, and from the encoder they read only the run's output.
  * ------------------------------------------------------------------------------------------- */
 
 /* Classifies n_texts UTF-8 texts (texts[i] of lengths[i] bytes) as one batch with a sequence classifier.

@@ -45,6 +45,15 @@ static inline int et__add_u64(uint64_t a, uint64_t b, uint64_t *out) {
     return 1;
 }
 
+/* Carves `count` elements of `size` bytes from a block being planned: returns their offset and moves
+ * *total past them, rounded up to 64 bytes (each buffer starts on a cache line). The caller keeps the
+ * products below 2^63 and checks the total before allocating. */
+static inline uint64_t et__plan(uint64_t *total, uint64_t count, uint64_t size) {
+    const uint64_t at = *total;
+    *total += (count * size + 63) / 64 * 64;
+    return at;
+}
+
 /* IEEE half to single, exact for every half including subnormals, infinities and NaN. */
 static inline float et__f16_to_f32(uint16_t h) {
     const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
