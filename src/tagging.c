@@ -95,6 +95,41 @@ static int below_threshold(const et_model *m, float score) {
     return !isnan(m->info.threshold) && score < m->info.threshold;
 }
 
+/* ---- windows ------------------------------------------------------------------------------------- */
+
+/* A long text runs as overlapping windows (et_tokenize_windows); its per-token rows are merged back here,
+ * each token from the window where it has the most context. Public (include/edgetag.h) for hosts that
+ * run windows themselves; extract uses it below. */
+et_status et_merge_windows(const float *rows, int32_t cols, const int32_t *lengths, const int32_t *first_token,
+                           int32_t n_windows, float *out, int32_t n_content) {
+    if (!rows || !lengths || !first_token || !out || cols < 1 || n_windows < 1 || n_content < 0)
+        return ET_ERR_INVALID_ARGUMENT;
+    if (first_token[0] != 0 || first_token[n_windows - 1] + lengths[n_windows - 1] - 2 != n_content)
+        return ET_ERR_INVALID_ARGUMENT;
+    for (int32_t w = 0; w < n_windows; w++)
+        if (lengths[w] < 2 || (w > 0 && (first_token[w] <= first_token[w - 1] ||
+                                          first_token[w] > first_token[w - 1] + lengths[w - 1] - 2)))
+            return ET_ERR_INVALID_ARGUMENT; /* not windows that cover the text in order */
+    /* Windows advance in order, so the best window for token t is found by moving forward. */
+    int64_t row0 = 0;  /* first row of window w */
+    int32_t w = 0;
+    for (int32_t t = 0; t < n_content; t++) {
+        while (first_token[w] + lengths[w] - 2 <= t) row0 += lengths[w], w++; /* t is past window w */
+        int32_t best = w;
+        int64_t best_row0 = row0, r0 = row0;
+        int32_t best_score = -1;
+        for (int32_t v = w; v < n_windows && first_token[v] <= t; v++) {
+            const int32_t left = t - first_token[v], right = first_token[v] + lengths[v] - 3 - t;
+            const int32_t score = left < right ? left : right;
+            if (score > best_score) best_score = score, best = v, best_row0 = r0;
+            r0 += lengths[v];
+        }
+        const float *src = rows + (size_t)(best_row0 + 1 + (t - first_token[best])) * (size_t)cols;
+        memcpy(out + (size_t)t * (size_t)cols, src, (size_t)cols * sizeof *out);
+    }
+    return ET_OK;
+}
+
 /* ---- classification ------------------------------------------------------------------------------ */
 
 et_status et_context_classify(et_context *ctx, const char *const *texts, const size_t *lengths, int32_t n_texts) {

@@ -1,5 +1,6 @@
 /*
- * tagging.h — text in, labels out (tagging.c): the tagging block a context owns, and the entity decoder,
+ * tagging.h — text in, labels out (tagging.c, which also holds et_context_classify, et_context_extract and
+ * et_merge_windows of include/edgetag.h): the tagging block a context owns, and the entity decoder,
  * exposed for its unit tests. Private.
  *
  * Why a block of its own: tagging keeps the tokens it makes, the calibrated probabilities and the results
