@@ -18,57 +18,6 @@
 
 #define ET_MAX_LAYERS 1024
 
-/* ---- keys ------------------------------------------------------------------------------------- */
-
-static et_status key_float(const gguf_file *f, const char *key, double dflt, double *out, et_error *err) {
-    const gguf_kv *kv = gguf_find_kv(f, key);
-    if (!kv) {
-        *out = dflt;
-        return ET_OK;
-    }
-    if (kv->type != GGUF_F32 && kv->type != GGUF_F64)
-        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is a %s, expected a float", key, gguf_value_type_name(kv->type));
-    if (!isfinite(kv->v.f)) return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is not finite", key);
-    *out = kv->v.f;
-    return ET_OK;
-}
-
-static et_status key_bool(const gguf_file *f, const char *key, int dflt, int *out, et_error *err) {
-    const gguf_kv *kv = gguf_find_kv(f, key);
-    if (!kv) {
-        *out = dflt;
-        return ET_OK;
-    }
-    if (kv->type != GGUF_BOOL)
-        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is a %s, expected a bool", key, gguf_value_type_name(kv->type));
-    *out = (int)kv->v.u;
-    return ET_OK;
-}
-
-/* A string key; absent → *out = {NULL, 0} unless required. */
-static et_status key_str(const gguf_file *f, const char *key, int required, gguf_str *out, et_error *err) {
-    const gguf_kv *kv = gguf_find_kv(f, key);
-    out->ptr = NULL;
-    out->len = 0;
-    if (!kv) return required ? et__fail(err, ET_ERR_MISSING, "model: required key '%s' is missing", key) : ET_OK;
-    if (kv->type != GGUF_STRING)
-        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is a %s, expected a string", key, gguf_value_type_name(kv->type));
-    *out = kv->v.s;
-    return ET_OK;
-}
-
-/* A string array key; absent → NULL unless required. */
-static et_status key_str_array(const gguf_file *f, const char *key, int required, const gguf_array **out,
-                               et_error *err) {
-    const gguf_kv *kv = gguf_find_kv(f, key);
-    *out = NULL;
-    if (!kv) return required ? et__fail(err, ET_ERR_MISSING, "model: required key '%s' is missing", key) : ET_OK;
-    if (kv->type != GGUF_ARRAY || kv->v.a.type != GGUF_STRING)
-        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is not an array of strings", key);
-    *out = &kv->v.a;
-    return ET_OK;
-}
-
 /* ---- tensors ---------------------------------------------------------------------------------- */
 
 /* One tensor the encoder uses: its expected shape, where to put its F32 pointer. */
@@ -170,7 +119,7 @@ typedef struct hparams {
 static et_status read_hparams(const gguf_file *f, hparams *hp, et_error *err) {
     et_status s;
     gguf_str arch;
-    if ((s = key_str(f, "general.architecture", 1, &arch, err))) return s;
+    if ((s = gguf_get_str(f, "general.architecture", 1, &arch, err))) return s;
     if (!gguf_str_eq(arch, "bert"))
         return et__fail(err, ET_ERR_UNSUPPORTED, "model: architecture '%.*s' is not supported (bert is)",
                         (int)(arch.len < 64 ? arch.len : 64), arch.ptr);
@@ -190,19 +139,19 @@ static et_status read_hparams(const gguf_file *f, hparams *hp, et_error *err) {
                         (long long)hp->n_head, (long long)hp->n_embd);
     const gguf_kv *eps = gguf_find_kv(f, "bert.attention.layer_norm_epsilon");
     if (!eps) return et__fail(err, ET_ERR_MISSING, "model: required key 'bert.attention.layer_norm_epsilon' is missing");
-    if ((s = key_float(f, "bert.attention.layer_norm_epsilon", 0, &hp->eps, err))) return s;
+    if ((s = gguf_get_float(f, "bert.attention.layer_norm_epsilon", 0, &hp->eps, err))) return s;
     if (!(hp->eps > 0 && hp->eps < 1))
         return et__fail(err, ET_ERR_CORRUPT, "model: bert.attention.layer_norm_epsilon %g is outside (0, 1)", hp->eps);
     int causal = 0;
-    if ((s = key_bool(f, "bert.attention.causal", 0, &causal, err))) return s;
+    if ((s = gguf_get_bool(f, "bert.attention.causal", 0, &causal, err))) return s;
     if (causal) return et__fail(err, ET_ERR_UNSUPPORTED, "model: bert.attention.causal is true; encoders attend both ways");
     gguf_str act;
-    if ((s = key_str(f, "edgetag.hidden_act", 0, &act, err))) return s;
+    if ((s = gguf_get_str(f, "edgetag.hidden_act", 0, &act, err))) return s;
     if (act.ptr && !gguf_str_eq(act, "gelu"))
         return et__fail(err, ET_ERR_UNSUPPORTED, "model: edgetag.hidden_act '%.*s' is not supported (gelu is)",
                         (int)(act.len < 32 ? act.len : 32), act.ptr);
     gguf_str tok_model;
-    if ((s = key_str(f, "tokenizer.ggml.model", 0, &tok_model, err))) return s;
+    if ((s = gguf_get_str(f, "tokenizer.ggml.model", 0, &tok_model, err))) return s;
     if (tok_model.ptr && !gguf_str_eq(tok_model, "bert"))
         return et__fail(err, ET_ERR_UNSUPPORTED, "model: tokenizer.ggml.model '%.*s' is not supported (bert is)",
                         (int)(tok_model.len < 32 ? tok_model.len : 32), tok_model.ptr);
@@ -211,7 +160,7 @@ static et_status read_hparams(const gguf_file *f, hparams *hp, et_error *err) {
 
 static et_status read_task(const gguf_file *f, int32_t *task, et_error *err) {
     gguf_str t;
-    et_status s = key_str(f, "edgetag.task", 0, &t, err);
+    et_status s = gguf_get_str(f, "edgetag.task", 0, &t, err);
     if (s) return s;
     if (!t.ptr || gguf_str_eq(t, "embedding")) *task = ET_TASK_EMBEDDING;
     else if (gguf_str_eq(t, "sequence_classification")) *task = ET_TASK_SEQUENCE_CLASSIFICATION;
@@ -368,7 +317,7 @@ static et_status bind_model(et_model *m, et_error *err) {
         return et__fail(err, ET_ERR_SHAPE, "model: tokenizer.ggml.token_type_count %lld disagrees with token_types.weight's %lld rows",
                         (long long)v, (long long)hp.n_types);
     const gguf_array *tokens;
-    if ((s = key_str_array(f, "tokenizer.ggml.tokens", 1, &tokens, err))) return s;
+    if ((s = gguf_get_str_array(f, "tokenizer.ggml.tokens", 1, &tokens, err))) return s;
     if ((int64_t)tokens->n != n_vocab)
         return et__fail(err, ET_ERR_SHAPE, "model: tokenizer.ggml.tokens has %llu entries, token_embd.weight has %lld rows",
                         (unsigned long long)tokens->n, (long long)n_vocab);
@@ -391,22 +340,22 @@ static et_status bind_model(et_model *m, et_error *err) {
         const gguf_tensor *head = gguf_find_tensor(f, "cls.output.weight");
         if (!head) return et__fail(err, ET_ERR_MISSING, "model: tensor 'cls.output.weight' is missing (a classifier needs it)");
         n_labels = head->ne[1];
-        if ((s = key_str_array(f, "edgetag.labels", 1, &labels, err))) return s;
+        if ((s = gguf_get_str_array(f, "edgetag.labels", 1, &labels, err))) return s;
         if ((int64_t)labels->n != n_labels)
             return et__fail(err, ET_ERR_SHAPE, "model: edgetag.labels has %llu names, cls.output.weight has %lld rows",
                             (unsigned long long)labels->n, (long long)n_labels);
     }
 
     double temperature, threshold;
-    if ((s = key_float(f, "edgetag.calibration.temperature", 1.0, &temperature, err))) return s;
+    if ((s = gguf_get_float(f, "edgetag.calibration.temperature", 1.0, &temperature, err))) return s;
     if (!(temperature > 0))
         return et__fail(err, ET_ERR_CORRUPT, "model: edgetag.calibration.temperature %g is not positive", temperature);
-    if ((s = key_float(f, "edgetag.escalation.threshold", NAN, &threshold, err))) return s;
+    if ((s = gguf_get_float(f, "edgetag.escalation.threshold", NAN, &threshold, err))) return s;
     if (gguf_find_kv(f, "edgetag.escalation.threshold") && !(threshold >= 0 && threshold <= 1))
         return et__fail(err, ET_ERR_CORRUPT, "model: edgetag.escalation.threshold %g is outside [0, 1]", threshold);
     gguf_str name, version, aggregation;
-    if ((s = key_str(f, "general.name", 0, &name, err)) || (s = key_str(f, "edgetag.model.version", 0, &version, err)) ||
-        (s = key_str(f, "edgetag.tagging.aggregation", 0, &aggregation, err)))
+    if ((s = gguf_get_str(f, "general.name", 0, &name, err)) || (s = gguf_get_str(f, "edgetag.model.version", 0, &version, err)) ||
+        (s = gguf_get_str(f, "edgetag.tagging.aggregation", 0, &aggregation, err)))
         return s;
     int32_t aggregation_mode = ET_AGGREGATION_SIMPLE;
     if (gguf_find_kv(f, "edgetag.tagging.aggregation")) {
