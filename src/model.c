@@ -111,12 +111,7 @@ void et__tensor_to_f32(const gguf_tensor *t, float *dst) {
 
 /* ---- loading ---------------------------------------------------------------------------------- */
 
-typedef struct hparams {
-    int64_t n_ctx, n_embd, n_ff, n_layer, n_head, n_types;
-    double eps;
-} hparams;
-
-static et_status read_hparams(const gguf_file *f, hparams *hp, et_error *err) {
+static et_status read_hparams(const gguf_file *f, et_hparams *hp, et_error *err) {
     et_status s;
     gguf_str arch;
     if ((s = gguf_get_str(f, "general.architecture", 1, &arch, err))) return s;
@@ -191,7 +186,7 @@ static const struct {
 #undef LIN
 
 /* Fills the binding table; returns the number of entries. */
-static int make_bindings(binding *b, et_model *m, const hparams *hp, int64_t n_vocab, int64_t n_labels) {
+static int make_bindings(binding *b, et_model *m, const et_hparams *hp, int64_t n_vocab, int64_t n_labels) {
     const int64_t H = hp->n_embd, F = hp->n_ff;
     int n = 0;
 #define BIND(req, ptr, e0, e1, ...)                                              \
@@ -300,38 +295,12 @@ static et_status pack_linears(et_model *m, int in_place, et_error *err) {
 static et_status bind_model(et_model *m, et_error *err) {
     const gguf_file *f = &m->gguf;
     et_status s;
-    hparams hp;
+    et_hparams hp;
     if ((s = read_hparams(f, &hp, err))) return s;
     if ((s = read_task(f, &m->info.task, err))) return s;
 
-    /* Vocabulary and segment types come from the embedding tables; the keys must agree. */
-    const gguf_tensor *te = gguf_find_tensor(f, "token_embd.weight");
-    const gguf_tensor *tt = gguf_find_tensor(f, "token_types.weight");
-    if (!te) return et__fail(err, ET_ERR_MISSING, "model: tensor 'token_embd.weight' is missing");
-    if (!tt) return et__fail(err, ET_ERR_MISSING, "model: tensor 'token_types.weight' is missing");
-    const int64_t n_vocab = te->ne[1];
-    hp.n_types = tt->ne[1];
-    int64_t v;
-    if ((s = gguf_get_int(f, "tokenizer.ggml.token_type_count", 0, hp.n_types, 1, INT32_MAX, &v, err))) return s;
-    if (v != hp.n_types)
-        return et__fail(err, ET_ERR_SHAPE, "model: tokenizer.ggml.token_type_count %lld disagrees with token_types.weight's %lld rows",
-                        (long long)v, (long long)hp.n_types);
-    const gguf_array *tokens;
-    if ((s = gguf_get_str_array(f, "tokenizer.ggml.tokens", 1, &tokens, err))) return s;
-    if ((int64_t)tokens->n != n_vocab)
-        return et__fail(err, ET_ERR_SHAPE, "model: tokenizer.ggml.tokens has %llu entries, token_embd.weight has %lld rows",
-                        (unsigned long long)tokens->n, (long long)n_vocab);
-    static const char *const special_keys[5] = {
-        "tokenizer.ggml.cls_token_id", "tokenizer.ggml.seperator_token_id", "tokenizer.ggml.padding_token_id",
-        "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.mask_token_id"};
-    int32_t *special_ids[5] = {&m->info.cls_id, &m->info.sep_id, &m->info.pad_id, &m->info.unk_id, &m->info.mask_id};
-    for (int i = 0; i < 5; i++) {
-        if ((s = gguf_get_int(f, special_keys[i], 0, -1, 0, n_vocab - 1, &v, err))) return s;
-        *special_ids[i] = (int32_t)v;
-    }
-
-    const int32_t ids5[5] = {m->info.cls_id, m->info.sep_id, m->info.pad_id, m->info.unk_id, m->info.mask_id};
-    if ((s = et_vocab_init(&m->vocab, f, ids5, err))) return s;
+    if ((s = et__model_read_tokenizer(m, &hp, err))) return s;
+    const int64_t n_vocab = hp.n_vocab;
 
     /* Labels: the head's row count is the truth; the names must match it. */
     int64_t n_labels = 0;

@@ -57,6 +57,17 @@ struct et_model {
     void *owned_buffer;             /* the file bytes, when the model owns them */
 };
 
+/* The hyper-parameters as the loader reads and checks them, before they go to et_model_info. */
+typedef struct et_hparams {
+    int64_t n_ctx, n_embd, n_ff, n_layer, n_head; /* the bert.* keys */
+    int64_t n_vocab, n_types;                      /* rows of token_embd and token_types */
+    double eps;
+} et_hparams;
+
+/* Reads the tokenizer (model_vocab.c): n_vocab and n_types from the embedding tables, the special ids
+ * into m->info, and m->vocab from the tokenizer.* keys, which must agree with the tables. */
+et_status et__model_read_tokenizer(et_model *m, et_hparams *hp, et_error *err);
+
 /* Takes ownership of `buffer` (allocated with malloc/aligned_alloc) and loads the model from it;
  * frees it on failure. For the file loader. */
 et_status et__model_load_owned(void *buffer, size_t size, et_model **out, et_error *error);
