@@ -28,7 +28,7 @@ NODE_LTS ?= npx -y -p node@24.21.0 node
 WASM_CC  := clang-19
 NATIVE_CC ?= gcc
 
-CORE_SRC := src/status.c src/gguf.c src/model.c src/model_vocab.c src/context.c src/tagging.c src/tokenizer.c src/unicode.c src/unicode_data.c \
+CORE_SRC := src/status.c src/gguf.c src/model.c src/model_tensors.c src/model_vocab.c src/context.c src/tagging.c src/tokenizer.c src/unicode.c src/unicode_data.c \
             src/kernels/kernels.c src/kernels/gemm_f32.c src/kernels/gemm_q8.c src/kernels/norm.c src/kernels/act.c \
             src/kernels/probe.c
 NATIVE_SRC := $(CORE_SRC) src/model_file.c src/quantize.c
