@@ -123,6 +123,24 @@ static et_status read_aggregation(const gguf_file *f, int32_t *mode, et_error *e
     return ET_OK;
 }
 
+/* The label whose prediction means the model declines to answer, so the text escalates:
+ * edgetag.escalation.abstain_label, which must name one of edgetag.labels; its index, -1 when absent. */
+static et_status read_abstain_label(const gguf_file *f, const gguf_array *labels, int32_t *index, et_error *err) {
+    gguf_str a;
+    const et_status s = gguf_get_str(f, "edgetag.escalation.abstain_label", 0, &a, err);
+    *index = -1;
+    if (s || !a.ptr) return s;
+    for (uint64_t i = 0, pos = 0; labels && i < labels->n; i++) {
+        const gguf_str l = gguf_array_next_str(labels, &pos);
+        if (l.len == a.len && memcmp(l.ptr, a.ptr, (size_t)a.len) == 0) {
+            *index = (int32_t)i;
+            return ET_OK;
+        }
+    }
+    return et__fail(err, ET_ERR_CORRUPT, "model: edgetag.escalation.abstain_label '%.*s' is not one of edgetag.labels",
+                    (int)(a.len > 64 ? 64 : a.len), a.ptr);
+}
+
 /* ---- strings and labels ------------------------------------------------------------------------------ */
 
 /* Copies a GGUF string into the pool as a C string; returns its start. */
@@ -209,7 +227,7 @@ static et_status bind_model(et_model *m, et_error *err) {
         (s = et__model_read_tokenizer(m, &hp, err)) || (s = read_labels(f, in->task, &hp, &labels, err)) ||
         (s = read_calibration(f, in, err)) || (s = gguf_get_str(f, "general.name", 0, &name, err)) ||
         (s = gguf_get_str(f, "edgetag.model.version", 0, &version, err)) ||
-        (s = read_aggregation(f, &in->aggregation, err)) ||
+        (s = read_aggregation(f, &in->aggregation, err)) || (s = read_abstain_label(f, labels, &m->abstain_label, err)) ||
         (s = et__model_bind_tensors(m, &hp, &tensor_bytes, err)) ||
         (s = copy_strings(m, labels, name, version, &string_bytes, err)) ||
         (s = map_entity_types(m, hp.n_labels, err)))

@@ -232,6 +232,41 @@ static void test_spec_errors(void) {
     }
 }
 
+/* edgetag.escalation.abstain_label must name one of edgetag.labels (an embedding model has none). */
+static void test_abstain_label_key(void) {
+    static const struct {
+        int task;
+        const char *value;
+        et_status want;
+    } cases[] = {
+        {ET_TASK_SEQUENCE_CLASSIFICATION, "label_2", ET_OK},
+        {ET_TASK_SEQUENCE_CLASSIFICATION, "label_3", ET_ERR_CORRUPT},
+        {ET_TASK_SEQUENCE_CLASSIFICATION, "", ET_ERR_CORRUPT},
+        {ET_TASK_SEQUENCE_CLASSIFICATION, "label_", ET_ERR_CORRUPT},
+        {ET_TASK_TOKEN_CLASSIFICATION, "label_0", ET_OK},
+        {ET_TASK_EMBEDDING, "label_0", ET_ERR_CORRUPT},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tl_model_spec s = tl_small_spec();
+        s.task = cases[i].task;
+        s.n_labels = s.task ? 3 : 0;
+        s.abstain_label = cases[i].value;
+        uint8_t *p;
+        const size_t n = tl_build_model(&s, &p, NULL);
+        et_error err;
+        const et_status st = load(p, n, &err);
+        CHECK(st == cases[i].want, "abstain label '%s' (task %d): status %d, want %d: %s", cases[i].value, cases[i].task, st,
+              cases[i].want, st ? err.message : "");
+        if (st) {
+            char quoted[32];
+            snprintf(quoted, sizeof quoted, "'%s'", cases[i].value);
+            CHECK(strstr(err.message, "edgetag.escalation.abstain_label") && strstr(err.message, quoted),
+                  "abstain label message: %s", err.message);
+        }
+        free(p);
+    }
+}
+
 static void test_alignment(void) {
     tl_model_spec s = tl_small_spec();
     uint8_t *p;
@@ -342,6 +377,7 @@ int main(void) {
     test_truncation(p, n);
     test_header_fields(p, n, &lay);
     test_spec_errors();
+    test_abstain_label_key();
     test_alignment();
     test_file_loader(p, n);
     test_mutations(p, n, &lay);

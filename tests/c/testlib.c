@@ -210,6 +210,7 @@ size_t tl_build_model(const tl_model_spec *s, uint8_t **out, tl_layout *layout) 
     if (s->temperature > 0) kv_f32(&b, "edgetag.calibration.temperature", s->temperature);
     if (s->threshold >= 0) kv_f32(&b, "edgetag.escalation.threshold", s->threshold);
     if (s->aggregation) kv_str(&b, "edgetag.tagging.aggregation", s->aggregation);
+    if (s->abstain_label) kv_str(&b, "edgetag.escalation.abstain_label", s->abstain_label);
     kv_u32(&b, "tokenizer.ggml.token_type_count", (uint32_t)s->n_types);
     kv_u32(&b, "tokenizer.ggml.padding_token_id", 0);
     kv_u32(&b, "tokenizer.ggml.cls_token_id", 1);
