@@ -28,10 +28,12 @@ NODE_LTS ?= npx -y -p node@24.21.0 node
 WASM_CC  := clang-19
 NATIVE_CC ?= gcc
 
-CORE_SRC := src/status.c src/gguf.c src/model.c src/context.c src/tagging.c src/tokenizer.c src/unicode.c src/unicode_data.c \
-            src/kernels/kernels.c src/kernels/gemm_f32.c src/kernels/gemm_q8.c src/kernels/norm.c src/kernels/act.c
+CORE_SRC := src/status.c src/gguf.c src/model.c src/model_tensors.c src/model_vocab.c src/context.c src/tagging.c src/tokenizer.c src/unicode.c src/unicode_data.c \
+            src/kernels/kernels.c src/kernels/gemm_f32.c src/kernels/gemm_q8.c src/kernels/norm.c src/kernels/act.c \
+            src/kernels/probe.c
 NATIVE_SRC := $(CORE_SRC) src/model_file.c src/quantize.c
-HEADERS  := include/edgetag.h $(wildcard src/*.h src/kernels/*.h tests/c/*.h)
+CLI_SRC  := src/cli/main.c src/cli/run.c src/cli/text.c src/cli/file.c src/cli/json.c
+HEADERS  := include/edgetag.h $(wildcard src/*.h src/kernels/*.h src/cli/*.h tests/c/*.h)
 
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 INCLUDES := -Iinclude -Isrc
@@ -83,7 +85,7 @@ $(1)/obj/%.o: %.c $$(HEADERS) | build/.setup
 	@mkdir -p $$(dir $$@)
 	$$(NATIVE_CC) $(2) -c $$< -o $$@
 
-$(1)/edgetag: $$(patsubst %.c,$(1)/obj/%.o,$$(NATIVE_SRC) src/cli.c)
+$(1)/edgetag: $$(patsubst %.c,$(1)/obj/%.o,$$(NATIVE_SRC) $$(CLI_SRC))
 	$$(NATIVE_CC) $(2) $$^ -o $$@ -lm
 
 $(1)/test_%: $(1)/obj/tests/c/test_%.o $(1)/obj/tests/c/testlib.o $(1)/obj/tests/c/testlib_alloc.o $$(patsubst %.c,$(1)/obj/%.o,$$(NATIVE_SRC))

@@ -308,7 +308,7 @@ et_status et_context_create(const et_model *model, const et_context_params *para
 /* Frees the context. NULL is a no-op. */
 void et_context_free(et_context *ctx);
 
-/* Bytes of the context's arena. */
+/* Bytes of the context's buffers: the encoder's arena and the tagging block (see Tagging below). */
 size_t et_context_memory(const et_context *ctx);
 
 /* The detailed message of the context's last failed call; "" after a success. Never NULL for a
@@ -347,7 +347,11 @@ et_status et_context_embeddings(et_context *ctx, int32_t pooling, int32_t normal
 /* ---------------------------------------------------------------------------------------------
  * Tagging: text in, labels out — tokenize, run, and decode with the model's calibration.
  * Probabilities are softmax(logits / temperature) with edgetag.calibration.temperature; "escalate"
- * follows the model's edgetag.escalation.threshold (never when the file has none).
+ * follows the model's edgetag.escalation.threshold (never when the file has none) and, for a classifier,
+ * its edgetag.escalation.abstain_label (none when the file has none).
+ * Memory: tagging keeps its tokens, probabilities and results in a block of its own that the context
+ * makes beside the encoder's arena, sized from the same limits (src/tagging.h says why): these calls
+ * allocate nothing, and from the encoder they read only the run's output.
  * ------------------------------------------------------------------------------------------- */
 
 /* Classifies n_texts UTF-8 texts (texts[i] of lengths[i] bytes) as one batch with a sequence classifier.
@@ -356,7 +360,8 @@ et_status et_context_classify(et_context *ctx, const char *const *texts, const s
 
 /* Text `i` of the last et_context_classify: the best label, its probability, all probabilities
  * ([n_labels], valid until the next call), and escalate = 1 when the probability is below the model's
- * threshold or the label is "oos" (out of scope). Pointers may be NULL. */
+ * threshold or the label is the model's abstain label (edgetag.escalation.abstain_label, e.g. "oos" for
+ * out of scope: the model declines to answer). Pointers may be NULL. */
 et_status et_context_classification(et_context *ctx, int32_t i, int32_t *label, float *score, const float **probs,
                                     int32_t *escalate);
 

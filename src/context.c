@@ -5,8 +5,8 @@
  * Every Linear layer is one GEMM over all T rows; only attention works text by text (and head by head),
  * so each text attends to its own tokens exactly as a padded batch with an attention mask would.
  *
- * Memory: every buffer lives in one arena sized at creation from the model and the limits; a run never
- * allocates.
+ * Memory: every buffer of the forward pass lives in one arena sized at creation from the model and the
+ * limits; a run never allocates. Tagging's buffers are a block of their own, made here too (tagging.h).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 #include "kernels/kernels.h"
 #include "context.h"
 #include "model.h"
+#include "tagging.h"
 
 #define ET_DEFAULT_MAX_TEXTS 16
 
@@ -30,46 +31,6 @@ void et_context_default_params_by_ref(et_context_params *out) {
     if (out) *out = et_context_default_params();
 }
 
-/* Carves `count` elements of `size` bytes from the arena plan, 64-byte aligned. */
-static uint64_t plan(uint64_t *total, uint64_t count, uint64_t size) {
-    const uint64_t at = *total;
-    *total += (count * size + 63) / 64 * 64;
-    return at;
-}
-
-static const et_kernels *kernels_for(int32_t choice) {
-    switch (choice) {
-    case ET_KERNELS_AUTO: return et_kernels_best();
-    case ET_KERNELS_REFERENCE: return et_kernels_reference();
-    case ET_KERNELS_BASELINE: return et_kernels_baseline();
-    case ET_KERNELS_RELAXED_DOT16: return et_kernels_relaxed_dot16();
-    case ET_KERNELS_RELAXED_DOT32: return et_kernels_relaxed_dot32();
-    case ET_KERNELS_REFERENCE_U7: return et_kernels_reference_u7();
-    default: return NULL;
-    }
-}
-
-et_status et_kernels_probe(int32_t choice, int32_t iterations) {
-    enum { M = 16, N = 384, K = 384 };
-    const et_kernels *k = kernels_for(choice);
-    if (choice < ET_KERNELS_AUTO || choice > ET_KERNELS_REFERENCE_U7 || iterations < 0) return ET_ERR_INVALID_ARGUMENT;
-    if (!k) return ET_ERR_UNSUPPORTED;
-    /* Zeros: the integer SIMD products take the same time whatever the values, and zeroed memory costs
-     * next to nothing to set up, so the host times the GEMMs rather than this preparation. */
-    int8_t *w = calloc((size_t)N * K, 1);
-    uint8_t *a = calloc((size_t)M * K, 2);
-    float *c = calloc(M * N + 2 * N + M, sizeof(float));
-    int32_t *ints = calloc(N + M, sizeof(int32_t));
-    if (!w || !a || !c || !ints) {
-        free(w), free(a), free(c), free(ints);
-        return ET_ERR_OUT_OF_MEMORY;
-    }
-    for (int it = 0; it < iterations; it++)
-        et_kernels_probe_gemm(k, M, N, K, a, K, c + M * N + 2 * N, ints + N, w, c + M * N, ints, c + M * N + N, c, N);
-    free(w), free(a), free(c), free(ints);
-    return ET_OK;
-}
-
 et_status et_context_create(const et_model *model, const et_context_params *params, et_context **out) {
     if (!out) return ET_ERR_INVALID_ARGUMENT;
     *out = NULL;
@@ -79,7 +40,7 @@ et_status et_context_create(const et_model *model, const et_context_params *para
     if (p.max_tokens < 0 || p.max_texts < 0 || p.max_seq < 0 || p.max_seq > mi->n_ctx || p.kernels < ET_KERNELS_AUTO ||
         p.kernels > ET_KERNELS_REFERENCE_U7)
         return ET_ERR_INVALID_ARGUMENT;
-    const et_kernels *kernels = kernels_for(p.kernels);
+    const et_kernels *kernels = et_kernels_for_choice(p.kernels);
     if (!kernels) return ET_ERR_UNSUPPORTED;
 
     const int32_t T = p.max_tokens ? p.max_tokens : (p.max_seq ? p.max_seq : mi->n_ctx);
@@ -94,31 +55,24 @@ et_status et_context_create(const et_model *model, const et_context_params *para
 
     /* All factors are below 2^31, so each product fits in 64 bits; the sum is checked below. */
     uint64_t total = 0;
-    const uint64_t o_x = plan(&total, (uint64_t)T * H, 4), o_q = plan(&total, (uint64_t)T * H, 4);
-    const uint64_t o_k = plan(&total, (uint64_t)T * H, 4), o_v = plan(&total, (uint64_t)T * H, 4);
-    const uint64_t o_attn = plan(&total, (uint64_t)T * H, 4), o_tmp = plan(&total, (uint64_t)T * H, 4);
-    const uint64_t o_ff = plan(&total, (uint64_t)T * F, 4), o_sc = plan(&total, (uint64_t)S * (uint64_t)S, 4);
-    const uint64_t o_kt = plan(&total, d * (uint64_t)S, 4), o_pool = plan(&total, (uint64_t)B * H, 4);
-    const uint64_t o_inv = plan(&total, (uint64_t)S, 4);
-    const uint64_t o_out = plan(&total, out_n, 4), o_emb = plan(&total, (uint64_t)B * H, 4);
-    const uint64_t o_start = plan(&total, (uint64_t)B + 1, 4);
+    const uint64_t o_x = et__plan(&total, (uint64_t)T * H, 4), o_q = et__plan(&total, (uint64_t)T * H, 4);
+    const uint64_t o_k = et__plan(&total, (uint64_t)T * H, 4), o_v = et__plan(&total, (uint64_t)T * H, 4);
+    const uint64_t o_attn = et__plan(&total, (uint64_t)T * H, 4), o_tmp = et__plan(&total, (uint64_t)T * H, 4);
+    const uint64_t o_ff = et__plan(&total, (uint64_t)T * F, 4), o_sc = et__plan(&total, (uint64_t)S * (uint64_t)S, 4);
+    const uint64_t o_kt = et__plan(&total, d * (uint64_t)S, 4), o_pool = et__plan(&total, (uint64_t)B * H, 4);
+    const uint64_t o_inv = et__plan(&total, (uint64_t)S, 4);
+    const uint64_t o_out = et__plan(&total, out_n, 4), o_emb = et__plan(&total, (uint64_t)B * H, 4);
+    const uint64_t o_start = et__plan(&total, (uint64_t)B + 1, 4);
     const uint64_t q8_rows = mi->int8_matrices ? (uint64_t)T : 0, widest = F > H ? F : H;
-    const uint64_t o_qa = plan(&total, q8_rows * widest, (uint64_t)kernels->q8_level_bytes);
-    const uint64_t o_qs = plan(&total, q8_rows, 4), o_qz = plan(&total, q8_rows, 4);
-    /* Text in, labels out (tagging.c): tokens of the batch or windows, probabilities, entities. */
-    const uint64_t o_tids = plan(&total, (uint64_t)T, 4), o_ttypes = plan(&total, (uint64_t)T, 4);
-    const uint64_t o_toffs = plan(&total, 2 * (uint64_t)T, 4), o_tlen = plan(&total, (uint64_t)B, 4);
-    const uint64_t o_tfirst = plan(&total, (uint64_t)B, 4);
-    const uint64_t o_tprobs = plan(&total, ((uint64_t)T > (uint64_t)B ? (uint64_t)T : (uint64_t)B) * (C ? C : 1), 4);
-    const uint64_t o_tlabel = plan(&total, (uint64_t)B, 4), o_tscore = plan(&total, (uint64_t)B, 4);
-    const uint64_t o_tesc = plan(&total, (uint64_t)B, 4), o_ents = plan(&total, (uint64_t)T, sizeof(et_entity));
+    const uint64_t o_qa = et__plan(&total, q8_rows * widest, (uint64_t)kernels->q8_level_bytes);
+    const uint64_t o_qs = et__plan(&total, q8_rows, 4), o_qz = et__plan(&total, q8_rows, 4);
     if (total > SIZE_MAX - 64) return ET_ERR_OUT_OF_MEMORY;
 
     et_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return ET_ERR_OUT_OF_MEMORY;
     ctx->arena = aligned_alloc(64, (size_t)total);
-    if (!ctx->arena) {
-        free(ctx);
+    if (!ctx->arena || et__tagging_create(T, B, mi->n_labels, &ctx->tagging) != ET_OK) {
+        et_context_free(ctx);
         return ET_ERR_OUT_OF_MEMORY;
     }
     char *base = ctx->arena;
@@ -134,28 +88,35 @@ et_status et_context_create(const et_model *model, const et_context_params *para
     ctx->pooled = (float *)(base + o_pool), ctx->out = (float *)(base + o_out), ctx->emb = (float *)(base + o_emb);
     ctx->start = (int32_t *)(void *)(base + o_start);
     ctx->qa = base + o_qa, ctx->qs = (float *)(void *)(base + o_qs), ctx->qz = (int32_t *)(void *)(base + o_qz);
-    ctx->tag_ids = (int32_t *)(void *)(base + o_tids), ctx->tag_types = (int32_t *)(void *)(base + o_ttypes);
-    ctx->tag_offsets = (int32_t *)(void *)(base + o_toffs), ctx->tag_lengths = (int32_t *)(void *)(base + o_tlen);
-    ctx->tag_first = (int32_t *)(void *)(base + o_tfirst), ctx->tag_probs = (float *)(void *)(base + o_tprobs);
-    ctx->tag_label = (int32_t *)(void *)(base + o_tlabel), ctx->tag_score = (float *)(void *)(base + o_tscore);
-    ctx->tag_escalate = (int32_t *)(void *)(base + o_tesc), ctx->entities = (et_entity *)(void *)(base + o_ents);
     *out = ctx;
     return ET_OK;
 }
 
 void et_context_free(et_context *ctx) {
     if (!ctx) return;
+    et__tagging_free(ctx->tagging);
     free(ctx->arena);
     free(ctx);
 }
 
-size_t et_context_memory(const et_context *ctx) { return ctx ? ctx->arena_bytes : 0; }
+size_t et_context_memory(const et_context *ctx) { return ctx ? ctx->arena_bytes + et__tagging_bytes(ctx->tagging) : 0; }
 
 const char *et_context_last_error(const et_context *ctx) { return ctx ? ctx->error : "NULL context"; }
 
 /* Sets the context's message and returns s; the last run's result stays readable. For a getter's
  * misuse, which does not invalidate the result. */
 et_status et__ctx_fail_keep(et_context *ctx, et_status s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    et__vformat(ctx->error, sizeof ctx->error, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* The same, and no result is readable any more: the run's, and tagging's. */
+et_status et__ctx_fail(et_context *ctx, et_status s, const char *fmt, ...) {
+    ctx->has_result = 0;
+    et__tagging_forget(ctx->tagging);
     va_list ap;
     va_start(ap, fmt);
     et__vformat(ctx->error, sizeof ctx->error, fmt, ap);

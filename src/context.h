@@ -1,5 +1,6 @@
 /*
  * context.h — the context's layout, shared by the files that run and decode with it. Private.
+ * The arena holds the encoder's buffers only; tagging keeps its own (tagging.h).
  */
 #ifndef ET_CONTEXT_H
 #define ET_CONTEXT_H
@@ -34,17 +35,8 @@ struct et_context {
     float *qs;     /* [T] their row scales */
     int32_t *qz;   /* [T] their row zero points */
 
-    /* Text in, labels out (tagging.c). */
-    int32_t *tag_ids, *tag_types; /* [T] the batch's (or the windows') tokens */
-    int32_t *tag_offsets;         /* [2T] their code-point offsets */
-    int32_t *tag_lengths;         /* [B] tokens per text or window */
-    int32_t *tag_first;           /* [B] windows: first content token in the whole text */
-    float *tag_probs;             /* [max(T, B)][C] calibrated probabilities */
-    int32_t *tag_label;           /* [B] classify: best label per text */
-    float *tag_score;             /* [B] its probability */
-    int32_t *tag_escalate;        /* [B] and whether it should go to the cloud */
-    et_entity *entities;          /* [T] extract: the entities of the last text */
-    int32_t n_classified, n_entities, entities_escalate;
+    /* Text in, labels out: tagging's own block (tagging.h), made and freed with the context. */
+    struct et_tagging *tagging;
 
     /* The last successful run. */
     int32_t has_result;
@@ -60,8 +52,11 @@ __attribute__((format(printf, 3, 4)))
 #endif
 et_status et__ctx_fail_keep(et_context *ctx, et_status s, const char *fmt, ...);
 
-/* The same for a failed run or tagging call: there is no result any more. */
-#define et__ctx_fail(ctx, ...) ((ctx)->has_result = 0, (ctx)->n_classified = 0, (ctx)->n_entities = 0, \
-                                et__ctx_fail_keep((ctx), __VA_ARGS__))
+/* The same for a failed run or tagging call: there is no result any more — neither the run's nor
+ * tagging's last classification or entities. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+et_status et__ctx_fail(et_context *ctx, et_status s, const char *fmt, ...);
 
 #endif /* ET_CONTEXT_H */

@@ -7,6 +7,7 @@
  */
 #include "gguf.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,6 +243,52 @@ et_status gguf_get_int(const gguf_file *f, const char *key, int required, int64_
         return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is %lld, outside %lld..%lld", key, (long long)v,
                         (long long)lo, (long long)hi);
     *out = v;
+    return ET_OK;
+}
+
+et_status gguf_get_float(const gguf_file *f, const char *key, double dflt, double *out, et_error *err) {
+    const gguf_kv *kv = gguf_find_kv(f, key);
+    if (!kv) {
+        *out = dflt;
+        return ET_OK;
+    }
+    if (kv->type != GGUF_F32 && kv->type != GGUF_F64)
+        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is a %s, expected a float", key, gguf_value_type_name(kv->type));
+    if (!isfinite(kv->v.f)) return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is not finite", key);
+    *out = kv->v.f;
+    return ET_OK;
+}
+
+et_status gguf_get_bool(const gguf_file *f, const char *key, int dflt, int *out, et_error *err) {
+    const gguf_kv *kv = gguf_find_kv(f, key);
+    if (!kv) {
+        *out = dflt;
+        return ET_OK;
+    }
+    if (kv->type != GGUF_BOOL)
+        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is a %s, expected a bool", key, gguf_value_type_name(kv->type));
+    *out = (int)kv->v.u;
+    return ET_OK;
+}
+
+et_status gguf_get_str(const gguf_file *f, const char *key, int required, gguf_str *out, et_error *err) {
+    const gguf_kv *kv = gguf_find_kv(f, key);
+    out->ptr = NULL;
+    out->len = 0;
+    if (!kv) return required ? et__fail(err, ET_ERR_MISSING, "model: required key '%s' is missing", key) : ET_OK;
+    if (kv->type != GGUF_STRING)
+        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is a %s, expected a string", key, gguf_value_type_name(kv->type));
+    *out = kv->v.s;
+    return ET_OK;
+}
+
+et_status gguf_get_str_array(const gguf_file *f, const char *key, int required, const gguf_array **out, et_error *err) {
+    const gguf_kv *kv = gguf_find_kv(f, key);
+    *out = NULL;
+    if (!kv) return required ? et__fail(err, ET_ERR_MISSING, "model: required key '%s' is missing", key) : ET_OK;
+    if (kv->type != GGUF_ARRAY || kv->v.a.type != GGUF_STRING)
+        return et__fail(err, ET_ERR_CORRUPT, "model: key '%s' is not an array of strings", key);
+    *out = &kv->v.a;
     return ET_OK;
 }
 

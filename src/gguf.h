@@ -89,6 +89,15 @@ int gguf_str_eq(gguf_str s, const char *z);
 et_status gguf_get_int(const gguf_file *f, const char *key, int required, int64_t dflt, int64_t lo, int64_t hi,
                        int64_t *out, et_error *err);
 
+/* The same for a float key (F32 or F64; finite), absent → dflt; and a bool key (BOOL only), absent → dflt. */
+et_status gguf_get_float(const gguf_file *f, const char *key, double dflt, double *out, et_error *err);
+et_status gguf_get_bool(const gguf_file *f, const char *key, int dflt, int *out, et_error *err);
+
+/* A string key, absent → {NULL, 0}; an array of strings, absent → NULL. ET_ERR_MISSING when absent and
+ * `required`; ET_ERR_CORRUPT for another type. The values point into the file. */
+et_status gguf_get_str(const gguf_file *f, const char *key, int required, gguf_str *out, et_error *err);
+et_status gguf_get_str_array(const gguf_file *f, const char *key, int required, const gguf_array **out, et_error *err);
+
 /* Bytes of one value of a fixed-size type (0 for STRING and ARRAY). */
 size_t gguf_value_size(uint32_t type);
 const char *gguf_value_type_name(uint32_t type);

@@ -46,6 +46,8 @@ struct et_model {
     gguf_file gguf;                 /* the parsed file: metadata and tensor table */
     et_vocab vocab;                 /* the WordPiece vocabulary and normalizer flags */
     char **labels;                  /* [C] NUL-terminated, in `strings` */
+    int32_t abstain_label;          /* the label meaning "the model declines: escalate" (edgetag.escalation.
+                                       abstain_label), -1 when absent */
     int32_t *label_type;            /* [C] entity type of each label (-1 for O): token classifiers */
     char *label_bi;                 /* [C] 'B', 'I' or 'O' — a label without prefix counts as 'I' */
     const char **types;             /* [n_entity_types] pointers into `labels` past the prefix */
@@ -56,6 +58,30 @@ struct et_model {
     int32_t *wsums;                 /* owned row sums of the int8 matrices */
     void *owned_buffer;             /* the file bytes, when the model owns them */
 };
+
+/* The hyper-parameters as the loader reads and checks them, before they go to et_model_info. */
+typedef struct et_hparams {
+    int64_t n_ctx, n_embd, n_ff, n_layer, n_head; /* the bert.* keys */
+    int64_t n_vocab, n_types;                      /* rows of token_embd and token_types */
+    int64_t n_labels;                              /* rows of cls.output; 0 for an embedding model */
+    double eps;
+} et_hparams;
+
+/* Reads the tokenizer (model_vocab.c): n_vocab and n_types from the embedding tables, the special ids
+ * into m->info, and m->vocab from the tokenizer.* keys, which must agree with the tables. */
+et_status et__model_read_tokenizer(et_model *m, et_hparams *hp, et_error *err);
+
+/* Checks every tensor the encoder reads against the hyper-parameters, allocates the F32 copies and int8
+ * row sums, and binds m's layers, embeddings and head (model_tensors.c). Sets info.weights_bytes and
+ * info.int8_matrices; *owned receives the bytes allocated. */
+et_status et__model_bind_tensors(et_model *m, const et_hparams *hp, uint64_t *owned, et_error *err);
+
+/* Repacks the layers' matrices into the layouts of the fastest GEMMs, in the memory they occupy: f32
+ * into panels of 8 rows (et_f32_pack_panels, through a temporary copy of one matrix), int8 into panels of
+ * 4 rows (et_i8_pack_panels, one block of 4 rows at a time through a 4·k-byte scratch, so no memory grows
+ * with the model). Done on the model's own copies always, on the caller's buffer when `in_place` (it
+ * said so, or the model owns it); other matrices stay as they are and run on the row-major kernels. */
+et_status et__model_pack_linears(et_model *m, int in_place, et_error *err);
 
 /* Takes ownership of `buffer` (allocated with malloc/aligned_alloc) and loads the model from it;
  * frees it on failure. For the file loader. */

@@ -65,28 +65,6 @@ static int quantizable(const gguf_tensor *t) {
     return 0;
 }
 
-/* f32 → IEEE half, round to nearest even (normal and subnormal halves). */
-static uint16_t f32_to_f16(float f) {
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    const uint32_t sign = (x >> 16) & 0x8000u, mant = x & 0x7fffffu;
-    const int32_t exp = (int32_t)((x >> 23) & 0xffu) - 127 + 15;
-    if (((x >> 23) & 0xffu) == 0xffu) return (uint16_t)(sign | 0x7c00u | (mant ? 0x200u : 0));
-    if (exp >= 31) return (uint16_t)(sign | 0x7c00u);
-    if (exp <= 0) {
-        if (exp < -10) return (uint16_t)sign;
-        const uint32_t m = mant | 0x800000u, shift = (uint32_t)(14 - exp);
-        uint32_t h = m >> shift;
-        const uint32_t rem = m & ((1u << shift) - 1), mid = 1u << (shift - 1);
-        if (rem > mid || (rem == mid && (h & 1u))) h++;
-        return (uint16_t)(sign | h);
-    }
-    uint32_t h = sign | ((uint32_t)exp << 10) | (mant >> 13);
-    const uint32_t rem = mant & 0x1fffu;
-    if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) h++;
-    return (uint16_t)h;
-}
-
 /* One output tensor: its info and where its bytes are. */
 typedef struct otensor {
     gguf_str name;
@@ -139,7 +117,7 @@ static et_status quantize_tensor(const gguf_tensor *t, int32_t type, otensor *o,
             float amax = 0.0f;
             for (int i = 0; i < 32; i++) amax = fabsf(v[i]) > amax ? fabsf(v[i]) : amax;
             const float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
-            const uint16_t dh = f32_to_f16(d);
+            const uint16_t dh = et__f32_to_f16(d);
             uint8_t *blk = o->made + 34 * b;
             memcpy(blk, &dh, 2);
             for (int i = 0; i < 32; i++) blk[2 + i] = (uint8_t)(int8_t)roundf(v[i] * id);

@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "internal.h"
-#include "model.h"
 #include "unicode.h"
 
 /* ---- the vocabulary ----------------------------------------------------------------------------- */
@@ -53,36 +52,18 @@ int32_t et_vocab_find(const et_vocab *v, int continuation, const uint8_t *p, uin
     }
 }
 
-static et_status flag(const gguf_file *f, const char *key, int32_t dflt, int32_t lo, int32_t hi, int32_t *out,
-                      et_error *err) {
-    int64_t v;
-    const et_status s = gguf_get_int(f, key, 0, dflt, lo, hi, &v, err);
-    *out = (int32_t)v;
-    return s;
-}
-
-et_status et_vocab_init(et_vocab *v, const gguf_file *f, const int32_t special_ids[5], et_error *err) {
+et_status et_vocab_init(et_vocab *v, uint32_t n, const uint8_t *base, const et_vocab_config *c, et_error *err) {
     memset(v, 0, sizeof *v);
-    const gguf_kv *tokens = gguf_find_kv(f, "tokenizer.ggml.tokens");
-    ET_ASSERT(tokens && tokens->type == GGUF_ARRAY && tokens->v.a.type == GGUF_STRING); /* checked by model.c */
-    et_status s;
-    int32_t strip;
-    if ((s = flag(f, "edgetag.tokenizer.do_lower_case", 1, 0, 1, &v->lowercase, err)) ||
-        (s = flag(f, "edgetag.tokenizer.strip_accents", -1, -1, 1, &strip, err)) ||
-        (s = flag(f, "edgetag.tokenizer.tokenize_chinese_chars", 1, 0, 1, &v->chinese, err)) ||
-        (s = flag(f, "edgetag.tokenizer.max_input_chars_per_word", 100, 1, INT32_MAX, &v->max_chars, err)))
-        return s;
-    if (v->max_chars > ET_MAX_WORD_CHARS)
+    if (c->max_chars > ET_MAX_WORD_CHARS)
         return et__fail(err, ET_ERR_UNSUPPORTED, "tokenizer: max_input_chars_per_word %d is above this engine's %d",
-                        v->max_chars, ET_MAX_WORD_CHARS);
-    v->strip_accents = strip < 0 ? v->lowercase : strip; /* Hugging Face: strip_accents defaults to lowercase */
-    v->cls = special_ids[0], v->sep = special_ids[1], v->unk = special_ids[3];
-
-    const uint32_t n = (uint32_t)tokens->v.a.n;
+                        c->max_chars, ET_MAX_WORD_CHARS);
+    v->lowercase = c->lowercase, v->chinese = c->chinese, v->max_chars = c->max_chars;
+    v->strip_accents = c->strip_accents < 0 ? c->lowercase : c->strip_accents; /* Hugging Face's default */
+    v->cls = c->cls, v->sep = c->sep, v->unk = c->unk;
     uint32_t cap = 16;
     while (cap < 2 * n) cap <<= 1;
     v->n = n;
-    v->base = f->base;
+    v->base = base;
     v->mask = cap - 1;
     v->str_off = malloc((size_t)n * sizeof *v->str_off + 1);
     v->str_len = malloc((size_t)n * sizeof *v->str_len + 1);
@@ -91,49 +72,32 @@ et_status et_vocab_init(et_vocab *v, const gguf_file *f, const int32_t special_i
         et_vocab_free(v);
         return et__fail(err, ET_ERR_OUT_OF_MEMORY, "tokenizer: no memory for a vocabulary of %u tokens", n);
     }
-    uint64_t pos = 0;
-    for (uint32_t id = 0; id < n; id++) {
-        const gguf_str t = gguf_array_next_str(&tokens->v.a, &pos);
-        v->str_off[id] = (uint32_t)((const uint8_t *)t.ptr - f->base);
-        v->str_len[id] = (uint32_t)t.len;
-        const int cont = t.len > 2 && t.ptr[0] == '#' && t.ptr[1] == '#';
-        const uint32_t body = (uint32_t)t.len - (cont ? 2u : 0u);
-        if (body > v->max_bytes) v->max_bytes = body;
-        /* Insert by the full spelling; a repeated spelling maps to its last id, as vocab.txt loading does. */
-        for (uint32_t h = fnv1a(FNV_BASIS, (const uint8_t *)t.ptr, (uint32_t)t.len) & v->mask;; h = (h + 1) & v->mask) {
-            if (!v->table[h] || token_is(v, v->table[h] - 1, 0, (const uint8_t *)t.ptr, (uint32_t)t.len)) {
-                v->table[h] = id + 1;
-                break;
-            }
-        }
-    }
+    return ET_OK;
+}
 
-    /* Added tokens, matched verbatim in the raw text: llama.cpp's token types 2 (unknown), 3 (control)
-     * and 4 (user defined) when the file has them, else the special ids. */
-    const gguf_kv *types = gguf_find_kv(f, "tokenizer.ggml.token_type");
-    if (types && (types->type != GGUF_ARRAY || types->v.a.type != GGUF_I32 || types->v.a.n != n)) {
-        et_vocab_free(v);
-        return et__fail(err, ET_ERR_SHAPE, "tokenizer: tokenizer.ggml.token_type is not an i32 array of %u entries", n);
-    }
-    for (uint32_t id = 0; id < n; id++) {
-        int special;
-        if (types) {
-            int32_t t;
-            memcpy(&t, types->v.a.data + 4 * (size_t)id, 4);
-            special = t == 2 || t == 3 || t == 4;
-        } else {
-            special = 0;
-            for (int k = 0; k < 5; k++) special |= special_ids[k] == (int32_t)id;
+void et_vocab_set(et_vocab *v, uint32_t id, const char *text, uint32_t len) {
+    const uint8_t *t = (const uint8_t *)text;
+    v->str_off[id] = (uint32_t)(t - v->base);
+    v->str_len[id] = len;
+    const int cont = len > 2 && t[0] == '#' && t[1] == '#';
+    const uint32_t body = len - (cont ? 2u : 0u);
+    if (body > v->max_bytes) v->max_bytes = body;
+    /* Insert by the full spelling; a repeated spelling maps to its last id. */
+    for (uint32_t h = fnv1a(FNV_BASIS, t, len) & v->mask;; h = (h + 1) & v->mask) {
+        if (!v->table[h] || token_is(v, v->table[h] - 1, 0, t, len)) {
+            v->table[h] = id + 1;
+            break;
         }
-        if (!special || v->str_len[id] == 0) continue;
-        if (v->n_specials == ET_MAX_SPECIALS) {
-            et_vocab_free(v);
-            return et__fail(err, ET_ERR_UNSUPPORTED, "tokenizer: more than %d added tokens", ET_MAX_SPECIALS);
-        }
-        v->specials[v->n_specials++] = (int32_t)id;
-        const uint8_t b = v->base[v->str_off[id]];
-        v->special_first[b >> 3] |= (uint8_t)(1u << (b & 7));
     }
+}
+
+et_status et_vocab_add_special(et_vocab *v, int32_t id, et_error *err) {
+    if (v->str_len[id] == 0) return ET_OK;
+    if (v->n_specials == ET_MAX_SPECIALS)
+        return et__fail(err, ET_ERR_UNSUPPORTED, "tokenizer: more than %d added tokens", ET_MAX_SPECIALS);
+    v->specials[v->n_specials++] = id;
+    const uint8_t b = v->base[v->str_off[id]];
+    v->special_first[b >> 3] |= (uint8_t)(1u << (b & 7));
     return ET_OK;
 }
 
@@ -386,25 +350,23 @@ static int32_t count_tokens(tok *t, const uint8_t *s, size_t n, int32_t limit) {
     return count.count;
 }
 
-static et_status check_model(const et_model *m, const et_vocab **v, et_error *err) {
-    if (!m) return et__fail(err, ET_ERR_INVALID_ARGUMENT, "et_tokenize: model is NULL");
-    *v = &m->vocab;
-    if ((*v)->cls < 0 || (*v)->sep < 0 || (*v)->unk < 0)
+/* The template needs [CLS] and [SEP], WordPiece [UNK]. */
+static et_status check_vocab(const et_vocab *v, et_error *err) {
+    if (v->cls < 0 || v->sep < 0 || v->unk < 0)
         return et__fail(err, ET_ERR_UNSUPPORTED, "et_tokenize: the model's vocabulary lacks [CLS], [SEP] or [UNK] "
                         "(tokenizer.ggml.cls_token_id, seperator_token_id, unknown_token_id)");
     return ET_OK;
 }
 
-et_status et_tokenize(const et_model *model, const char *text, size_t text_len, const char *pair, size_t pair_len,
-                      int32_t max_length, int32_t *ids, int32_t *type_ids, int32_t *offsets, int32_t capacity,
-                      int32_t *n_tokens, et_error *error) {
-    const et_vocab *v;
-    et_status s = check_model(model, &v, error);
+et_status et_vocab_tokenize(const et_vocab *v, int32_t default_length, const char *text, size_t text_len,
+                            const char *pair, size_t pair_len, int32_t max_length, int32_t *ids, int32_t *type_ids,
+                            int32_t *offsets, int32_t capacity, int32_t *n_tokens, et_error *error) {
+    et_status s = check_vocab(v, error);
     if (s) return s;
     if (!n_tokens || (!text && text_len) || (!pair && pair_len) || capacity < 0)
         return et__fail(error, ET_ERR_INVALID_ARGUMENT, "et_tokenize: NULL text or n_tokens, or a negative capacity");
     *n_tokens = 0;
-    if (max_length == 0) max_length = model->info.n_ctx;
+    if (max_length == 0) max_length = default_length;
     const int32_t specials = pair ? 3 : 2;
     if (max_length < specials)
         return et__fail(error, ET_ERR_INVALID_ARGUMENT, "et_tokenize: max_length %d leaves no room for a token", max_length);
@@ -460,17 +422,16 @@ et_status et_tokenize(const et_model *model, const char *text, size_t text_len, 
     return ET_OK;
 }
 
-et_status et_tokenize_windows(const et_model *model, const char *text, size_t text_len, int32_t max_length,
-                              int32_t stride, int32_t *ids, int32_t *offsets, int32_t token_capacity, int32_t *lengths,
-                              int32_t *first_token, int32_t window_capacity, int32_t *n_tokens, int32_t *n_windows,
-                              et_error *error) {
-    const et_vocab *v;
-    et_status s = check_model(model, &v, error);
+et_status et_vocab_tokenize_windows(const et_vocab *v, int32_t default_length, const char *text, size_t text_len,
+                                    int32_t max_length, int32_t stride, int32_t *ids, int32_t *offsets,
+                                    int32_t token_capacity, int32_t *lengths, int32_t *first_token,
+                                    int32_t window_capacity, int32_t *n_tokens, int32_t *n_windows, et_error *error) {
+    et_status s = check_vocab(v, error);
     if (s) return s;
     if (!n_tokens || !n_windows || (!text && text_len) || token_capacity < 0 || window_capacity < 0)
         return et__fail(error, ET_ERR_INVALID_ARGUMENT, "et_tokenize_windows: NULL text or counts, or a negative capacity");
     *n_tokens = *n_windows = 0;
-    if (max_length == 0) max_length = model->info.n_ctx;
+    if (max_length == 0) max_length = default_length;
     const int32_t win = max_length - 2;
     if (win < 1 || stride < 0 || stride >= win)
         return et__fail(error, ET_ERR_INVALID_ARGUMENT, "et_tokenize_windows: max_length %d and stride %d leave no step "
@@ -504,49 +465,6 @@ et_status et_tokenize_windows(const et_model *model, const char *text, size_t te
         if (first_token) first_token[w] = first;
     }
     return ET_OK;
-}
-
-et_status et_merge_windows(const float *rows, int32_t cols, const int32_t *lengths, const int32_t *first_token,
-                           int32_t n_windows, float *out, int32_t n_content) {
-    if (!rows || !lengths || !first_token || !out || cols < 1 || n_windows < 1 || n_content < 0)
-        return ET_ERR_INVALID_ARGUMENT;
-    if (first_token[0] != 0 || first_token[n_windows - 1] + lengths[n_windows - 1] - 2 != n_content)
-        return ET_ERR_INVALID_ARGUMENT;
-    for (int32_t w = 0; w < n_windows; w++)
-        if (lengths[w] < 2 || (w > 0 && (first_token[w] <= first_token[w - 1] ||
-                                          first_token[w] > first_token[w - 1] + lengths[w - 1] - 2)))
-            return ET_ERR_INVALID_ARGUMENT; /* not windows that cover the text in order */
-    /* Windows advance in order, so the best window for token t is found by moving forward. */
-    int64_t row0 = 0;  /* first row of window w */
-    int32_t w = 0;
-    for (int32_t t = 0; t < n_content; t++) {
-        while (first_token[w] + lengths[w] - 2 <= t) row0 += lengths[w], w++; /* t is past window w */
-        int32_t best = w;
-        int64_t best_row0 = row0, r0 = row0;
-        int32_t best_score = -1;
-        for (int32_t v = w; v < n_windows && first_token[v] <= t; v++) {
-            const int32_t left = t - first_token[v], right = first_token[v] + lengths[v] - 3 - t;
-            const int32_t score = left < right ? left : right;
-            if (score > best_score) best_score = score, best = v, best_row0 = r0;
-            r0 += lengths[v];
-        }
-        const float *src = rows + (size_t)(best_row0 + 1 + (t - first_token[best])) * (size_t)cols;
-        memcpy(out + (size_t)t * (size_t)cols, src, (size_t)cols * sizeof *out);
-    }
-    return ET_OK;
-}
-
-et_status et_model_token(const et_model *model, int32_t id, const char **text, int32_t *len) {
-    if (!model || !text || !len || id < 0 || (uint32_t)id >= model->vocab.n) return ET_ERR_INVALID_ARGUMENT;
-    *text = (const char *)model->vocab.base + model->vocab.str_off[id];
-    *len = (int32_t)model->vocab.str_len[id];
-    return ET_OK;
-}
-
-int32_t et_model_token_id(const et_model *model, const char *text, size_t len) {
-    if (!model || (!text && len) || len > UINT32_MAX) return -1;
-    const int cont = len > 2 && text[0] == '#' && text[1] == '#';
-    return et_vocab_find(&model->vocab, cont, (const uint8_t *)text + (cont ? 2 : 0), (uint32_t)len - (cont ? 2u : 0u));
 }
 
 const char *et_tokenizer_unicode_version(void) { return et_ucd_version; }

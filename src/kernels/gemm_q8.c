@@ -23,13 +23,9 @@
 
 /* ---- activation quantization -------------------------------------------------------------------- */
 
-/* The row's scale and zero point for levels 0..qmax, with 0.0 exactly representable. */
-static void row_params(const float *x, int k, int qmax, float *scale, int32_t *zero, float *inv) {
-    float lo = 0.0f, hi = 0.0f;
-    for (int p = 0; p < k; p++) {
-        lo = x[p] < lo ? x[p] : lo;
-        hi = x[p] > hi ? x[p] : hi;
-    }
+/* Scale, zero point and 1/scale for levels 0..qmax of a row whose values span [lo, hi] (lo <= 0 <= hi),
+ * with 0.0 exactly representable. */
+static inline void range_params(float lo, float hi, int qmax, float *scale, int32_t *zero, float *inv) {
     if (hi == lo) { /* an all-zero row */
         *scale = 1.0f, *zero = 0, *inv = 1.0f;
         return;
@@ -39,6 +35,16 @@ static void row_params(const float *x, int k, int qmax, float *scale, int32_t *z
     *scale = s;
     *zero = (int32_t)(z < 0 ? 0 : z > (float)qmax ? (float)qmax : z);
     *inv = 1.0f / s;
+}
+
+/* The row's scale and zero point for levels 0..qmax. */
+static void row_params(const float *x, int k, int qmax, float *scale, int32_t *zero, float *inv) {
+    float lo = 0.0f, hi = 0.0f;
+    for (int p = 0; p < k; p++) {
+        lo = x[p] < lo ? x[p] : lo;
+        hi = x[p] > hi ? x[p] : hi;
+    }
+    range_params(lo, hi, qmax, scale, zero, inv);
 }
 
 static inline int32_t quantize_one(float x, float inv, int32_t zero, int32_t qmax) {
@@ -81,15 +87,7 @@ static void row_params_simd(const float *x, int k, int qmax, float *scale, int32
         lo = x[p] < lo ? x[p] : lo;
         hi = x[p] > hi ? x[p] : hi;
     }
-    if (hi == lo) {
-        *scale = 1.0f, *zero = 0, *inv = 1.0f;
-        return;
-    }
-    const float s = (hi - lo) / (float)qmax;
-    const float z = nearbyintf(-lo / s);
-    *scale = s;
-    *zero = (int32_t)(z < 0 ? 0 : z > (float)qmax ? (float)qmax : z);
-    *inv = 1.0f / s;
+    range_params(lo, hi, qmax, scale, zero, inv);
 }
 
 /* Four floats to four clamped int32 levels. Adding 1.5·2^23 rounds x·inv to the nearest integer (ties to

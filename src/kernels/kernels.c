@@ -6,35 +6,45 @@
 #include "kernels.h"
 #include "simd.h"
 
+/* The f32 rows every table shares: the scalar references, or the SIMD128 kernels (which fuse mul + add
+ * with relaxed_madd when compiled for relaxed SIMD: the relaxed sets differ from the baseline in int8 only). */
+#define F32_REFERENCE                               \
+    .f32_gemm_nt = et_f32_gemm_nt__scalar,          \
+    .f32_gemm_nn = et_f32_gemm_nn__scalar,          \
+    .f32_gemm_packed = et_f32_gemm_packed__scalar,  \
+    .f32_transpose = et_f32_transpose__scalar,      \
+    .f32_scale_rows = et_f32_scale_rows__scalar,    \
+    .f32_layernorm = et_f32_layernorm__scalar,      \
+    .f32_gelu = et_f32_gelu__scalar,                \
+    .f32_softmax = et_f32_softmax__scalar
+
+#define F32_SIMD128                                      \
+    .f32_gemm_nt = et_f32_gemm_nt_2x4__wasmsimd,         \
+    .f32_gemm_nn = et_f32_gemm_nn_4x8__wasmsimd,         \
+    .f32_gemm_packed = et_f32_gemm_packed_4x8__wasmsimd, \
+    .f32_transpose = et_f32_transpose__wasmsimd,         \
+    .f32_scale_rows = et_f32_scale_rows__wasmsimd,       \
+    .f32_layernorm = et_f32_layernorm__wasmsimd,         \
+    .f32_gelu = et_f32_gelu__wasmsimd,                   \
+    .f32_softmax = et_f32_softmax__wasmsimd
+
 static const et_kernels reference = {
     .name = "scalar",
-    .f32_gemm_nt = et_f32_gemm_nt__scalar,
-    .f32_gemm_nn = et_f32_gemm_nn__scalar,
-    .f32_gemm_packed = et_f32_gemm_packed__scalar,
-    .f32_transpose = et_f32_transpose__scalar,
-    .f32_scale_rows = et_f32_scale_rows__scalar,
-    .f32_layernorm = et_f32_layernorm__scalar,
-    .f32_gelu = et_f32_gelu__scalar,
-    .f32_softmax = et_f32_softmax__scalar,
+    F32_REFERENCE,
     .q8_quantize = et_q8_quantize_i16__scalar,
     .q8_gemm_nt = et_q8_gemm_nt_i16__scalar,
     .q8_gemm_packed = et_q8_gemm_packed_i16__scalar,
+    .i8_row_sums = et_i8_row_sums__scalar,
     .q8_level_bytes = 2,
 };
 
 static const et_kernels reference_u7 = {
     .name = "scalar (7-bit int8 levels)",
-    .f32_gemm_nt = et_f32_gemm_nt__scalar,
-    .f32_gemm_nn = et_f32_gemm_nn__scalar,
-    .f32_gemm_packed = et_f32_gemm_packed__scalar,
-    .f32_transpose = et_f32_transpose__scalar,
-    .f32_scale_rows = et_f32_scale_rows__scalar,
-    .f32_layernorm = et_f32_layernorm__scalar,
-    .f32_gelu = et_f32_gelu__scalar,
-    .f32_softmax = et_f32_softmax__scalar,
+    F32_REFERENCE,
     .q8_quantize = et_q8_quantize_u7__scalar,
     .q8_gemm_nt = et_q8_gemm_nt_u7__scalar,
     .q8_gemm_packed = et_q8_gemm_packed_u7__scalar,
+    .i8_row_sums = et_i8_row_sums__scalar,
     .q8_level_bytes = 1,
 };
 
@@ -44,17 +54,11 @@ static const et_kernels baseline = {
 #else
     .name = "simd128 (SIMDe)",
 #endif
-    .f32_gemm_nt = et_f32_gemm_nt_2x4__wasmsimd,
-    .f32_gemm_nn = et_f32_gemm_nn_4x8__wasmsimd,
-    .f32_gemm_packed = et_f32_gemm_packed_4x8__wasmsimd,
-    .f32_transpose = et_f32_transpose__wasmsimd,
-    .f32_scale_rows = et_f32_scale_rows__wasmsimd,
-    .f32_layernorm = et_f32_layernorm__wasmsimd,
-    .f32_gelu = et_f32_gelu__wasmsimd,
-    .f32_softmax = et_f32_softmax__wasmsimd,
+    F32_SIMD128,
     .q8_quantize = et_q8_quantize_i16__wasmsimd,
     .q8_gemm_nt = et_q8_gemm_nt_2x4_i16__wasmsimd,
     .q8_gemm_packed = et_q8_gemm_packed_2x4_i16__wasmsimd,
+    .i8_row_sums = et_i8_row_sums__wasmsimd,
     .q8_level_bytes = 2,
 };
 
@@ -66,33 +70,21 @@ static const et_kernels baseline = {
 #endif
 static const et_kernels relaxed_dot16 = {
     .name = RELAXED_NAME ", int8 dot16",
-    .f32_gemm_nt = et_f32_gemm_nt_2x4__wasmsimd,
-    .f32_gemm_nn = et_f32_gemm_nn_4x8__wasmsimd,
-    .f32_gemm_packed = et_f32_gemm_packed_4x8__wasmsimd,
-    .f32_transpose = et_f32_transpose__wasmsimd,
-    .f32_scale_rows = et_f32_scale_rows__wasmsimd,
-    .f32_layernorm = et_f32_layernorm__wasmsimd,
-    .f32_gelu = et_f32_gelu__wasmsimd,
-    .f32_softmax = et_f32_softmax__wasmsimd,
+    F32_SIMD128,
     .q8_quantize = et_q8_quantize_u7__wasmsimd,
     .q8_gemm_nt = et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot16,
     .q8_gemm_packed = et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot16,
+    .i8_row_sums = et_i8_row_sums__wasmsimd,
     .q8_level_bytes = 1,
 };
 
 static const et_kernels relaxed_dot32 = {
     .name = RELAXED_NAME ", int8 dot32",
-    .f32_gemm_nt = et_f32_gemm_nt_2x4__wasmsimd,
-    .f32_gemm_nn = et_f32_gemm_nn_4x8__wasmsimd,
-    .f32_gemm_packed = et_f32_gemm_packed_4x8__wasmsimd,
-    .f32_transpose = et_f32_transpose__wasmsimd,
-    .f32_scale_rows = et_f32_scale_rows__wasmsimd,
-    .f32_layernorm = et_f32_layernorm__wasmsimd,
-    .f32_gelu = et_f32_gelu__wasmsimd,
-    .f32_softmax = et_f32_softmax__wasmsimd,
+    F32_SIMD128,
     .q8_quantize = et_q8_quantize_u7__wasmsimd,
     .q8_gemm_nt = et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot32,
     .q8_gemm_packed = et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32,
+    .i8_row_sums = et_i8_row_sums__wasmsimd,
     .q8_level_bytes = 1,
 };
 #endif
@@ -108,19 +100,6 @@ const et_kernels *et_kernels_relaxed_dot32(void) { return &relaxed_dot32; }
 const et_kernels *et_kernels_relaxed_dot16(void) { return NULL; }
 const et_kernels *et_kernels_relaxed_dot32(void) { return NULL; }
 #endif
-
-void et_kernels_probe_gemm(const et_kernels *k, int m, int n, int kk, const void *a, int lda, const float *sa,
-                           const int32_t *za, const int8_t *panels, const float *sw, const int32_t *wsum,
-                           const float *bias, float *c, int ldc) {
-#if defined(ET_HAVE_RELAXED)
-    if (k == &relaxed_dot16 || k == &relaxed_dot32) {
-        et_q8_gemm_packed_2x4_u7__wasmrelaxed_probe(k == &relaxed_dot32, m, n, kk, a, lda, sa, za, panels, sw, wsum, bias,
-                                                    c, ldc);
-        return;
-    }
-#endif
-    k->q8_gemm_packed(m, n, kk, a, lda, sa, za, panels, sw, wsum, bias, c, ldc);
-}
 
 const et_kernels *et_kernels_best(void) {
 #if defined(__wasm_relaxed_simd__)

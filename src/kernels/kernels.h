@@ -71,6 +71,10 @@ typedef void (*et_q8_gemm_packed_fn)(int m, int n, int k, const void *a, int lda
  * onto the same bytes, so a caller may pack in place one block at a time through a 4·k-byte scratch. */
 void et_i8_pack_panels(int n, int k, const int8_t *w, int8_t *panels);
 
+/* sums[r] = Σ_c w[r][c] for rows × cols int8 (contiguous rows): the int8 GEMMs' zero-point term wsum,
+ * computed once per matrix when a model loads. Exact integers: every variant gives the same sums. */
+typedef void (*et_i8_row_sums_fn)(int rows, int cols, const int8_t *w, int32_t *sums);
+
 typedef struct et_kernels {
     const char *name;
     et_f32_gemm_nt_fn f32_gemm_nt;
@@ -84,6 +88,7 @@ typedef struct et_kernels {
     et_q8_quantize_fn q8_quantize;
     et_q8_gemm_nt_fn q8_gemm_nt;
     et_q8_gemm_packed_fn q8_gemm_packed;
+    et_i8_row_sums_fn i8_row_sums;
     int q8_level_bytes; /* 2 (i16 levels) or 1 (u7 levels) */
 } et_kernels;
 
@@ -101,6 +106,10 @@ const et_kernels *et_kernels_relaxed_dot16(void);
 const et_kernels *et_kernels_relaxed_dot32(void);
 /* The default of this build: relaxed_dot16 in the relaxed wasm build, baseline otherwise. */
 const et_kernels *et_kernels_best(void);
+/* The table of a public et_kernels_choice (include/edgetag.h: 0 auto, 1 reference, 2 baseline, 3 relaxed_dot16,
+ * 4 relaxed_dot32, 5 reference_u7); NULL for other values and for sets this build lacks. In probe.c, with
+ * et_kernels_probe (declared in include/edgetag.h), the GEMMs a host times to choose between two sets. */
+const et_kernels *et_kernels_for_choice(int32_t choice);
 
 void et_f32_gemm_nt__scalar(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                             const float *bias, float *c, int ldc);
@@ -169,18 +178,13 @@ void et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32(int m, int n, int k, const void
                                                  const int32_t *za, const int8_t *panels, const float *sw,
                                                  const int32_t *wsum, const float *bias, float *c, int ldc);
 
-/* k->q8_gemm_packed(…), for et_kernels_probe; for the two relaxed sets through the function below, so that
- * both are timed in the same compilation tier of a lazily compiling engine. */
-void et_kernels_probe_gemm(const et_kernels *k, int m, int n, int kk, const void *a, int lda, const float *sa,
-                           const int32_t *za, const int8_t *panels, const float *sw, const int32_t *wsum,
-                           const float *bias, float *c, int ldc);
-/* dot32 ? et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32(…) : …_dot16(…), both in one function. */
+/* dot32 ? et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32(…) : …_dot16(…), both in one function: et_kernels_probe
+ * times the two relaxed sets through it, so that both run in the same tier of a lazily compiling engine. */
 void et_q8_gemm_packed_2x4_u7__wasmrelaxed_probe(int dot32, int m, int n, int k, const void *a, int lda,
                                                  const float *sa, const int32_t *za, const int8_t *panels,
                                                  const float *sw, const int32_t *wsum, const float *bias, float *c,
                                                  int ldc);
 
-/* sums[r] = Σ_c w[r][c] for rows × cols int8 (contiguous rows): the int8 GEMMs' zero-point term. */
 void et_i8_row_sums__scalar(int rows, int cols, const int8_t *w, int32_t *sums);
 void et_i8_row_sums__wasmsimd(int rows, int cols, const int8_t *w, int32_t *sums);
 

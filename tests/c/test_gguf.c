@@ -189,6 +189,7 @@ static void test_spec_errors(void) {
         int task, label_delta;
         et_status want;
         const char *mention;
+        const char *abstain_label; /* edgetag.escalation.abstain_label (labels are label_0 …), NULL absent */
     } cases[] = {
         {"general.architecture", NULL, NULL, 0, 0, ET_ERR_MISSING, "general.architecture"},
         {"bert.context_length", NULL, NULL, 0, 0, ET_ERR_MISSING, "bert.context_length"},
@@ -213,6 +214,13 @@ static void test_spec_errors(void) {
         {"tokenizer.ggml.token_type_count", NULL, NULL, 0, 0, ET_OK, ""},
         {"edgetag.task", NULL, NULL, 0, 0, ET_OK, ""},
         {NULL, "cls.weight", NULL, 0, 0, ET_OK, ""}, /* pooler optional for embeddings */
+        /* The abstain label must be one of the labels; an embedding model has none. */
+        {NULL, NULL, NULL, 1, 0, ET_OK, "", "label_2"},
+        {NULL, NULL, NULL, 2, 0, ET_OK, "", "label_0"},
+        {NULL, NULL, NULL, 1, 0, ET_ERR_CORRUPT, "edgetag.escalation.abstain_label 'label_3'", "label_3"},
+        {NULL, NULL, NULL, 1, 0, ET_ERR_CORRUPT, "edgetag.escalation.abstain_label 'label_'", "label_"},
+        {NULL, NULL, NULL, 1, 0, ET_ERR_CORRUPT, "edgetag.escalation.abstain_label ''", ""},
+        {NULL, NULL, NULL, 0, 0, ET_ERR_CORRUPT, "edgetag.escalation.abstain_label 'label_0'", "label_0"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tl_model_spec s = tl_small_spec();
@@ -220,6 +228,7 @@ static void test_spec_errors(void) {
         s.task = cases[i].task;
         s.n_labels = s.task ? 3 : 0;
         s.label_names_delta = cases[i].label_delta;
+        s.abstain_label = cases[i].abstain_label;
         uint8_t *p;
         const size_t n = tl_build_model(&s, &p, NULL);
         et_error err;

@@ -341,6 +341,15 @@ static void test_q8(void) {
         et_i8_row_sums__scalar(rows, cols, w, s1);
         et_i8_row_sums__wasmsimd(rows, cols, w, s2);
         CHECK(memcmp(s1, s2, sizeof s1) == 0 && s1[0] == -127 * cols && s1[1] == 127 * cols, "row sums cols=%d", cols);
+        /* Every kernel set's entry (the loader calls it through a table) gives the reference's sums. */
+        const et_kernels *sets[5] = {et_kernels_reference(), et_kernels_reference_u7(), et_kernels_baseline(),
+                                     et_kernels_relaxed_dot16(), et_kernels_relaxed_dot32()};
+        for (int k = 0; k < 5; k++) {
+            if (!sets[k]) continue;
+            int32_t s3[5] = {0};
+            sets[k]->i8_row_sums(rows, cols, w, s3);
+            CHECK(memcmp(s1, s3, sizeof s1) == 0, "row sums cols=%d through %s", cols, sets[k]->name);
+        }
         free(w);
     }
     printf("q8: %d cases bit-exact; worst error vs f32 %.3f of the half-level bound\n", cases, worst_rel);
@@ -379,6 +388,8 @@ static void test_tables(void) {
               "kernel table %d incomplete", i);
     CHECK(t[0]->f32_gemm_nt == et_f32_gemm_nt__scalar && t[1]->f32_gemm_nt == et_f32_gemm_nt_2x4__wasmsimd,
           "tables point at the wrong kernels");
+    CHECK(t[0]->i8_row_sums == et_i8_row_sums__scalar && t[1]->i8_row_sums == et_i8_row_sums__wasmsimd,
+          "row sums: the reference table has the scalar twin, the best table the SIMD one");
 }
 
 int main(void) {

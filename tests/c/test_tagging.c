@@ -145,7 +145,7 @@ static void test_classify(void) {
         tl_model_spec s = tl_small_spec();
         s.task = ET_TASK_SEQUENCE_CLASSIFICATION, s.n_labels = 3, s.label_names = intents;
         s.n_vocab = 5 + (int)(sizeof words / sizeof words[0]), s.words = words;
-        s.temperature = 2.0f, s.threshold = with_threshold ? 0.99f : -1;
+        s.temperature = 2.0f, s.threshold = with_threshold ? 0.99f : -1, s.abstain_label = "oos";
         uint8_t *buf;
         const size_t size = tl_build_model(&s, &buf, NULL);
         et_model *m = NULL;
@@ -176,6 +176,37 @@ static void test_classify(void) {
         int32_t n, esc;
         CHECK(et_context_extract(ctx, "x", 1, 1, -1, &e, &n, &esc) == ET_ERR_STATE, "extract with a classifier");
         CHECK(et_context_classification(ctx, 0, NULL, NULL, NULL, NULL) == ET_ERR_STATE, "results gone after a failed call");
+        et_context_free(ctx);
+        et_model_free(m);
+        free(buf);
+    }
+}
+
+/* edgetag.escalation.abstain_label: predicting that label escalates, whatever its name; without the key no
+ * label does (not even one named "oos"). Bad values: test_gguf.c. */
+static void test_abstain_label(void) {
+    static const char *const intents[] = {"greet", "oos", "bye"};
+    static const char *const texts[6] = {"hello world", "john lives in new york", "", "x", "new york", "johnny"};
+    const size_t lens[6] = {11, 22, 0, 1, 8, 6};
+    for (int abstain = -1; abstain < 3; abstain++) {
+        tl_model_spec s = tl_small_spec();
+        s.task = ET_TASK_SEQUENCE_CLASSIFICATION, s.n_labels = 3, s.label_names = intents;
+        s.n_vocab = 5 + (int)(sizeof words / sizeof words[0]), s.words = words;
+        s.abstain_label = abstain < 0 ? NULL : intents[abstain];
+        uint8_t *buf;
+        const size_t size = tl_build_model(&s, &buf, NULL);
+        et_model *m = NULL;
+        et_error err;
+        CHECK(et_model_load_from_buffer(buf, size, NULL, &m, &err) == ET_OK, "load: %s", err.message);
+        et_context *ctx = NULL;
+        et_context_create(m, NULL, &ctx);
+        CHECK(et_context_classify(ctx, texts, lens, 6) == ET_OK, "classify: %s", et_context_last_error(ctx));
+        for (int i = 0; i < 6; i++) {
+            int32_t label, esc;
+            et_context_classification(ctx, i, &label, NULL, NULL, &esc);
+            CHECK(esc == (label == abstain), "abstain label %s, text %d: label %s, escalate %d",
+                  abstain < 0 ? "(absent)" : intents[abstain], i, intents[label], esc);
+        }
         et_context_free(ctx);
         et_model_free(m);
         free(buf);
@@ -231,6 +262,7 @@ int main(void) {
     test_aggregations();
     test_extract();
     test_classify();
+    test_abstain_label();
     test_default_aggregation();
     return tl_finish("test_tagging");
 }

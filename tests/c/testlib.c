@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h" /* et__f16_to_f32 */
+#include "internal.h" /* et__f16_to_f32, et__f32_to_f16 */
 
 int tl_failures;
 int tl_checks;
@@ -38,34 +38,13 @@ int tl_int(tl_rng *r, int lo, int hi) { return lo + (int)(tl_next(r) % (uint64_t
 
 /* ---- f16 / q8_0 encoders ----------------------------------------------------------------------- */
 
-static uint16_t f32_to_f16(float f) {
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    const uint32_t sign = (x >> 16) & 0x8000u, mant = x & 0x7fffffu;
-    const int32_t exp = (int32_t)((x >> 23) & 0xffu) - 127 + 15;
-    if (((x >> 23) & 0xffu) == 0xffu) return (uint16_t)(sign | 0x7c00u | (mant ? 0x200u : 0));
-    if (exp >= 31) return (uint16_t)(sign | 0x7c00u);
-    if (exp <= 0) { /* subnormal half: round the shifted mantissa to nearest even */
-        if (exp < -10) return (uint16_t)sign;
-        const uint32_t m = mant | 0x800000u, shift = (uint32_t)(14 - exp);
-        uint32_t h = m >> shift;
-        const uint32_t rem = m & ((1u << shift) - 1), mid = 1u << (shift - 1);
-        if (rem > mid || (rem == mid && (h & 1u))) h++;
-        return (uint16_t)(sign | h);
-    }
-    uint32_t h = sign | ((uint32_t)exp << 10) | (mant >> 13);
-    const uint32_t rem = mant & 0x1fffu;
-    if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) h++; /* a carry rounds into the exponent */
-    return (uint16_t)h;
-}
-
-float tl_round_f16(float x) { return et__f16_to_f32(f32_to_f16(x)); }
+float tl_round_f16(float x) { return et__f16_to_f32(et__f32_to_f16(x)); }
 
 /* Quantizes a block of 32 values as Q8_0 into 34 bytes; writes the dequantized values back. */
 static void q8_0_block(float *x, uint8_t *out) {
     float amax = 0.0f;
     for (int i = 0; i < 32; i++) amax = fabsf(x[i]) > amax ? fabsf(x[i]) : amax;
-    const uint16_t dh = f32_to_f16(amax / 127.0f);
+    const uint16_t dh = et__f32_to_f16(amax / 127.0f);
     const float d = et__f16_to_f32(dh);
     memcpy(out, &dh, 2);
     for (int i = 0; i < 32; i++) {
@@ -169,7 +148,7 @@ static void add_tensor(builder *b, const char *name, uint64_t ne0, uint64_t ne1,
         put(&t->data, v, n * 4);
     } else if (t->type == 1) {
         for (size_t i = 0; i < n; i++) {
-            const uint16_t h = f32_to_f16(v[i]);
+            const uint16_t h = et__f32_to_f16(v[i]);
             put(&t->data, &h, 2);
         }
     } else { /* Q8_0 */
@@ -231,6 +210,7 @@ size_t tl_build_model(const tl_model_spec *s, uint8_t **out, tl_layout *layout) 
     if (s->temperature > 0) kv_f32(&b, "edgetag.calibration.temperature", s->temperature);
     if (s->threshold >= 0) kv_f32(&b, "edgetag.escalation.threshold", s->threshold);
     if (s->aggregation) kv_str(&b, "edgetag.tagging.aggregation", s->aggregation);
+    if (s->abstain_label) kv_str(&b, "edgetag.escalation.abstain_label", s->abstain_label);
     kv_u32(&b, "tokenizer.ggml.token_type_count", (uint32_t)s->n_types);
     kv_u32(&b, "tokenizer.ggml.padding_token_id", 0);
     kv_u32(&b, "tokenizer.ggml.cls_token_id", 1);

@@ -69,6 +69,7 @@ typedef struct tl_model_spec {
     float temperature;        /* edgetag.calibration.temperature, 0 = absent */
     float threshold;          /* edgetag.escalation.threshold, < 0 = absent */
     const char *aggregation;  /* edgetag.tagging.aggregation, NULL = absent */
+    const char *abstain_label; /* edgetag.escalation.abstain_label, NULL = absent */
 } tl_model_spec;
 
 /* A small embedding model: 2 layers, H 24, 3 heads, F 40, 32 positions, vocab 50, 2 types. */

@@ -1,0 +1,52 @@
+/*
+ * cli.h — what the files of the `edgetag` command (src/cli/, native only) share:
+ *
+ *   main.c   the usage, the command table, and the options several commands take (--model, --kernels)
+ *   run.c    logits, embed, bench: token ids through the encoder
+ *   text.c   tokenize, classify, extract: text in, tokens or labels out
+ *   file.c   inspect, quantize: model files
+ *   json.c   the JSON the commands write, and read (one string per line of stdin)
+ *
+ * A command takes the whole argv (argv[1] is its name) and returns the exit status: 0 success, 1 a model
+ * or run error (message on stderr), 2 bad usage.
+ */
+#ifndef ET_CLI_H
+#define ET_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edgetag.h"
+
+#define MAX_TEXTS 4096
+
+/* Prints msg (when not NULL) and the usage to stderr; returns 2, bad usage's exit status. */
+int cli_usage(const char *msg);
+
+/* Loads a model file; NULL after a message on stderr. */
+et_model *cli_open_model(const char *path);
+
+/* --kernels NAME: *out = the kernel set of that name (et_kernels_choice order); 0, or usage's status. */
+int cli_parse_kernels(const char *name, int *out);
+
+/* The commands. */
+int cli_run(int argc, char **argv, int embed); /* logits (embed = 0) and embed */
+int cli_bench(int argc, char **argv);
+int cli_tokenize(int argc, char **argv);
+int cli_classify(int argc, char **argv);
+int cli_extract(int argc, char **argv);
+int cli_inspect(int argc, char **argv);
+int cli_quantize(int argc, char **argv);
+
+/* JSON out (stdout): an array of floats (non-finite as null); an array of ints, every `stride`-th, or of
+ * [a, b] pairs; a string of n bytes, escaped. */
+void cli_print_floats(const float *v, int n);
+void cli_print_ints(const int32_t *v, int n, int stride, int pairs);
+void cli_print_json_string(const char *s, size_t n);
+
+/* JSON in: one JSON string (a whole line, quotes included) decoded into malloc'd UTF-8, NULL when
+ * malformed; and the next line of stdin (malloc'd, without its newline), NULL at the end. */
+char *cli_json_string(const char *s, size_t *out_len);
+char *cli_read_line(void);
+
+#endif /* ET_CLI_H */
