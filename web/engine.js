@@ -1,0 +1,162 @@
+// engine.js — the WebAssembly engine: picks the build (relaxed SIMD or SIMD128), compiles and instantiates
+// it once per flavour, and gives typed access to its memory and exports. It knows no models and no sources.
+
+import { EdgetagError } from "./errors.js";
+
+/** The library version; equals the engine's et_version() and the C header's ET_VERSION_STRING. */
+export const version = "0.1.0";
+
+/** Stable error codes, one per C status (include/edgetag.h). */
+export const STATUS_CODES = [
+  "OK", "INVALID_ARGUMENT", "OUT_OF_MEMORY", "BAD_MAGIC", "BAD_VERSION", "TRUNCATED", "CORRUPT",
+  "UNSUPPORTED", "MISSING", "SHAPE", "ALIGNMENT", "INPUT", "CAPACITY", "IO", "STATE",
+];
+
+/** et_kernels_choice values (include/edgetag.h). */
+const KERNELS = { auto: 0, reference: 1, baseline: 2, relaxedDot16: 3, relaxedDot32: 4 };
+
+// A module whose only function uses f32x4.relaxed_madd: it validates exactly where relaxed SIMD runs.
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 133, 2, 11,
+]);
+
+/** True when this engine runs relaxed SIMD (Chromium, Node >= 22, Deno, workerd; not Safari). */
+export function relaxedSimdSupported() {
+  return WebAssembly.validate(RELAXED_PROBE);
+}
+
+const WASM_FILES = { baseline: "edgetag.wasm", relaxed: "edgetag-relaxed.wasm" };
+
+/** Compiles the engine's .wasm: while it downloads where the platform can (application/wasm over HTTP). */
+async function compileWasm(url) {
+  if (url.protocol === "file:") {
+    const { readFile } = await import("node:fs/promises");
+    return WebAssembly.compile(await readFile(url));
+  }
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new EdgetagError("IO", `edgetag: fetching ${url} failed: ${e?.message ?? e}`, { cause: e });
+  }
+  if (!res.ok) throw new EdgetagError("IO", `edgetag: fetching ${url} failed: HTTP ${res.status}`);
+  if (typeof WebAssembly.compileStreaming === "function" && res.headers.get("content-type")?.startsWith("application/wasm"))
+    return WebAssembly.compileStreaming(res);
+  return WebAssembly.compile(await res.arrayBuffer());
+}
+
+/** The engine: one wasm instance and typed access to its exports. */
+export class Engine {
+  constructor(instance, flavour) {
+    this.exports = instance.exports;
+    this.flavour = flavour;
+    this.exports._initialize();
+    // A small scratch area for out-parameters and structs, allocated once.
+    this.scratch = this.exports.malloc(512);
+    if (!this.scratch) throw new EdgetagError("OUT_OF_MEMORY", "edgetag: no memory for the scratch area");
+    this.decoder = new TextDecoder();
+    this.kernels = flavour === "relaxed" ? KERNELS.relaxedDot16 : KERNELS.baseline;
+    this.#tuning = flavour === "relaxed" ? { d16: [], d32: [] } : null;
+  }
+
+  #tuning;
+
+  /** False while the relaxed build is still timing its two int8 kernel sets (see tune()). */
+  get tuned() { return this.#tuning === null; }
+
+  /**
+   * The relaxed build's int8 kernels: dot16 or dot32, whichever this engine runs faster once it has
+   * optimized them. Which one wins depends on the CPU and on the JavaScript engine's code generation (on
+   * this Zen 4, dot16 is 1.1× faster in Node 20, while Node 24 and Chromium 156 compile dot32 to one VNNI
+   * instruction and run it twice as fast), and it cannot be told at start-up: engines that compile wasm
+   * lazily (Chromium, Deno, workerd, Node ≥ 22) first run unoptimized code,
+   * where the ranking differs. So runs start with dot16 and each run first calls this: it times one small
+   * GEMM (16 × 384 × 384, four times) with each set — both from one wasm function, so both in the same tier
+   * — until the sums of the last 12 rounds stop falling (within 15 % of the 12 before: the engine has
+   * optimized the function), or after 200 rounds; then it keeps dot32 if it took < 0.9× dot16's time. The
+   * cost: ~0.2–4 ms per run for the first 24 runs or more. Contexts are remade with the choice.
+   */
+  tune() {
+    const t = this.#tuning;
+    if (!t) return;
+    const time = (k) => {
+      const t0 = performance.now();
+      this.exports.et_kernels_probe(k, 4);
+      return performance.now() - t0;
+    };
+    const odd = t.d16.length % 2; // alternate which goes first
+    const first = time(odd ? KERNELS.relaxedDot32 : KERNELS.relaxedDot16);
+    const second = time(odd ? KERNELS.relaxedDot16 : KERNELS.relaxedDot32);
+    t.d16.push(odd ? second : first), t.d32.push(odd ? first : second);
+    const n = t.d16.length;
+    if (n < 24) return;
+    const sum = (a, from, to) => a.slice(from, to).reduce((x, y) => x + y, 0);
+    const [r16, r32] = [sum(t.d16, n - 12, n), sum(t.d32, n - 12, n)];
+    const settled = r16 > 0.85 * sum(t.d16, n - 24, n - 12) && r32 > 0.85 * sum(t.d32, n - 24, n - 12);
+    if (!settled && n < 200) return;
+    this.kernels = r32 < 0.9 * r16 ? KERNELS.relaxedDot32 : KERNELS.relaxedDot16;
+    this.#tuning = null;
+  }
+
+  get memory() { return this.exports.memory.buffer; }
+  i32(ptr, count) { return new Int32Array(this.memory, ptr, count); }
+  f32(ptr, count) { return new Float32Array(this.memory, ptr, count); }
+
+  string(ptr) {
+    if (!ptr) return null;
+    const bytes = new Uint8Array(this.memory, ptr);
+    let end = 0;
+    while (bytes[end] !== 0) end++;
+    return this.decoder.decode(bytes.subarray(0, end));
+  }
+
+  /** Allocates `size` bytes aligned to 16 (the model loader's requirement); throws when out of memory. */
+  alloc(size, what) {
+    const ptr = this.exports.aligned_alloc(16, Math.max(16, Math.ceil(size / 16) * 16));
+    if (!ptr) throw new EdgetagError("OUT_OF_MEMORY", `edgetag: no memory for ${what} (${size} bytes)`);
+    return ptr;
+  }
+
+  error(status, message) {
+    const code = STATUS_CODES[status] ?? "UNKNOWN";
+    const text = message || this.string(this.exports.et_status_string(status));
+    return new EdgetagError(code, text);
+  }
+
+  version() { return this.string(this.exports.et_version()); }
+}
+
+const engines = new Map(); // flavour → Promise<Engine>: init is memoized
+
+/**
+ * Instantiates the engine once per flavour (later calls return the same promise).
+ * @param {{simd?: "auto"|"relaxed"|"baseline", wasmModule?: WebAssembly.Module, wasmUrl?: string|URL}} [options]
+ */
+export function init(options = {}) {
+  const simd = options.simd ?? "auto";
+  if (!["auto", "relaxed", "baseline"].includes(simd))
+    throw new EdgetagError("INVALID_ARGUMENT", `edgetag: simd must be "auto", "relaxed" or "baseline", not ${simd}`);
+  const flavour = simd === "auto" ? (relaxedSimdSupported() ? "relaxed" : "baseline") : simd;
+  const key = options.wasmModule ? options.wasmModule : options.wasmUrl ? String(options.wasmUrl) : flavour;
+  if (!engines.has(key)) {
+    const promise = (async () => {
+      if (flavour === "relaxed" && !options.wasmModule && !relaxedSimdSupported())
+        throw new EdgetagError("UNSUPPORTED", "edgetag: this JavaScript engine has no relaxed SIMD");
+      let module = options.wasmModule;
+      if (!module) {
+        const url = options.wasmUrl ? new URL(options.wasmUrl, import.meta.url)
+          : new URL(`../build/${WASM_FILES[flavour]}`, import.meta.url);
+        module = await compileWasm(url);
+      }
+      const instance = await WebAssembly.instantiate(module, {});
+      return new Engine(instance, flavour);
+    })();
+    promise.catch(() => engines.delete(key));
+    engines.set(key, promise);
+  }
+  return engines.get(key);
+}
