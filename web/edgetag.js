@@ -11,8 +11,8 @@
 //   model.dispose();
 //
 // This module only gathers the public API. Each part is a module of its own, imported downward only:
-// load.js (load(): sources, integrity, cache) → model.js (Model) → engine.js (the wasm instance); beside
-// them cache.js, worker.js, escalate.js and redact.js.
+// load.js (load(): sources, integrity, cache) → model.js (Model) → engine.js (the wasm instance) → abi.js
+// (the C structs and enums); beside them cache.js, worker.js, escalate.js and redact.js.
 
 export { EdgetagError } from "./errors.js";
 export { version, relaxedSimdSupported, init } from "./engine.js";

@@ -2,18 +2,10 @@
 // it once per flavour, and gives typed access to its memory and exports. It knows no models and no sources.
 
 import { EdgetagError } from "./errors.js";
+import { KERNELS, SCRATCH_BYTES, STATUS_CODES, addresses, arrayView, readArray, readField, readStruct, writeStruct } from "./abi.js";
 
 /** The library version; equals the engine's et_version() and the C header's ET_VERSION_STRING. */
 export const version = "0.1.0";
-
-/** Stable error codes, one per C status (include/edgetag.h). */
-export const STATUS_CODES = [
-  "OK", "INVALID_ARGUMENT", "OUT_OF_MEMORY", "BAD_MAGIC", "BAD_VERSION", "TRUNCATED", "CORRUPT",
-  "UNSUPPORTED", "MISSING", "SHAPE", "ALIGNMENT", "INPUT", "CAPACITY", "IO", "STATE",
-];
-
-/** et_kernels_choice values (include/edgetag.h). */
-const KERNELS = { auto: 0, reference: 1, baseline: 2, relaxedDot16: 3, relaxedDot32: 4 };
 
 // A module whose only function uses f32x4.relaxed_madd: it validates exactly where relaxed SIMD runs.
 const RELAXED_PROBE = new Uint8Array([
@@ -55,8 +47,8 @@ export class Engine {
     this.exports = instance.exports;
     this.flavour = flavour;
     this.exports._initialize();
-    // A small scratch area for out-parameters and structs, allocated once.
-    this.scratch = this.exports.malloc(512);
+    // A small scratch area for out-parameters and structs (abi.js's SCRATCH layouts), allocated once.
+    this.scratch = this.exports.malloc(SCRATCH_BYTES);
     if (!this.scratch) throw new EdgetagError("OUT_OF_MEMORY", "edgetag: no memory for the scratch area");
     this.decoder = new TextDecoder();
     this.kernels = flavour === "relaxed" ? KERNELS.relaxedDot16 : KERNELS.baseline;
@@ -103,6 +95,19 @@ export class Engine {
   }
 
   get memory() { return this.exports.memory.buffer; }
+  /** A typed array over `count` values of an abi.js scalar type ("ptr", "size", …) at `ptr`. */
+  view(type, ptr, count) { return arrayView(this.memory, type, ptr, count); }
+
+  // Structs in wasm memory, described by abi.js's layouts.
+  read(layout, ptr) { return readStruct(this.memory, layout, ptr); }
+  readField(layout, ptr, name) { return readField(this.memory, layout, ptr, name); }
+  readArray(layout, ptr, count) { return readArray(this.memory, layout, ptr, count); }
+  write(layout, ptr, values) { writeStruct(this.memory, layout, ptr, values); }
+
+  /** Where each part of a SCRATCH layout (abi.js) lies in the scratch area. */
+  scratchFor(block) { return addresses(block, this.scratch); }
+  /** The scratch area read as a SCRATCH layout: the whole block, or its field `name`. */
+  readScratch(block, name) { return name === undefined ? this.read(block, this.scratch) : this.readField(block, this.scratch, name); }
   i32(ptr, count) { return new Int32Array(this.memory, ptr, count); }
   f32(ptr, count) { return new Float32Array(this.memory, ptr, count); }
 

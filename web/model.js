@@ -5,12 +5,9 @@
 // allocates the context (all run buffers) once and grows it only when a batch needs more.
 
 import { EdgetagError } from "./errors.js";
-import { STATUS_CODES } from "./engine.js";
-
-const CAPACITY = STATUS_CODES.indexOf("CAPACITY");
-
-const TASKS = ["embedding", "sequence_classification", "token_classification"];
-const AGGREGATIONS = ["none", "simple", "first", "average", "max"];
+import {
+  AGGREGATIONS, POOLING, SCRATCH, STATUS, STRUCTS, TASKS, addresses, classifyInputs, sizeOf, tokenizeOutputs, windowOutputs,
+} from "./abi.js";
 
 /** map[k] = the UTF-16 index of code point k of `text` (map[count] = text.length). */
 function utf16Index(text) {
@@ -35,38 +32,38 @@ export class Model {
     const x = engine.exports;
     this.buffer = ptr;
     this.size = size;
-    const out = engine.scratch, err = engine.scratch + 8; // et_model*, then et_error {status, message[252]}
-    const params = engine.scratch + 272; // et_model_params: the buffer is ours, let the model repack it
-    x.et_model_default_params_by_ref(params);
-    engine.i32(params, 2)[1] = 1; // pack_in_place
-    const status = x.et_model_load_from_buffer(this.buffer, size, params, out, err);
-    if (status !== 0) {
-      const message = engine.string(err + 4);
+    const at = engine.scratchFor(SCRATCH.load);
+    x.et_model_default_params_by_ref(at.params);
+    engine.write(STRUCTS.et_model_params, at.params, { pack_in_place: 1 }); // the buffer is ours: let the model repack it
+    const status = x.et_model_load_from_buffer(this.buffer, size, at.params, at.model, at.error);
+    if (status !== STATUS.OK) {
+      const { message } = engine.read(STRUCTS.et_error, at.error);
       x.free(this.buffer);
       throw engine.error(status, message);
     }
-    this.ptr = engine.i32(out, 1)[0];
+    this.ptr = engine.readScratch(SCRATCH.load, "model");
     this.info = this.#readInfo();
     this.context = null; // created on first use, grown on demand
   }
 
   #readInfo() {
-    const e = this.engine, s = e.scratch;
-    e.exports.et_model_get_info(this.ptr, s);
-    const i = e.i32(s, 27), f = e.f32(s, 27);
+    const e = this.engine;
+    const { info: at } = e.scratchFor(SCRATCH.info);
+    e.exports.et_model_get_info(this.ptr, at);
+    const i = e.read(STRUCTS.et_model_info, at);
     const info = {
-      task: TASKS[i[0]], nVocab: i[1], nCtx: i[2], nEmbd: i[3], nFF: i[4], nLayer: i[5], nHead: i[6],
-      nTokenTypes: i[7], nLabels: i[8], nOut: i[9], hasPooler: i[10] === 1, layerNormEps: f[11],
-      temperature: f[12], threshold: Number.isNaN(f[13]) ? null : f[13],
-      name: e.string(i[14]), version: e.string(i[15]),
-      specialIds: { cls: i[16], sep: i[17], pad: i[18], unk: i[19], mask: i[20] },
-      nTensors: i[21], weightsBytes: i[22] >>> 0, ownedBytes: i[23] >>> 0, int8Matrices: i[24], fileBytes: this.size,
-      aggregation: AGGREGATIONS[i[26]],
+      task: TASKS[i.task], nVocab: i.n_vocab, nCtx: i.n_ctx, nEmbd: i.n_embd, nFF: i.n_ff, nLayer: i.n_layer, nHead: i.n_head,
+      nTokenTypes: i.n_token_types, nLabels: i.n_labels, nOut: i.n_out, hasPooler: i.has_pooler === 1,
+      layerNormEps: i.layer_norm_eps, temperature: i.temperature, threshold: Number.isNaN(i.threshold) ? null : i.threshold,
+      name: e.string(i.name), version: e.string(i.version),
+      specialIds: { cls: i.cls_id, sep: i.sep_id, pad: i.pad_id, unk: i.unk_id, mask: i.mask_id },
+      nTensors: i.n_tensors, weightsBytes: i.weights_bytes, ownedBytes: i.owned_bytes, int8Matrices: i.int8_matrices,
+      fileBytes: this.size, aggregation: AGGREGATIONS[i.aggregation],
     };
     info.labels = [];
     for (let k = 0; k < info.nLabels; k++) info.labels.push(e.string(e.exports.et_model_label(this.ptr, k)));
     info.entityTypes = [];
-    for (let k = 0; k < i[25]; k++) info.entityTypes.push(e.string(e.exports.et_model_entity_type(this.ptr, k)));
+    for (let k = 0; k < i.n_entity_types; k++) info.entityTypes.push(e.string(e.exports.et_model_entity_type(this.ptr, k)));
     return Object.freeze(info);
   }
 
@@ -79,19 +76,16 @@ export class Model {
     this.#freeContext();
     const maxTokens = Math.max(tokens, c?.maxTokens ?? 0, this.info.nCtx);
     const maxTexts = Math.max(texts, c?.maxTexts ?? 0, 16);
-    const p = e.scratch;
-    x.et_context_default_params_by_ref(p);
-    const params = e.i32(p, 4);
-    params[0] = maxTokens; // max_tokens
-    params[1] = maxTexts;  // max_texts
-    params[3] = e.kernels; // the engine's kernel set (tune() may change it once)
-    const out = p + 16;
-    const status = x.et_context_create(this.ptr, p, out);
-    if (status !== 0) throw e.error(status, `edgetag: cannot create a context for ${maxTokens} tokens`);
+    const at = e.scratchFor(SCRATCH.context);
+    x.et_context_default_params_by_ref(at.params);
+    // The engine's kernel set: tune() may change it once, and the context is then made again.
+    e.write(STRUCTS.et_context_params, at.params, { max_tokens: maxTokens, max_texts: maxTexts, kernels: e.kernels });
+    const status = x.et_context_create(this.ptr, at.params, at.context);
+    if (status !== STATUS.OK) throw e.error(status, `edgetag: cannot create a context for ${maxTokens} tokens`);
     const ctx = {
-      ptr: e.i32(out, 1)[0], maxTokens, maxTexts, kernels: e.kernels,
-      ids: e.alloc(4 * maxTokens, "token ids"), types: e.alloc(4 * maxTokens, "type ids"),
-      lengths: e.alloc(4 * maxTexts, "lengths"),
+      ptr: e.readScratch(SCRATCH.context, "context"), maxTokens, maxTexts, kernels: e.kernels,
+      ids: e.alloc(sizeOf("i32", maxTokens), "token ids"), types: e.alloc(sizeOf("i32", maxTokens), "type ids"),
+      lengths: e.alloc(sizeOf("i32", maxTexts), "lengths"),
     };
     this.context = ctx;
     return ctx;
@@ -105,9 +99,13 @@ export class Model {
     this.context = null;
   }
 
+  #checkLive() {
+    if (!this.ptr) throw new EdgetagError("STATE", "edgetag: the model was disposed");
+  }
+
   /** Runs texts (arrays of token ids) as one batch; returns the context. */
   #run(texts, typeIds) {
-    if (!this.ptr) throw new EdgetagError("STATE", "edgetag: the model was disposed");
+    this.#checkLive();
     const e = this.engine, x = e.exports;
     const total = texts.reduce((n, t) => n + t.length, 0);
     const c = this.#ensureContext(total, texts.length);
@@ -125,17 +123,23 @@ export class Model {
       at += t.length;
     });
     const status = x.et_context_run(c.ptr, c.ids, types ? c.types : 0, c.lengths, texts.length);
-    if (status !== 0) throw e.error(status, e.string(x.et_context_last_error(c.ptr)));
+    if (status !== STATUS.OK) throw this.#contextError(status);
     return c;
+  }
+
+  /** The error of a failed call on the context, with the context's own message. */
+  #contextError(status) {
+    const e = this.engine;
+    return e.error(status, e.string(e.exports.et_context_last_error(this.context.ptr)));
   }
 
   /** Reads a [rows][cols] result through one of the et_context_* getters; copies it out of wasm memory. */
   #result(getter, ...args) {
-    const e = this.engine, s = e.scratch, c = this.context;
-    const status = getter(c.ptr, ...args, s, s + 4, s + 8);
-    if (status !== 0) throw e.error(status, e.string(e.exports.et_context_last_error(c.ptr)));
-    const [ptr, rows, cols] = e.i32(s, 3);
-    return { rows, cols, data: e.f32(ptr, rows * cols).slice() };
+    const e = this.engine, at = e.scratchFor(SCRATCH.matrix);
+    const status = getter(this.context.ptr, ...args, at.data, at.rows, at.cols);
+    if (status !== STATUS.OK) throw this.#contextError(status);
+    const { data, rows, cols } = e.readScratch(SCRATCH.matrix);
+    return { rows, cols, data: e.f32(data, rows * cols).slice() };
   }
 
   /** Splits a [rows][cols] batch result per text: a row per token (perToken) or one per text. */
@@ -150,9 +154,12 @@ export class Model {
     return out;
   }
 
-  static #batch(input) {
-    const single = !(Array.isArray(input) && input.length > 0 && typeof input[0] !== "number");
-    return { single, texts: single ? [input] : input };
+  /** Runs token ids: one text's, or an array of texts' as one batch (typeIds alike). */
+  #runIds(ids, typeIds) {
+    const single = !(Array.isArray(ids) && ids.length > 0 && typeof ids[0] !== "number");
+    const texts = single ? [ids] : ids;
+    this.#run(texts, typeIds && (single ? [typeIds] : typeIds));
+    return { single, texts };
   }
 
   /**
@@ -161,8 +168,7 @@ export class Model {
    * @returns {{rows:number, cols:number, data:Float32Array} | Array<{rows:number, cols:number, data:Float32Array}>}
    */
   logits(ids, { typeIds } = {}) {
-    const { single, texts } = Model.#batch(ids);
-    this.#run(texts, typeIds && (single ? [typeIds] : typeIds));
+    const { single, texts } = this.#runIds(ids, typeIds);
     const r = this.#result(this.engine.exports.et_context_logits);
     const split = Model.#split(r, texts, this.info.task === "token_classification");
     return single ? split[0] : split;
@@ -170,8 +176,7 @@ export class Model {
 
   /** The last hidden states, a row of nEmbd per token. */
   hidden(ids, { typeIds } = {}) {
-    const { single, texts } = Model.#batch(ids);
-    this.#run(texts, typeIds && (single ? [typeIds] : typeIds));
+    const { single, texts } = this.#runIds(ids, typeIds);
     const split = Model.#split(this.#result(this.engine.exports.et_context_hidden), texts, true);
     return single ? split[0] : split;
   }
@@ -186,10 +191,9 @@ export class Model {
     const ids = !isText ? input : typeof input === "string" ? this.tokenize(input).ids : input.map((t) => this.tokenize(t).ids);
     if (isText && typeIds !== undefined)
       throw new EdgetagError("INVALID_ARGUMENT", "edgetag: typeIds go with token ids, not with text");
-    const { single, texts } = Model.#batch(ids);
-    const mode = { mean: 1, cls: 2 }[pooling];
+    const mode = POOLING[pooling];
     if (!mode) throw new EdgetagError("INVALID_ARGUMENT", `edgetag: pooling is "mean" or "cls", not ${pooling}`);
-    this.#run(texts, typeIds && (single ? [typeIds] : typeIds));
+    const { single, texts } = this.#runIds(ids, typeIds);
     const r = this.#result(this.engine.exports.et_context_embeddings, mode, normalize ? 1 : 0);
     const split = Model.#split(r, texts, false).map((t) => t.data);
     return single ? split[0] : split;
@@ -224,8 +228,8 @@ export class Model {
    * @returns {{ids: Int32Array, typeIds: Int32Array, offsets: Int32Array}} offsets as start, end pairs
    */
   tokenize(text, { pair, maxLength } = {}) {
-    if (!this.ptr) throw new EdgetagError("STATE", "edgetag: the model was disposed");
-    const e = this.engine, x = e.exports, s = e.scratch;
+    this.#checkLive();
+    const e = this.engine, x = e.exports, at = e.scratchFor(SCRATCH.tokenize);
     const limit = maxLength === undefined ? 0 : maxLength === Infinity ? 0x7fffffff : maxLength;
     if (!Number.isInteger(limit) || limit < 0 || limit > 0x7fffffff)
       throw new EdgetagError("INVALID_ARGUMENT", `edgetag: maxLength must be a positive integer or Infinity, not ${maxLength}`);
@@ -233,15 +237,15 @@ export class Model {
     const b = pair === undefined || pair === null ? null : this.#utf8("pair", pair);
     let capacity = Math.min(limit || this.info.nCtx, 2 * ((text.length + (pair?.length ?? 0))) + 3);
     for (;;) {
-      const out = this.#buffer("tokens", 16 * capacity);
-      const err = this.#buffer("error", 256);
-      const status = x.et_tokenize(this.ptr, a.ptr, a.len, b ? b.ptr : 0, b ? b.len : 0, limit, out, out + 4 * capacity,
-        out + 8 * capacity, capacity, s, err);
-      const n = e.i32(s, 1)[0];
-      if (status === CAPACITY && n > capacity) { capacity = n; continue; } // grow and retry
-      if (status !== 0) throw e.error(status, e.string(err + 4));
-      const ids = e.i32(out, n).slice(), typeIds = e.i32(out + 4 * capacity, n).slice();
-      const offsets = e.i32(out + 8 * capacity, 2 * n).slice();
+      const layout = tokenizeOutputs(capacity);
+      const out = addresses(layout, this.#buffer("tokens", layout.size));
+      const status = x.et_tokenize(this.ptr, a.ptr, a.len, b ? b.ptr : 0, b ? b.len : 0, limit, out.ids, out.type_ids,
+        out.offsets, capacity, at.n_tokens, at.error);
+      const n = e.readScratch(SCRATCH.tokenize, "n_tokens");
+      if (status === STATUS.CAPACITY && n > capacity) { capacity = n; continue; } // grow and retry
+      if (status !== STATUS.OK) throw e.error(status, e.readScratch(SCRATCH.tokenize, "error").message);
+      const ids = e.i32(out.ids, n).slice(), typeIds = e.i32(out.type_ids, n).slice();
+      const offsets = e.i32(out.offsets, 2 * n).slice();
       // Code points to UTF-16: a map per text, applied to each token by the text it came from.
       const mapA = utf16Index(text), mapB = b ? utf16Index(pair) : null;
       for (let i = 0; i < n; i++) {
@@ -259,19 +263,21 @@ export class Model {
    * firstToken[w] the index of its first content token in the whole text's token sequence.
    */
   tokenizeWindows(text, { maxLength = 0, stride = 0 } = {}) {
-    if (!this.ptr) throw new EdgetagError("STATE", "edgetag: the model was disposed");
-    const e = this.engine, x = e.exports, s = e.scratch;
+    this.#checkLive();
+    const e = this.engine, x = e.exports, at = e.scratchFor(SCRATCH.windows);
     const a = this.#utf8("text", text);
-    const err = this.#buffer("error", 256);
-    let status = x.et_tokenize_windows(this.ptr, a.ptr, a.len, maxLength, stride, 0, 0, 0, 0, 0, 0, s, s + 4, err);
-    if (status !== 0) throw e.error(status, e.string(err + 4));
-    const [nt, nw] = e.i32(s, 2);
-    const out = this.#buffer("windows", 12 * nt + 8 * nw);
-    const ids = out, offs = out + 4 * nt, lengths = out + 12 * nt, first = lengths + 4 * nw;
-    status = x.et_tokenize_windows(this.ptr, a.ptr, a.len, maxLength, stride, ids, offs, nt, lengths, first, nw, s, s + 4, err);
-    if (status !== 0) throw e.error(status, e.string(err + 4));
-    const map = utf16Index(text), allIds = e.i32(ids, nt), allOffs = e.i32(offs, 2 * nt);
-    const len = e.i32(lengths, nw).slice(), firstToken = e.i32(first, nw).slice();
+    const check = (status) => {
+      if (status !== STATUS.OK) throw e.error(status, e.readScratch(SCRATCH.windows, "error").message);
+    };
+    // First the counts, then the windows into a buffer of their size.
+    check(x.et_tokenize_windows(this.ptr, a.ptr, a.len, maxLength, stride, 0, 0, 0, 0, 0, 0, at.n_tokens, at.n_windows, at.error));
+    const nt = e.readScratch(SCRATCH.windows, "n_tokens"), nw = e.readScratch(SCRATCH.windows, "n_windows");
+    const layout = windowOutputs(nt, nw);
+    const out = addresses(layout, this.#buffer("windows", layout.size));
+    check(x.et_tokenize_windows(this.ptr, a.ptr, a.len, maxLength, stride, out.ids, out.offsets, nt, out.lengths,
+      out.first_token, nw, at.n_tokens, at.n_windows, at.error));
+    const map = utf16Index(text), allIds = e.i32(out.ids, nt), allOffs = e.i32(out.offsets, 2 * nt);
+    const len = e.i32(out.lengths, nw).slice(), firstToken = e.i32(out.first_token, nw).slice();
     const windows = [];
     for (let w = 0, at = 0; w < nw; at += len[w], w++) {
       const o = allOffs.slice(2 * at, 2 * (at + len[w]));
@@ -288,31 +294,32 @@ export class Model {
    * @returns {{label: string, score: number, scores: Record<string, number>, escalate: boolean} | Array<...>}
    */
   classify(input) {
-    if (!this.ptr) throw new EdgetagError("STATE", "edgetag: the model was disposed");
+    this.#checkLive();
     const single = !Array.isArray(input), texts = single ? [input] : input;
     const e = this.engine, x = e.exports;
     const encoded = texts.map((t) => new TextEncoder().encode(String(t)));
     const bytes = encoded.reduce((n, b) => n + b.length, 0);
     const c = this.#ensureContext(Math.max(texts.length * this.info.nCtx, 1), texts.length);
-    const mem = this.#buffer("texts", bytes + 8 * texts.length + 16);
-    const ptrs = mem + bytes + ((4 - (bytes % 4)) % 4), lens = ptrs + 4 * texts.length;
-    let at = mem;
+    const layout = classifyInputs(bytes, texts.length);
+    const inputs = addresses(layout, this.#buffer("texts", layout.size));
+    const ptrs = e.view("ptr", inputs.texts, texts.length), lengths = e.view("size", inputs.lengths, texts.length);
+    let at = inputs.bytes;
     encoded.forEach((b, i) => {
       new Uint8Array(e.memory, at, b.length).set(b);
-      e.i32(ptrs, texts.length)[i] = at;
-      e.i32(lens, texts.length)[i] = b.length; // size_t is 32-bit in wasm32
+      ptrs[i] = at;
+      lengths[i] = b.length;
       at += b.length;
     });
-    const status = x.et_context_classify(c.ptr, ptrs, lens, texts.length);
-    if (status !== 0) throw e.error(status, e.string(x.et_context_last_error(c.ptr)));
-    const s = e.scratch, out = [];
+    const status = x.et_context_classify(c.ptr, inputs.texts, inputs.lengths, texts.length);
+    if (status !== STATUS.OK) throw this.#contextError(status);
+    const got = e.scratchFor(SCRATCH.classification), out = [];
     for (let i = 0; i < texts.length; i++) {
-      x.et_context_classification(c.ptr, i, s, s + 4, s + 8, s + 12);
-      const [label, , probs, escalate] = e.i32(s, 4);
-      const p = e.f32(probs, this.info.nLabels);
+      x.et_context_classification(c.ptr, i, got.label, got.score, got.probs, got.escalate);
+      const r = e.readScratch(SCRATCH.classification);
+      const p = e.f32(r.probs, this.info.nLabels);
       const scores = {};
       this.info.labels.forEach((name, j) => { scores[name] = p[j]; });
-      out.push({ label: this.info.labels[label], score: e.f32(s + 4, 1)[0], scores, escalate: escalate === 1 });
+      out.push({ label: this.info.labels[r.label], score: r.score, scores, escalate: r.escalate === 1 });
     }
     return single ? out[0] : out;
   }
@@ -325,7 +332,7 @@ export class Model {
    * @returns {{entities: Array<{label: string, score: number, start: number, end: number, text: string}>, escalate: boolean}}
    */
   extract(text, { aggregation = this.info.aggregation, stride = -1 } = {}) {
-    if (!this.ptr) throw new EdgetagError("STATE", "edgetag: the model was disposed");
+    this.#checkLive();
     const mode = AGGREGATIONS.indexOf(aggregation);
     if (mode < 0) throw new EdgetagError("INVALID_ARGUMENT", `edgetag: unknown aggregation ${aggregation}`);
     const e = this.engine, x = e.exports;
@@ -333,31 +340,29 @@ export class Model {
     // Every window of the text fits: at most about one token per byte, windows overlapping by a quarter.
     const window = this.info.nCtx, tokens = 2 * a.len + 2 * window;
     const c = this.#ensureContext(tokens, Math.ceil(tokens / Math.max(1, Math.floor((window - 2) * 0.75))) + 2);
-    const s = e.scratch;
-    const status = x.et_context_extract(c.ptr, a.ptr, a.len, mode, stride, s, s + 4, s + 8);
-    if (status !== 0) throw e.error(status, e.string(x.et_context_last_error(c.ptr)));
-    const [ptr, n, escalate] = e.i32(s, 3);
-    const raw = e.i32(ptr, 5 * n), scores = e.f32(ptr, 5 * n);
-    const map = utf16Index(text), entities = [];
-    for (let i = 0; i < n; i++) {
-      const [type, label] = [raw[5 * i], raw[5 * i + 1]];
-      const start = map[raw[5 * i + 3]], end = map[raw[5 * i + 4]];
-      entities.push({
+    const got = e.scratchFor(SCRATCH.extraction);
+    const status = x.et_context_extract(c.ptr, a.ptr, a.len, mode, stride, got.entities, got.n_entities, got.escalate);
+    if (status !== STATUS.OK) throw this.#contextError(status);
+    const r = e.readScratch(SCRATCH.extraction);
+    const map = utf16Index(text);
+    const entities = e.readArray(STRUCTS.et_entity, r.entities, r.n_entities).map(({ type, label, score, start, end }) => {
+      const [from, to] = [map[start], map[end]];
+      return {
         label: label >= 0 ? this.info.labels[label] : this.info.entityTypes[type],
-        score: scores[5 * i + 2], start, end, text: text.slice(start, end),
-      });
-    }
-    return { entities, escalate: escalate === 1 };
+        score, start: from, end: to, text: text.slice(from, to),
+      };
+    });
+    return { entities, escalate: r.escalate === 1 };
   }
 
   /** The file's tensor table as the engine read it: name, GGUF type id, ne (fastest first), offset, bytes. */
   tensors() {
-    const e = this.engine, s = e.scratch, list = [];
+    const e = this.engine, { tensor: at } = e.scratchFor(SCRATCH.tensor), list = [];
     for (let k = 0; k < this.info.nTensors; k++) {
-      const status = e.exports.et_model_tensor_info(this.ptr, k, s);
-      if (status !== 0) throw e.error(status);
-      const v = e.i32(s, 9);
-      list.push({ name: e.string(v[0]), type: v[1], ne: Array.from(v.subarray(3, 3 + v[2])), offset: v[7] >>> 0, nBytes: v[8] >>> 0 });
+      const status = e.exports.et_model_tensor_info(this.ptr, k, at);
+      if (status !== STATUS.OK) throw e.error(status);
+      const t = e.read(STRUCTS.et_tensor_info, at);
+      list.push({ name: e.string(t.name), type: t.type, ne: t.ne.slice(0, t.n_dims), offset: t.offset, nBytes: t.n_bytes });
     }
     return list;
   }
