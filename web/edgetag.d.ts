@@ -164,7 +164,7 @@ export interface WorkerLoadOptions extends Omit<LoadOptions, "cache"> {
   cache?: "indexeddb" | "none";
   /** Hand an ArrayBuffer source to the worker instead of copying it (the caller's buffer is detached). */
   transfer?: boolean;
-  /** Where edgetag-worker.js is, when bundlers moved it. */
+  /** Where worker-main.js is, when bundlers moved it. */
   workerUrl?: string | URL;
 }
 

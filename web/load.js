@@ -6,7 +6,7 @@ import { bytesIntoWasm, checkAborted, isModelName, openSource, parseIntegrity, r
 import { isQuotaError, resolveCache } from "./cache.js";
 import { init, version } from "./engine.js";
 import { Model } from "./model.js";
-import { createWorkerTagger } from "./worker.js";
+import { createWorkerTagger } from "./worker-client.js";
 
 const dbCaches = new WeakMap(); // IDBFactory → the IndexedDB cache adapter over it, one per realm
 
@@ -107,7 +107,7 @@ function checkLoadOptions(options) {
  * Options: `integrity` (SHA-256 the bytes must have, checked before the engine reads them), `cache`
  * ("indexeddb", the default where IndexedDB exists; "none"; or an adapter, see cache.js), `key` (the cache
  * key; default the URL), `onProgress({loaded, total})`, `signal` (AbortSignal), `simd`
- * ("auto" | "relaxed" | "baseline"), `worker` (true: run in a Web Worker, see worker.js), `wasmUrl`,
+ * ("auto" | "relaxed" | "baseline"), `worker` (true: run in a Web Worker, see worker-client.js), `wasmUrl`,
  * `wasmModule`.
  * @returns {Promise<Model>}
  */
