@@ -326,7 +326,7 @@ export declare class WorkerTagger {
 /** load(source, {...options, worker: true}). */
 export declare function createWorkerTagger(source: ModelSource, options?: WorkerLoadOptions): Promise<WorkerTagger>;
 
-export * from "./escalate.js";
+export * from "./escalate/index.js";
 
 /** Entity types patternRedactor() finds (the shipped pii-ner model's names, Presidio's). */
 export type PatternType =

@@ -13,7 +13,7 @@
 // This module only gathers the public API. Each part is a module of its own, imported downward only:
 // load.js (load(): sources, integrity, cache) → model.js (Model) → engine.js (the wasm instance) → abi.js
 // (the C structs and enums); beside them cache.js, worker-client.js and worker-main.js (the two sides of the
-// Web Worker), escalate.js and redact.js.
+// Web Worker), escalate/ and redact.js.
 
 export { EdgetagError } from "./errors.js";
 export { version, relaxedSimdSupported, init } from "./engine.js";
@@ -21,5 +21,5 @@ export { Model } from "./model.js";
 export { load } from "./load.js";
 export { indexedDBCache } from "./cache.js";
 export { createWorkerTagger, WorkerTagger } from "./worker-client.js";
-export { withEscalation, EscalationHttpError, DEFAULT_THRESHOLD, POLICY_DEFAULTS } from "./escalate.js";
+export { withEscalation, EscalationHttpError, DEFAULT_THRESHOLD, POLICY_DEFAULTS } from "./escalate/index.js";
 export { anyOf, patternRedactor } from "./redact.js";
