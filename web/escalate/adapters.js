@@ -214,3 +214,13 @@ export function validateEntities(answer, sent, entityTypes) {
   return { entities, repaired };
 }
 
+/**
+ * What an attempt's error counts as: an adapter's own CloudFailure or InvalidAnswer, a custom endpoint's
+ * HTTP status (EscalationHttpError, or anything with an integer status), else a network failure.
+ */
+export function attemptFailure(err, kind) {
+  if (err instanceof CloudFailure || err instanceof InvalidAnswer) return err;
+  if (kind === "custom" && err && Number.isInteger(err.status))
+    return new CloudFailure(`http_${err.status}`, RETRYABLE_STATUS.has(err.status), err.retryAfterMs);
+  return new CloudFailure("network", true);
+}

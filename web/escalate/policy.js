@@ -82,6 +82,28 @@ function checkEndpoint(endpoint, fetchImpl, maxResponseBytes) {
   return { call: httpAdapter(spec, fetchImpl, maxResponseBytes), kind };
 }
 
+/** policy.threshold: one number for both tasks, or {classify, extract}; undefined leaves it to the model. */
+function checkThresholds(t) {
+  if (t !== null && typeof t === "object") {
+    for (const k of Object.keys(t))
+      if (k !== "classify" && k !== "extract") throw invalid(`policy.threshold has classify and extract, not ${k}`);
+    return { classify: checkThreshold(t.classify, "policy.threshold.classify"), extract: checkThreshold(t.extract, "policy.threshold.extract") };
+  }
+  const v = checkThreshold(t ?? undefined, "policy.threshold");
+  return { classify: v, extract: v };
+}
+
+/** policy.redact: false, true (the tagger's own entities) or a finder with extract(text). */
+function checkRedact(tagger, r) {
+  if (r === true) {
+    if (typeof tagger.extract !== "function" || tagger.info.task === "sequence_classification")
+      throw invalid("policy.redact = true needs a token-classification tagger; pass a PII tagger for a classifier");
+  } else if (r !== false && (typeof r !== "object" || typeof r.extract !== "function")) {
+    throw invalid("policy.redact must be true, false or a tagger with extract(text)");
+  }
+  return r;
+}
+
 /** Resolves and checks a policy; every problem is an EdgetagError("INVALID_ARGUMENT"). */
 export function resolvePolicy(tagger, policy) {
   if (!tagger || typeof tagger !== "object" || (typeof tagger.classify !== "function" && typeof tagger.extract !== "function"))
@@ -100,15 +122,7 @@ export function resolvePolicy(tagger, policy) {
   p.maxQueue = checkNumber(policy, "maxQueue", { integer: true, max: 2 ** 31 - 1 });
   p.endpoint = checkEndpoint(policy.endpoint, fetchImpl, p.maxResponseBytes);
 
-  const t = policy.threshold;
-  if (t !== null && typeof t === "object") {
-    for (const k of Object.keys(t))
-      if (k !== "classify" && k !== "extract") throw invalid(`policy.threshold has classify and extract, not ${k}`);
-    p.threshold = { classify: checkThreshold(t.classify, "policy.threshold.classify"), extract: checkThreshold(t.extract, "policy.threshold.extract") };
-  } else {
-    const v = checkThreshold(t ?? undefined, "policy.threshold");
-    p.threshold = { classify: v, extract: v };
-  }
+  p.threshold = checkThresholds(policy.threshold);
   const modelThreshold = typeof tagger.info.threshold === "number" && !Number.isNaN(tagger.info.threshold) ? tagger.info.threshold : null;
   p.defaultThreshold = modelThreshold ?? DEFAULT_THRESHOLD;
 
@@ -116,14 +130,7 @@ export function resolvePolicy(tagger, policy) {
   if (!Array.isArray(labels) || labels.some((l) => typeof l !== "string")) throw invalid("policy.escalateLabels must be an array of labels");
   p.escalateLabels = new Set(labels);
 
-  const r = policy.redact ?? false;
-  if (r === true) {
-    if (typeof tagger.extract !== "function" || tagger.info.task === "sequence_classification")
-      throw invalid("policy.redact = true needs a token-classification tagger; pass a PII tagger for a classifier");
-  } else if (r !== false && (typeof r !== "object" || typeof r.extract !== "function")) {
-    throw invalid("policy.redact must be true, false or a tagger with extract(text)");
-  }
-  p.redact = r;
+  p.redact = checkRedact(tagger, policy.redact ?? false);
   if (policy.redactLabels !== undefined &&
       (!Array.isArray(policy.redactLabels) || policy.redactLabels.some((l) => typeof l !== "string")))
     throw invalid("policy.redactLabels must be an array of entity types");

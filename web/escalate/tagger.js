@@ -6,10 +6,29 @@
 
 import { EdgetagError } from "../errors.js";
 import { redactText, unredactSpan } from "../redact.js";
-import { InvalidAnswer, validateClassification, validateEntities } from "./adapters.js";
+import { InvalidAnswer, attemptFailure, validateClassification, validateEntities } from "./adapters.js";
 import { invalid, isSignal, resolvePolicy } from "./policy.js";
-import { Breaker, CallScope, CloudFailure, Limiter, RETRYABLE_STATUS, STOPPED, abortable, now, sleep } from "./resilience.js";
+import { Breaker, CallScope, CloudFailure, Limiter, STOPPED, abortable, now, sleep } from "./resilience.js";
 import { bump, copyStats, emptyStats, observe } from "./stats.js";
+
+/**
+ * Why an escalation ends without a cloud answer: outcome "skipped" | "failed" | "rejected", its reason, and
+ * what the result reports besides (attempts, retryAfterMs, detail). `stopped`: the call stopped; the
+ * caller's abort then rejects instead.
+ */
+class Unanswered {
+  constructor(outcome, reason, extra = {}, stopped = false) {
+    this.outcome = outcome;
+    this.reason = reason;
+    this.extra = extra;
+    this.stopped = stopped;
+  }
+
+  /** The call stopped (the caller aborted, or dispose()) during a step that ends `outcome`. */
+  static stopped(outcome, extra) {
+    return new Unanswered(outcome, "disposed", extra, true);
+  }
+}
 
 /** Why a local answer wants the cloud: "low_score", "label" (in escalateLabels) or "model" (its own flag); null if not. */
 function classifyTrigger(local, threshold, modelFlag, escalateLabels) {
@@ -171,6 +190,61 @@ class EscalatingTagger {
     });
   }
 
+  /**
+   * One escalation of one text: {answer, escalation}, answer null when the cloud did not give a valid one.
+   * Each step either hands the next what it needs or throws Unanswered, which says why the escalation ends
+   * here; only the caller's abort reason is thrown out of it.
+   */
+  async #escalate(task, text, trigger, scope, localEntities) {
+    const es = this.#stats.escalations;
+    es.wanted++;
+    bump(es.byTrigger, trigger);
+    try {
+      this.#admit(scope);
+      const redaction = await this.#redact(text, localEntities, scope);
+      const release = await this.#waitForSlot(scope);
+      try {
+        const ticket = this.#breaker.enter();
+        if (!ticket) throw new Unanswered("skipped", "breaker_open");
+        try {
+          const request = this.#request(task, redaction ? redaction.text : text, redaction !== null);
+          const t0 = now();
+          const { answer, attempts } = await this.#attempts(request, ticket, scope, t0);
+          return this.#answered({ task, answer, request, redaction, original: text, trigger, attempts, t0 });
+        } finally {
+          this.#breaker.leave(ticket);
+        }
+      } finally {
+        release();
+      }
+    } catch (err) {
+      if (!(err instanceof Unanswered)) throw err;
+      if (err.stopped) scope.throwIfCallerStopped(); // the caller's abort rejects; dispose() ends the escalation
+      bump(es[err.outcome], err.reason);
+      return { answer: null, escalation: { wanted: true, trigger, outcome: err.outcome, reason: err.reason, attempts: 0, ...err.extra } };
+    }
+  }
+
+  /** Admission: not when the call has stopped, the device is offline or the breaker is open. */
+  #admit(scope) {
+    if (scope.stopped) throw Unanswered.stopped("skipped");
+    if (globalThis.navigator?.onLine === false) throw new Unanswered("skipped", "offline");
+    if (!this.#breaker.canPass()) throw new Unanswered("skipped", "breaker_open");
+  }
+
+  /** Redaction: the placeholders' text and map, or null without redaction; when the redactor fails, nothing is sent. */
+  async #redact(text, localEntities, scope) {
+    let redaction = null;
+    try {
+      const entities = await this.#redactionEntities(text, localEntities);
+      if (entities) redaction = redactText(text, entities, this.#p.redactLabels);
+    } catch {
+      throw scope.stopped ? Unanswered.stopped("skipped") : new Unanswered("skipped", "redaction_failed");
+    }
+    if (scope.stopped) throw Unanswered.stopped("skipped");
+    return redaction;
+  }
+
   /** Entities to redact from `text`, or null when there is no redaction. */
   async #redactionEntities(text, localEntities) {
     const r = this.#p.redact;
@@ -181,112 +255,66 @@ class EscalatingTagger {
     return found.entities;
   }
 
-  /**
-   * One escalation of one text: {answer, escalation}, answer null when the cloud did not give a valid one.
-   * Throws only the caller's abort reason.
-   */
-  async #escalate(task, text, trigger, scope, localEntities) {
-    const st = this.#stats, es = st.escalations;
-    es.wanted++;
-    bump(es.byTrigger, trigger);
-    const give = (outcome, reason, extra = {}) => {
-      bump(es[outcome], reason);
-      return { answer: null, escalation: { wanted: true, trigger, outcome, reason, attempts: 0, ...extra } };
-    };
-    // Stopped: the caller's abort rejects; dispose() ends the escalation.
-    const stopped = (outcome, extra) => {
-      scope.throwIfCallerStopped();
-      return give(outcome, "disposed", extra);
-    };
-    if (scope.stopped) return stopped("skipped");
-    if (globalThis.navigator?.onLine === false) return give("skipped", "offline");
-    if (!this.#breaker.canPass()) return give("skipped", "breaker_open");
-
-    // Redaction: when the redactor fails, nothing is sent.
-    let redaction = null;
-    try {
-      const entities = await this.#redactionEntities(text, localEntities);
-      if (entities) redaction = redactText(text, entities, this.#p.redactLabels);
-    } catch {
-      if (scope.stopped) return stopped("skipped");
-      return give("skipped", "redaction_failed");
-    }
-    if (scope.stopped) return stopped("skipped");
-
+  /** The concurrency cap: a slot's release function, once one is free; skipped when the queue is full. */
+  async #waitForSlot(scope) {
     const waiting = this.#limiter.acquire(scope);
-    if (!waiting) return give("skipped", "concurrency");
-    let release;
+    if (!waiting) throw new Unanswered("skipped", "concurrency");
     try {
-      release = await waiting;
+      return await waiting;
     } catch {
-      return stopped("skipped");
+      throw Unanswered.stopped("skipped");
     }
-    const ticket = this.#breaker.enter();
-    try {
-      if (!ticket) return give("skipped", "breaker_open");
-      const sent = redaction ? redaction.text : text;
-      const info = this.#tagger.info;
-      const request = task === "classify"
-        ? { task, text: sent, labels: info.labels, redacted: redaction !== null }
-        : { task, text: sent, entityTypes: entityTypesOf(info), redacted: redaction !== null };
-      const t0 = now();
-      const maxAttempts = ticket.probe ? 1 : this.#p.retries + 1;
-      for (let attempts = 1; ; attempts++) {
-        st.attempts++;
-        let answer;
-        try {
-          answer = await this.#attempt(request, scope);
+  }
+
+  /** What the endpoint is asked: the text as sent, and the labels or entity types to answer with. */
+  #request(task, sent, redacted) {
+    const info = this.#tagger.info;
+    return task === "classify"
+      ? { task, text: sent, labels: info.labels, redacted }
+      : { task, text: sent, entityTypes: entityTypesOf(info), redacted };
+  }
+
+  /**
+   * The attempts: the endpoint's raw answer and how many attempts it took. A retryable failure waits (jittered
+   * exponential backoff, or Retry-After) and tries again while attempts remain and the breaker stays closed;
+   * a probe of a half-open breaker has one attempt.
+   */
+  async #attempts(request, ticket, scope, t0) {
+    const maxAttempts = ticket.probe ? 1 : this.#p.retries + 1;
+    for (let attempts = 1; ; attempts++) {
+      this.#stats.attempts++;
+      try {
+        const answer = await this.#attempt(request, scope);
+        this.#breaker.success(ticket);
+        return { answer, attempts };
+      } catch (err) {
+        if (err === STOPPED) throw Unanswered.stopped("failed", { attempts });
+        if (err instanceof InvalidAnswer) { // a 2xx whose body is no answer: the endpoint is up
           this.#breaker.success(ticket);
-        } catch (err) {
-          if (err === STOPPED) return stopped("failed", { attempts });
-          if (err instanceof InvalidAnswer) { // a 2xx whose body is no answer: the endpoint is up
-            this.#breaker.success(ticket);
-            observe(st.cloudLatencyMs, now() - t0);
-            bump(st.invalidAnswers, err.detail);
-            return give("rejected", "invalid_answer", { attempts, detail: err.detail });
-          }
-          this.#breaker.failure(ticket);
-          const extra = { attempts };
-          if (err.retryAfterMs !== undefined) extra.retryAfterMs = err.retryAfterMs;
-          const tooLong = err.retryAfterMs !== undefined && err.retryAfterMs > this.#p.maxRetryAfterMs;
-          if (!err.retryable || attempts >= maxAttempts || tooLong || this.#breaker.state !== "closed") {
-            observe(st.cloudLatencyMs, now() - t0);
-            return give("failed", err.reason, extra);
-          }
-          const backoff = Math.min(this.#p.maxBackoffMs, this.#p.backoffMs * 2 ** (attempts - 1));
-          const wait = Math.max(err.retryAfterMs ?? 0, backoff / 2 + (Math.random() * backoff) / 2);
-          try {
-            await sleep(wait, scope);
-          } catch {
-            return stopped("failed", extra);
-          }
-          st.retries++;
-          continue;
+          throw this.#rejected(err, attempts, t0);
         }
-        // An answer: validated, and mapped back through the redaction.
+        this.#breaker.failure(ticket);
+        const extra = { attempts };
+        if (err.retryAfterMs !== undefined) extra.retryAfterMs = err.retryAfterMs;
+        const tooLong = err.retryAfterMs !== undefined && err.retryAfterMs > this.#p.maxRetryAfterMs;
+        if (!err.retryable || attempts >= maxAttempts || tooLong || this.#breaker.state !== "closed") {
+          observe(this.#stats.cloudLatencyMs, now() - t0);
+          throw new Unanswered("failed", err.reason, extra);
+        }
         try {
-          const result = this.#accept(task, answer, request, redaction, text);
-          const latencyMs = now() - t0;
-          observe(st.cloudLatencyMs, latencyMs);
-          es.answered++;
-          const escalation = { wanted: true, trigger, outcome: "answered", attempts, latencyMs };
-          if (result.repaired) {
-            escalation.repairedSpans = result.repaired;
-            st.repairedSpans += result.repaired;
-          }
-          if (redaction) escalation.redacted = redaction.count;
-          return { answer: result, escalation };
-        } catch (err) {
-          if (!(err instanceof InvalidAnswer)) throw err;
-          observe(st.cloudLatencyMs, now() - t0);
-          bump(st.invalidAnswers, err.detail);
-          return give("rejected", "invalid_answer", { attempts, detail: err.detail });
+          await sleep(this.#retryDelayMs(err, attempts), scope);
+        } catch {
+          throw Unanswered.stopped("failed", extra);
         }
+        this.#stats.retries++;
       }
-    } finally {
-      if (ticket) this.#breaker.leave(ticket);
-      release();
     }
+  }
+
+  /** The wait before attempt `attempts + 1`: half to all of the exponential backoff, or Retry-After when longer. */
+  #retryDelayMs(err, attempts) {
+    const backoff = Math.min(this.#p.maxBackoffMs, this.#p.backoffMs * 2 ** (attempts - 1));
+    return Math.max(err.retryAfterMs ?? 0, backoff / 2 + (Math.random() * backoff) / 2);
   }
 
   /**
@@ -303,14 +331,40 @@ class EscalatingTagger {
       return await abortable(work, signal);
     } catch (err) {
       if (signal.aborted) throw signal.reason; // STOPPED, or the CloudFailure("timeout")
-      if (err instanceof CloudFailure || err instanceof InvalidAnswer) throw err;
-      if (this.#p.endpoint.kind === "custom" && err && Number.isInteger(err.status)) // EscalationHttpError
-        throw new CloudFailure(`http_${err.status}`, RETRYABLE_STATUS.has(err.status), err.retryAfterMs);
-      throw new CloudFailure("network", true);
+      throw attemptFailure(err, this.#p.endpoint.kind);
     } finally {
       clearTimeout(timer);
       unsubscribe();
     }
+  }
+
+  /** An answer that failed validation: counted by its defect; the escalation ends "rejected". */
+  #rejected(err, attempts, t0) {
+    observe(this.#stats.cloudLatencyMs, now() - t0);
+    bump(this.#stats.invalidAnswers, err.detail);
+    return new Unanswered("rejected", "invalid_answer", { attempts, detail: err.detail });
+  }
+
+  /** The answer validated and mapped back through the redaction: the escalation's result. */
+  #answered({ task, answer, request, redaction, original, trigger, attempts, t0 }) {
+    let result;
+    try {
+      result = this.#accept(task, answer, request, redaction, original);
+    } catch (err) {
+      if (!(err instanceof InvalidAnswer)) throw err;
+      throw this.#rejected(err, attempts, t0);
+    }
+    const st = this.#stats;
+    const latencyMs = now() - t0;
+    observe(st.cloudLatencyMs, latencyMs);
+    st.escalations.answered++;
+    const escalation = { wanted: true, trigger, outcome: "answered", attempts, latencyMs };
+    if (result.repaired) {
+      escalation.repairedSpans = result.repaired;
+      st.repairedSpans += result.repaired;
+    }
+    if (redaction) escalation.redacted = redaction.count;
+    return { answer: result, escalation };
   }
 
   /** Validates an answer and maps it back to the original text; throws InvalidAnswer. */
