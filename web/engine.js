@@ -41,6 +41,11 @@ async function compileWasm(url) {
   return WebAssembly.compile(await res.arrayBuffer());
 }
 
+// tune()'s rule: timings are summed over windows of TUNE_WINDOW rounds; they have settled when a window took
+// more than TUNE_SETTLED of the one before (no longer falling); dot32 is kept when it took less than
+// TUNE_DOT32_WINS of dot16's time (a clear win, not noise).
+const TUNE_WINDOW = 12, TUNE_SETTLED = 0.85, TUNE_MAX_ROUNDS = 200, TUNE_DOT32_WINS = 0.9;
+
 /** The engine: one wasm instance and typed access to its exports. */
 export class Engine {
   constructor(instance, flavour) {
@@ -62,15 +67,14 @@ export class Engine {
 
   /**
    * The relaxed build's int8 kernels: dot16 or dot32, whichever this engine runs faster once it has
-   * optimized them. Which one wins depends on the CPU and on the JavaScript engine's code generation (on
-   * this Zen 4, dot16 is 1.1× faster in Node 20, while Node 24 and Chromium 156 compile dot32 to one VNNI
-   * instruction and run it twice as fast), and it cannot be told at start-up: engines that compile wasm
-   * lazily (Chromium, Deno, workerd, Node ≥ 22) first run unoptimized code,
-   * where the ranking differs. So runs start with dot16 and each run first calls this: it times one small
-   * GEMM (16 × 384 × 384, four times) with each set — both from one wasm function, so both in the same tier
-   * — until the sums of the last 12 rounds stop falling (within 15 % of the 12 before: the engine has
-   * optimized the function), or after 200 rounds; then it keeps dot32 if it took < 0.9× dot16's time. The
-   * cost: ~0.2–4 ms per run for the first 24 runs or more. Contexts are remade with the choice.
+   * optimized them. Which one wins depends on the CPU (dot32 is one instruction where it has VNNI) and on
+   * how the JavaScript engine compiles the relaxed dots, so it is measured, not assumed (bench/RESULTS.md
+   * has one machine's figures). It cannot be measured at start-up: engines that compile wasm lazily
+   * (Chromium, Deno, workerd, Node ≥ 22) first run unoptimized code, where the ranking differs. So runs
+   * start with dot16 and each run first calls this: it times one small GEMM (16 × 384 × 384, four times)
+   * with each set — both from one wasm function, so both in the same tier — until the sums of the last
+   * TUNE_WINDOW rounds stop falling (the engine has optimized the function), or for at most TUNE_MAX_ROUNDS;
+   * then it keeps dot32 only if it is clearly faster. Contexts are remade with the choice.
    */
   tune() {
     const t = this.#tuning;
@@ -84,13 +88,13 @@ export class Engine {
     const first = time(odd ? KERNELS.relaxedDot32 : KERNELS.relaxedDot16);
     const second = time(odd ? KERNELS.relaxedDot16 : KERNELS.relaxedDot32);
     t.d16.push(odd ? second : first), t.d32.push(odd ? first : second);
-    const n = t.d16.length;
-    if (n < 24) return;
+    const n = t.d16.length, w = TUNE_WINDOW;
+    if (n < 2 * w) return;
     const sum = (a, from, to) => a.slice(from, to).reduce((x, y) => x + y, 0);
-    const [r16, r32] = [sum(t.d16, n - 12, n), sum(t.d32, n - 12, n)];
-    const settled = r16 > 0.85 * sum(t.d16, n - 24, n - 12) && r32 > 0.85 * sum(t.d32, n - 24, n - 12);
-    if (!settled && n < 200) return;
-    this.kernels = r32 < 0.9 * r16 ? KERNELS.relaxedDot32 : KERNELS.relaxedDot16;
+    const [r16, r32] = [sum(t.d16, n - w, n), sum(t.d32, n - w, n)];
+    const settled = r16 > TUNE_SETTLED * sum(t.d16, n - 2 * w, n - w) && r32 > TUNE_SETTLED * sum(t.d32, n - 2 * w, n - w);
+    if (!settled && n < TUNE_MAX_ROUNDS) return;
+    this.kernels = r32 < TUNE_DOT32_WINS * r16 ? KERNELS.relaxedDot32 : KERNELS.relaxedDot16;
     this.#tuning = null;
   }
 

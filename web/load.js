@@ -13,7 +13,7 @@ const dbCaches = new WeakMap(); // IDBFactory → the IndexedDB cache adapter ov
 /**
  * `value instanceof globalThis[type]`, false where the type does not exist. Bytes and primitives are never
  * one of the types asked about, and are answered without the lookup: Node creates Request, Response and
- * Blob on first access, loading its fetch implementation (~40 ms of a cold start that needs none of it).
+ * Blob on first access, loading its whole fetch implementation, which a load from bytes does not need.
  */
 function isA(value, type) {
   if (value === null || typeof value !== "object" || value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return false;
