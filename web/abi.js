@@ -21,6 +21,9 @@ const SCALARS = Object.freeze({
   char: { size: 1, get: (v, at) => v.getUint8(at), set: (v, at, x) => v.setUint8(at, x) }, // char[N]: a NUL-terminated string
 });
 
+/** The alignment et_model_load_from_buffer requires of a borrowed model buffer (else ET_ERR_ALIGNMENT). */
+export const ALIGNMENT = 16;
+
 /** Bytes of `count` values of a scalar type ("i32", "ptr", …) side by side. */
 export function sizeOf(type, count = 1) {
   return SCALARS[type].size * count;

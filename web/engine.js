@@ -2,7 +2,7 @@
 // it once per flavour, and gives typed access to its memory and exports. It knows no models and no sources.
 
 import { EdgetagError } from "./errors.js";
-import { KERNELS, SCRATCH_BYTES, STATUS_CODES, addresses, arrayView, readArray, readField, readStruct, writeStruct } from "./abi.js";
+import { ALIGNMENT, KERNELS, SCRATCH_BYTES, STATUS_CODES, addresses, arrayView, readArray, readField, readStruct, writeStruct } from "./abi.js";
 
 /** The library version; equals the engine's et_version() and the C header's ET_VERSION_STRING. */
 export const version = "0.1.0";
@@ -98,11 +98,12 @@ export class Engine {
     this.#tuning = null;
   }
 
+  // Wasm memory: arrays of values, and structs as abi.js lays them out.
   get memory() { return this.exports.memory.buffer; }
+  i32(ptr, count) { return new Int32Array(this.memory, ptr, count); }
+  f32(ptr, count) { return new Float32Array(this.memory, ptr, count); }
   /** A typed array over `count` values of an abi.js scalar type ("ptr", "size", …) at `ptr`. */
   view(type, ptr, count) { return arrayView(this.memory, type, ptr, count); }
-
-  // Structs in wasm memory, described by abi.js's layouts.
   read(layout, ptr) { return readStruct(this.memory, layout, ptr); }
   readField(layout, ptr, name) { return readField(this.memory, layout, ptr, name); }
   readArray(layout, ptr, count) { return readArray(this.memory, layout, ptr, count); }
@@ -112,8 +113,6 @@ export class Engine {
   scratchFor(block) { return addresses(block, this.scratch); }
   /** The scratch area read as a SCRATCH layout: the whole block, or its field `name`. */
   readScratch(block, name) { return name === undefined ? this.read(block, this.scratch) : this.readField(block, this.scratch, name); }
-  i32(ptr, count) { return new Int32Array(this.memory, ptr, count); }
-  f32(ptr, count) { return new Float32Array(this.memory, ptr, count); }
 
   string(ptr) {
     if (!ptr) return null;
@@ -123,9 +122,9 @@ export class Engine {
     return this.decoder.decode(bytes.subarray(0, end));
   }
 
-  /** Allocates `size` bytes aligned to 16 (the model loader's requirement); throws when out of memory. */
+  /** Allocates `size` bytes aligned as the model loader requires (abi.js's ALIGNMENT); throws when out of memory. */
   alloc(size, what) {
-    const ptr = this.exports.aligned_alloc(16, Math.max(16, Math.ceil(size / 16) * 16));
+    const ptr = this.exports.aligned_alloc(ALIGNMENT, Math.max(ALIGNMENT, Math.ceil(size / ALIGNMENT) * ALIGNMENT));
     if (!ptr) throw new EdgetagError("OUT_OF_MEMORY", `edgetag: no memory for ${what} (${size} bytes)`);
     return ptr;
   }
