@@ -17,10 +17,6 @@
 // with the outcome and the reason. Only the caller's own abort (policy.signal or the per-call {signal})
 // rejects, with the signal's reason; bad arguments throw EdgetagError("INVALID_ARGUMENT").
 //
-// One escalation, in order: offline? → breaker open? → redact → wait for a slot (maxConcurrent, maxQueue)
-// → attempts (timeoutMs each; retries with jittered exponential backoff, Retry-After honoured up to
-// maxRetryAfterMs) → validate the answer → map spans back through the redaction → result.
-//
 // Portable: fetch, AbortController, setTimeout, TextDecoder; no node: imports, no dependencies.
 //
 // The modules: policy.js (the defaults and the checking of a policy), tagger.js (withEscalation's tagger,

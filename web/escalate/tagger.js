@@ -204,16 +204,7 @@ class EscalatingTagger {
       const redaction = await this.#redact(text, localEntities, scope);
       const release = await this.#waitForSlot(scope);
       try {
-        const ticket = this.#breaker.enter();
-        if (!ticket) throw new Unanswered("skipped", "breaker_open");
-        try {
-          const request = this.#request(task, redaction ? redaction.text : text, redaction !== null);
-          const t0 = now();
-          const { answer, attempts } = await this.#attempts(request, ticket, scope, t0);
-          return this.#answered({ task, answer, request, redaction, original: text, trigger, attempts, t0 });
-        } finally {
-          this.#breaker.leave(ticket);
-        }
+        return await this.#ask(task, text, redaction, trigger, scope);
       } finally {
         release();
       }
@@ -263,6 +254,20 @@ class EscalatingTagger {
       return await waiting;
     } catch {
       throw Unanswered.stopped("skipped");
+    }
+  }
+
+  /** The cloud asked under a ticket of the breaker: the attempts, then their answer validated. */
+  async #ask(task, text, redaction, trigger, scope) {
+    const ticket = this.#breaker.enter();
+    if (!ticket) throw new Unanswered("skipped", "breaker_open");
+    try {
+      const request = this.#request(task, redaction ? redaction.text : text, redaction !== null);
+      const t0 = now();
+      const { answer, attempts } = await this.#attempts(request, ticket, scope, t0);
+      return this.#answered({ task, answer, request, redaction, original: text, trigger, attempts, t0 });
+    } finally {
+      this.#breaker.leave(ticket);
     }
   }
 
