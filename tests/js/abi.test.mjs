@@ -24,10 +24,10 @@ function compiled() {
 function declared() {
   const text = readFileSync(path("include/edgetag.h"), "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
   const structs = {}, enums = {};
-  for (const [, name, body] of text.matchAll(/typedef struct (\w+) \{([^}]*)\} \1;/g))
+  for (const [, body, name] of text.matchAll(/typedef struct\s*\w*\s*\{([^}]*)\}\s*(\w+)\s*;/g))
     structs[name] = body.split(";").map((d) => d.trim()).filter(Boolean).map((d) => d.match(/(\w+)\s*(\[[^\]]*\])?$/)[1]);
-  for (const [, name, body] of text.matchAll(/typedef enum (\w+) \{([^}]*)\} \1;/g))
-    enums[name] = [...body.matchAll(/\b(ET_\w+)\s*=/g)].map((m) => m[1]);
+  for (const [, body, name] of text.matchAll(/typedef enum\s*\w*\s*\{([^}]*)\}\s*(\w+)\s*;/g))
+    enums[name] = [...body.matchAll(/\b(ET_\w+)\s*(=|,|$)/g)].map((m) => m[1]);
   return { structs, enums };
 }
 
