@@ -264,18 +264,18 @@ export class Model {
    */
   tokenizeWindows(text, { maxLength = 0, stride = 0 } = {}) {
     this.#checkLive();
-    const e = this.engine, x = e.exports, at = e.scratchFor(SCRATCH.windows);
+    const e = this.engine, x = e.exports, got = e.scratchFor(SCRATCH.windows);
     const a = this.#utf8("text", text);
     const check = (status) => {
       if (status !== STATUS.OK) throw e.error(status, e.readScratch(SCRATCH.windows, "error").message);
     };
     // First the counts, then the windows into a buffer of their size.
-    check(x.et_tokenize_windows(this.ptr, a.ptr, a.len, maxLength, stride, 0, 0, 0, 0, 0, 0, at.n_tokens, at.n_windows, at.error));
+    check(x.et_tokenize_windows(this.ptr, a.ptr, a.len, maxLength, stride, 0, 0, 0, 0, 0, 0, got.n_tokens, got.n_windows, got.error));
     const nt = e.readScratch(SCRATCH.windows, "n_tokens"), nw = e.readScratch(SCRATCH.windows, "n_windows");
     const layout = windowOutputs(nt, nw);
     const out = addresses(layout, this.#buffer("windows", layout.size));
     check(x.et_tokenize_windows(this.ptr, a.ptr, a.len, maxLength, stride, out.ids, out.offsets, nt, out.lengths,
-      out.first_token, nw, at.n_tokens, at.n_windows, at.error));
+      out.first_token, nw, got.n_tokens, got.n_windows, got.error));
     const map = utf16Index(text), allIds = e.i32(out.ids, nt), allOffs = e.i32(out.offsets, 2 * nt);
     const len = e.i32(out.lengths, nw).slice(), firstToken = e.i32(out.first_token, nw).slice();
     const windows = [];
