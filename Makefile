@@ -74,6 +74,12 @@ build/edgetag-relaxed.wasm: $(WASM_RELAXED_OBJ)
 
 wasm: build/edgetag.wasm build/edgetag-relaxed.wasm
 
+# Every struct and enum of the header as this toolchain lays them out for wasm32: tests/js/abi.test.mjs
+# checks web/abi.js against it.
+build/abi-layout.wasm: tests/js/abi/layout.c include/edgetag.h | build/.setup
+	$(WASM_CC) $(WASM_CFLAGS) -c $< -o build/abi-layout.o
+	$(WASM_CC) --target=wasm32-wasi -mexec-model=reactor -Wl,--strip-all -Wl,--export=et_abi_layout build/abi-layout.o -o $@
+
 # ---- native ------------------------------------------------------------------------------------
 NATIVE_CFLAGS := -O2 -g -march=x86-64-v2 -ffp-contract=off $(WARN) $(INCLUDES)
 ASAN_CFLAGS   := -O1 -g -march=x86-64-v2 -ffp-contract=off -fno-omit-frame-pointer \
@@ -209,7 +215,7 @@ test-py: setup native refmodels tokfixtures
 	$(PY) -m unittest discover -s tests/py -p 'test_*.py'
 
 # The library and the engine in Node (the machine's and the LTS), Deno and the CLIs.
-test-js: setup wasm native asan refmodels tokfixtures
+test-js: setup wasm native asan refmodels tokfixtures build/abi-layout.wasm
 	@echo "== Node: wasm SIMD128 build, native CLI and native CLI under ASan + UBSan"
 	EDGETAG_CLI_ASAN=build/asan/edgetag ASAN_OPTIONS=detect_leaks=1 $(NODE) --test $(JS_TESTS)
 	@echo "== Node: the relaxed-SIMD build (Node 20 needs --no-liftoff for correct relaxed dots)"

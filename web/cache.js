@@ -80,56 +80,47 @@ export function indexedDBCache({ dbName = "edgetag", indexedDB = globalThis.inde
     return records.sort((a, b) => b.storedAt - a.storedAt);
   }
 
+  /**
+   * Runs work(store) in a new transaction on the models' store (called at once, while the transaction is
+   * active); resolves with its value, for a "readwrite" transaction once that has committed.
+   */
+  async function transact(mode, work) {
+    const tx = (await open()).transaction(STORE, mode);
+    const value = await work(tx.objectStore(STORE));
+    if (mode === "readwrite") await done(tx);
+    return value;
+  }
+
   return {
     kind: "indexeddb",
-    async get(key) {
-      const db = await open();
-      const tx = db.transaction(STORE, "readonly");
-      const [record] = await find(tx.objectStore(STORE), key);
+    get: (key) => transact("readonly", async (store) => {
+      const [record] = await find(store, key);
       return record ? { data: record.data, manifest: record.manifest } : undefined;
-    },
-    async put(key, data, manifest) {
-      const db = await open();
-      const tx = db.transaction(STORE, "readwrite");
+    }),
+    put: (key, data, manifest) => transact("readwrite", (store) => {
       const blob = data instanceof Blob ? data : new Blob([data]);
-      tx.objectStore(STORE).put({
+      store.put({
         id: `${manifest.name}@${manifest.version}#${manifest.sha256}`, key, name: manifest.name,
         version: manifest.version, sha256: manifest.sha256, storedAt: manifest.storedAt ?? Date.now(), manifest, data: blob,
       });
-      await done(tx);
-    },
-    async delete(key) {
-      const db = await open();
-      const tx = db.transaction(STORE, "readwrite");
-      const store = tx.objectStore(STORE);
+    }),
+    delete: (key) => transact("readwrite", async (store) => {
       for (const r of await find(store, key)) store.delete(r.id);
-      await done(tx);
-    },
+    }),
     /** Drops every record of manifest.name whose version or sha256 differs; returns how many. */
-    async evict(manifest) {
-      const db = await open();
-      const tx = db.transaction(STORE, "readwrite");
-      const store = tx.objectStore(STORE);
+    evict: (manifest) => transact("readwrite", async (store) => {
       let n = 0;
       for (const r of await request(store.index("name").getAll(manifest.name)))
         if (r.version !== manifest.version || r.sha256 !== manifest.sha256) { store.delete(r.id); n++; }
-      await done(tx);
       return n;
-    },
+    }),
     /** The manifests of every stored model, newest first. */
-    async list() {
-      const db = await open();
-      const tx = db.transaction(STORE, "readonly");
-      const records = await request(tx.objectStore(STORE).getAll());
+    list: () => transact("readonly", async (store) => {
+      const records = await request(store.getAll());
       return records.sort((a, b) => b.storedAt - a.storedAt).map((r) => ({ ...r.manifest, key: r.key }));
-    },
+    }),
     /** Deletes every stored model. */
-    async clear() {
-      const db = await open();
-      const tx = db.transaction(STORE, "readwrite");
-      tx.objectStore(STORE).clear();
-      await done(tx);
-    },
+    clear: () => transact("readwrite", (store) => { store.clear(); }),
     /** Closes the database (a later call reopens it). */
     async close() {
       if (opening) (await opening.catch(() => null))?.close();

@@ -164,7 +164,7 @@ export interface WorkerLoadOptions extends Omit<LoadOptions, "cache"> {
   cache?: "indexeddb" | "none";
   /** Hand an ArrayBuffer source to the worker instead of copying it (the caller's buffer is detached). */
   transfer?: boolean;
-  /** Where edgetag-worker.js is, when bundlers moved it. */
+  /** Where worker-main.js is, when bundlers moved it. */
   workerUrl?: string | URL;
 }
 
@@ -326,7 +326,7 @@ export declare class WorkerTagger {
 /** load(source, {...options, worker: true}). */
 export declare function createWorkerTagger(source: ModelSource, options?: WorkerLoadOptions): Promise<WorkerTagger>;
 
-export * from "./escalate.js";
+export * from "./escalate/index.js";
 
 /** Entity types patternRedactor() finds (the shipped pii-ner model's names, Presidio's). */
 export type PatternType =

@@ -1,4 +1,6 @@
-// redact.js — finders of personal data for withEscalation's `redact` option, beside a PII model.
+// redact.js — redaction for withEscalation: finders of personal data for its `redact` option (beside a PII
+// model), and the placeholders that replace what they find before a text leaves the device, with the map
+// that brings the cloud's spans back to the original text.
 //
 //   import { anyOf, patternRedactor } from "./edgetag.js";
 //   const tagged = withEscalation(model, { endpoint, redact: anyOf(piiModel, patternRedactor()) });
@@ -9,6 +11,10 @@
 // trained on synthetic sentences misses formats it has not seen; these patterns do not, and the model
 // finds what has no fixed shape (names, places, organisations). anyOf() unites the finders' entities;
 // overlapping spans are merged by the redaction itself.
+
+// ---------------------------------------------------------------------------------------------------------
+// Finders: what has a checkable shape, and several finders as one
+// ---------------------------------------------------------------------------------------------------------
 
 /** Luhn's checksum over the digits of `s`. */
 function luhn(s) {
@@ -101,4 +107,76 @@ export function anyOf(...finders) {
       return { entities };
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Placeholders: entity spans are replaced before the text leaves; the cloud's spans map back afterwards
+// ---------------------------------------------------------------------------------------------------------
+
+/** "B-PhysicalObject" → "PHYSICAL_OBJECT": the placeholder's type, letters, digits and _ only. */
+function placeholderType(label) {
+  const t = String(label).replace(/^[BIES]-/, "").replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toUpperCase().replace(/[^A-Z0-9]+/g, "_").replace(/^_+|_+$/g, "");
+  return t || "ENTITY";
+}
+
+/**
+ * Replaces each span of `entities` in `text` by a placeholder [TYPE_n]: the same entity text gets the same
+ * placeholder, and no placeholder already occurs in the text (n skips those that do; since placeholders are
+ * bracketed and types hold no brackets, none can then appear anywhere else in the result either).
+ * Returns the redacted text, the segments that map it back, and the number of spans replaced; throws
+ * for a span that does not fit the text (the caller then sends nothing).
+ */
+export function redactText(text, entities, labels) {
+  const spans = [];
+  for (const e of entities) {
+    if (labels && !labels.has(e.label) && !labels.has(String(e.label).replace(/^[BIES]-/, ""))) continue;
+    const { start, end } = e;
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > text.length || start > end)
+      throw new Error("edgetag: a redaction span does not fit the text");
+    if (start < end) spans.push({ start, end, label: e.label });
+  }
+  spans.sort((a, b) => a.start - b.start || b.end - a.end);
+  // Overlapping spans merge, and so do touching spans of one type (the tokens "Jo", "##hn" of aggregation "none").
+  const merged = [];
+  for (const s of spans) {
+    const last = merged[merged.length - 1];
+    if (last && (s.start < last.end || (s.start === last.end && placeholderType(s.label) === placeholderType(last.label))))
+      last.end = Math.max(last.end, s.end);
+    else merged.push({ ...s });
+  }
+  const byText = new Map(), counters = new Map(), segments = [];
+  let out = "", at = 0;
+  const literal = (from, to) => {
+    if (to > from) segments.push({ from: out.length, to: out.length + (to - from), origFrom: from, origTo: to, placeholder: false });
+    out += text.slice(from, to);
+  };
+  for (const s of merged) {
+    literal(at, s.start);
+    const original = text.slice(s.start, s.end);
+    let ph = byText.get(original);
+    if (!ph) {
+      const type = placeholderType(s.label);
+      let n = counters.get(type) ?? 0;
+      do ph = `[${type}_${++n}]`; while (text.includes(ph));
+      counters.set(type, n);
+      byText.set(original, ph);
+    }
+    segments.push({ from: out.length, to: out.length + ph.length, origFrom: s.start, origTo: s.end, placeholder: true });
+    out += ph;
+    at = s.end;
+  }
+  literal(at, text.length);
+  return { text: out, segments, count: merged.length };
+}
+
+/** Maps [start, end) of the redacted text to the original; null when a bound falls inside a placeholder. */
+export function unredactSpan(segments, start, end) {
+  let from = null, to = null;
+  for (const s of segments) {
+    if (from === null && start >= s.from && start < s.to) from = s.placeholder ? (start === s.from ? s.origFrom : NaN) : s.origFrom + (start - s.from);
+    if (to === null && end > s.from && end <= s.to) to = s.placeholder ? (end === s.to ? s.origTo : NaN) : s.origFrom + (end - s.from);
+  }
+  if (from === null || to === null || Number.isNaN(from) || Number.isNaN(to) || from >= to) return null;
+  return [from, to];
 }

@@ -49,6 +49,13 @@ describe("in Chromium", () => {
   };
   /** Runs fn(edgetag, arg) in the page. */
   const run = (fn, arg) => page.evaluate(([src, a]) => new Function("edgetag", "arg", `return (${src})(edgetag, arg)`)(window.edgetag, a), [fn.toString(), arg]);
+  /** Loads a model in the page and tells where it came from (its origin). */
+  const loadOrigin = (url) => run(async (et, u) => {
+    const m = await et.load(u);
+    const o = m.origin;
+    m.dispose();
+    return o;
+  }, url);
 
   before(async () => {
     srv = await startServer(path(""), routes);
@@ -100,19 +107,14 @@ describe("in Chromium", () => {
     await context.close();
     await launch();
     const before = srv.count(MODEL_PATH);
-    const r = await run(async (et, url) => {
-      const m = await et.load(url);
-      const o = m.origin;
-      m.dispose();
-      return o;
-    }, MODEL_PATH);
+    const r = await loadOrigin(MODEL_PATH);
     assert.equal(r.kind, "cache");
     assert.equal(srv.count(MODEL_PATH), before);
   });
 
   test("a cache entry whose bytes changed on disk is dropped and fetched again", async () => {
     const before = srv.count(MODEL_PATH);
-    const r = await run(async (et, url) => {
+    await run(async () => {
       // Rewrite the stored Blob with one byte flipped, as a damaged disk would.
       const db = await new Promise((ok, ko) => { const q = indexedDB.open("edgetag"); q.onsuccess = () => ok(q.result); q.onerror = () => ko(q.error); });
       const [rec] = await new Promise((ok) => { const q = db.transaction("models").objectStore("models").getAll(); q.onsuccess = () => ok(q.result); });
@@ -122,11 +124,8 @@ describe("in Chromium", () => {
       tx.objectStore("models").put({ ...rec, data: new Blob([buf]) });
       await new Promise((ok) => { tx.oncomplete = ok; });
       db.close();
-      const m = await et.load(url);
-      const o = m.origin;
-      m.dispose();
-      return o;
-    }, MODEL_PATH);
+    });
+    const r = await loadOrigin(MODEL_PATH);
     assert.equal(r.kind, "network");
     assert.match(r.cacheError, /do not match their SHA-256/);
     assert.equal(r.cache, "stored");

@@ -1,4 +1,4 @@
-// escalate.test.mjs — web/escalate.js against a real HTTP endpoint (tests/cloud-server.mjs) on 127.0.0.1:
+// escalate.test.mjs — web/escalate/ against a real HTTP endpoint (tests/cloud-server.mjs) on 127.0.0.1:
 // thresholds, both protocols, validation of answers, timeouts, retries and Retry-After, the circuit breaker,
 // the concurrency cap, aborts, offline, redaction, telemetry, pass-through and the TypeScript declarations.
 //
@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 
 import { load } from "../../web/edgetag.js";
-import { DEFAULT_THRESHOLD, EscalationHttpError, withEscalation } from "../../web/escalate.js";
+import { DEFAULT_THRESHOLD, EscalationHttpError, withEscalation } from "../../web/escalate/index.js";
 import { startCloudServer } from "./cloud-server.mjs";
 import { cli, path, readBuilt, simd } from "./helpers.mjs";
 
@@ -729,13 +729,13 @@ describe("stats, pass-through, async taggers, errors", () => {
   });
 });
 
-test("tsc --strict accepts web/escalate.d.ts and a typical use, and rejects misuse", async () => {
+test("tsc --strict accepts web/escalate/index.d.ts and a typical use, and rejects misuse", async () => {
   const tsc = path("node_modules/.bin/tsc");
-  let r = await cli(tsc, ["--noEmit", "--strict", path("web/escalate.d.ts")]);
+  let r = await cli(tsc, ["--noEmit", "--strict", path("web/escalate/index.d.ts")]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const dir = mkdtempSync(join(tmpdir(), "edgetag-escalate-"));
   try {
-    const web = JSON.stringify(path("web/escalate.js"));
+    const web = JSON.stringify(path("web/escalate/index.js"));
     const edgetag = JSON.stringify(path("web/edgetag.js"));
     writeFileSync(join(dir, "usage.ts"), `
 import { load, type Model } from ${edgetag};

@@ -1,4 +1,4 @@
-// worker.js — a tagger whose engine runs in a dedicated Web Worker (a worker thread in Node), so the page's
+// worker-client.js — a tagger whose engine runs in a dedicated Web Worker (a worker thread in Node), so the page's
 // main thread stays responsive. Same methods as a Model, each returning a Promise.
 //
 //   import { createWorkerTagger } from "./edgetag.js";          // or load(source, {worker: true})
@@ -10,9 +10,9 @@
 // Results with typed arrays (logits, embed, tokenize) come back transferred, not copied.
 
 import { EdgetagError } from "./errors.js";
-import { checkAborted, resolveUrl } from "./source.js";
+import { checkAborted, isModelName, resolveUrl } from "./source.js";
 
-const WORKER_URL = new URL("./edgetag-worker.js", import.meta.url);
+const WORKER_URL = new URL("./worker-main.js", import.meta.url);
 
 /** A worker with one interface in browsers, Deno and Node: post(msg, transfer), onMessage(fn), onError(fn). */
 async function spawn(url) {
@@ -45,7 +45,7 @@ async function spawn(url) {
 
 /** The source as something that can cross into the worker: a URL string, a Blob, bytes, or a stream. */
 async function portable(source, options) {
-  if (typeof source === "string" && /^[A-Za-z0-9][A-Za-z0-9_-]*(@[A-Za-z0-9._+-]+)?$/.test(source)) return { source };
+  if (isModelName(source)) return { source };
   if (typeof source === "string" || source instanceof URL) return { source: resolveUrl(source).href };
   if (typeof Request === "function" && source instanceof Request) {
     // A Request may carry headers and credentials the worker cannot see: fetch it here, stream the body over.

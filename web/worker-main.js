@@ -1,5 +1,5 @@
-// edgetag-worker.js — the engine inside a dedicated Web Worker (or a Node worker thread): the other end of
-// worker.js's createWorkerTagger(). It loads one model and answers calls in order.
+// worker-main.js — the engine inside a dedicated Web Worker (or a Node worker thread): the other end of
+// worker-client.js's createWorkerTagger(). It loads one model and answers calls in order.
 //
 // Messages in:  {id, op: "load", source, options}   {id, op: "call", method, args}   {op: "abort", target}
 //               {id, op: "dispose"}
@@ -7,7 +7,8 @@
 //               {id, type: "error", error: {name, code, message}}
 // Typed arrays in results are transferred, not copied.
 
-import { EdgetagError, load } from "./edgetag.js";
+import { EdgetagError } from "./errors.js";
+import { load } from "./load.js";
 
 const port = typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope
   ? globalThis : (await import("node:worker_threads")).parentPort;

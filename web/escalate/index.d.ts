@@ -1,6 +1,6 @@
-// Type declarations for web/escalate.js: local answers, escalated to a cloud model when unsure.
+// Type declarations for web/escalate/index.js: local answers, escalated to a cloud model when unsure.
 
-import type { Classification, Entity } from "./edgetag.js";
+import type { Classification, Entity } from "../edgetag.js";
 
 type MaybePromise<T> = T | Promise<T>;
 
