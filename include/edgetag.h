@@ -190,6 +190,8 @@ typedef struct et_model_info {
     int32_t n_entity_types;  /* token classification: distinct entity types of the labels (et_model_entity_type) */
     int32_t aggregation;     /* edgetag.tagging.aggregation (et_aggregation): how the model's entities are best
                                 decoded, the default of et_context_extract; ET_AGGREGATION_SIMPLE when absent */
+    int32_t abstain_label;   /* edgetag.escalation.abstain_label as a label index (et_model_label): the label
+                                whose prediction means "the model declines to answer: escalate"; -1 when absent */
 } et_model_info;
 
 et_status et_model_get_info(const et_model *model, et_model_info *out);

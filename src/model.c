@@ -227,7 +227,7 @@ static et_status bind_model(et_model *m, et_error *err) {
         (s = et__model_read_tokenizer(m, &hp, err)) || (s = read_labels(f, in->task, &hp, &labels, err)) ||
         (s = read_calibration(f, in, err)) || (s = gguf_get_str(f, "general.name", 0, &name, err)) ||
         (s = gguf_get_str(f, "edgetag.model.version", 0, &version, err)) ||
-        (s = read_aggregation(f, &in->aggregation, err)) || (s = read_abstain_label(f, labels, &m->abstain_label, err)) ||
+        (s = read_aggregation(f, &in->aggregation, err)) || (s = read_abstain_label(f, labels, &in->abstain_label, err)) ||
         (s = et__model_bind_tensors(m, &hp, &tensor_bytes, err)) ||
         (s = copy_strings(m, labels, name, version, &string_bytes, err)) ||
         (s = map_entity_types(m, hp.n_labels, err)))

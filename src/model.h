@@ -46,8 +46,6 @@ struct et_model {
     gguf_file gguf;                 /* the parsed file: metadata and tensor table */
     et_vocab vocab;                 /* the WordPiece vocabulary and normalizer flags */
     char **labels;                  /* [C] NUL-terminated, in `strings` */
-    int32_t abstain_label;          /* the label meaning "the model declines: escalate" (edgetag.escalation.
-                                       abstain_label), -1 when absent */
     int32_t *label_type;            /* [C] entity type of each label (-1 for O): token classifiers */
     char *label_bi;                 /* [C] 'B', 'I' or 'O' — a label without prefix counts as 'I' */
     const char **types;             /* [n_entity_types] pointers into `labels` past the prefix */

@@ -169,7 +169,7 @@ et_status et_context_classify(et_context *ctx, const char *const *texts, const s
         const int best = argmax(p, C);
         tg->label[b] = best;
         tg->score[b] = p[best];
-        tg->escalate[b] = below_threshold(m, p[best]) || best == m->abstain_label;
+        tg->escalate[b] = below_threshold(m, p[best]) || best == m->info.abstain_label;
     }
     tg->n_classified = n_texts;
     return ET_OK;

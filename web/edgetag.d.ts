@@ -79,6 +79,8 @@ export interface ModelInfo {
   readonly fileBytes: number;
   /** How this model's entities are best decoded (edgetag.tagging.aggregation; "simple" when the file does not say): extract()'s default. */
   readonly aggregation: Aggregation;
+  /** The label whose prediction means "the model declines: escalate" (edgetag.escalation.abstain_label), e.g. "oos"; null when the model has none. */
+  readonly abstainLabel: string | null;
 }
 
 /** Where a loaded model's bytes came from. */
@@ -195,7 +197,7 @@ export interface Classification {
   label: string;
   score: number;
   scores: Record<string, number>;
-  /** The probability is below the model's escalation threshold, or the label is "oos". */
+  /** The probability is below the model's escalation threshold, or the label is the model's abstainLabel. */
   escalate: boolean;
 }
 

@@ -62,6 +62,7 @@ export class Model {
     };
     info.labels = [];
     for (let k = 0; k < info.nLabels; k++) info.labels.push(e.string(e.exports.et_model_label(this.ptr, k)));
+    info.abstainLabel = i.abstain_label >= 0 ? info.labels[i.abstain_label] : null;
     info.entityTypes = [];
     for (let k = 0; k < i.n_entity_types; k++) info.entityTypes.push(e.string(e.exports.et_model_entity_type(this.ptr, k)));
     return Object.freeze(info);
@@ -290,7 +291,7 @@ export class Model {
   /**
    * Classifies a text or an array of texts (one batch) with a sequence classifier: the best label, its
    * calibrated probability, every label's, and whether the model's threshold says to escalate (or the
-   * label is "oos").
+   * label is the model's abstain label, info.abstainLabel).
    * @returns {{label: string, score: number, scores: Record<string, number>, escalate: boolean} | Array<...>}
    */
   classify(input) {

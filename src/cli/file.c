@@ -39,8 +39,10 @@ int cli_inspect(int argc, char **argv) {
         printf("\naggregation:  %s (the default of extract)", modes[in.aggregation]);
     }
     printf("\ncalibration:  temperature %g, escalation threshold ", (double)in.temperature);
-    if (isnan(in.threshold)) printf("none\n");
-    else printf("%g\n", (double)in.threshold);
+    if (isnan(in.threshold)) printf("none");
+    else printf("%g", (double)in.threshold);
+    if (in.abstain_label >= 0) printf(", abstain label %s", et_model_label(m, in.abstain_label));
+    printf("\n");
     printf("special ids:  [CLS] %d, [SEP] %d, [PAD] %d, [UNK] %d, [MASK] %d\n", in.cls_id, in.sep_id, in.pad_id,
            in.unk_id, in.mask_id);
     printf("memory:       %.2f MB of weights (%d matrices int8), %.2f MB owned by the model\n",

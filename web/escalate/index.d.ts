@@ -9,7 +9,6 @@ export declare const DEFAULT_THRESHOLD: number;
 
 /** Every default of EscalationPolicy. */
 export declare const POLICY_DEFAULTS: Readonly<{
-  escalateLabels: readonly string[];
   timeoutMs: number;
   retries: number;
   backoffMs: number;
@@ -94,7 +93,7 @@ export interface EscalationPolicy {
    * entity's score, 1 for a text without entities.
    */
   threshold?: number | { classify?: number; extract?: number };
-  /** Classification labels that always escalate (default ["oos"]). */
+  /** Classification labels that always escalate (default: the model's abstainLabel, none when it has none). */
   escalateLabels?: readonly string[];
   /** Per attempt, including reading the answer (default 10000). */
   timeoutMs?: number;

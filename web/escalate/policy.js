@@ -10,7 +10,6 @@ export const DEFAULT_THRESHOLD = 0.5;
 
 /** Every default of the escalation policy (see EscalationPolicy in index.d.ts). */
 export const POLICY_DEFAULTS = Object.freeze({
-  escalateLabels: Object.freeze(["oos"]),
   timeoutMs: 10_000,
   retries: 2,
   backoffMs: 200,
@@ -51,7 +50,7 @@ function checkKeys(object, known, name) {
     if (!known.includes(key)) throw invalid(`${name} has no option ${JSON.stringify(key)} (it has ${known.join(", ")})`);
 }
 
-const POLICY_KEYS = ["endpoint", "threshold", "redact", "redactLabels", "signal", "fetch", ...Object.keys(POLICY_DEFAULTS)];
+const POLICY_KEYS = ["endpoint", "threshold", "escalateLabels", "redact", "redactLabels", "signal", "fetch", ...Object.keys(POLICY_DEFAULTS)];
 const ENDPOINT_KEYS = ["kind", "url", "model", "headers", "params"];
 
 /** The endpoint as one function (request, signal) → answer, from {kind, url, …} or a custom function. */
@@ -126,7 +125,7 @@ export function resolvePolicy(tagger, policy) {
   const modelThreshold = typeof tagger.info.threshold === "number" && !Number.isNaN(tagger.info.threshold) ? tagger.info.threshold : null;
   p.defaultThreshold = modelThreshold ?? DEFAULT_THRESHOLD;
 
-  const labels = policy.escalateLabels ?? POLICY_DEFAULTS.escalateLabels;
+  const labels = policy.escalateLabels ?? (typeof tagger.info.abstainLabel === "string" ? [tagger.info.abstainLabel] : []);
   if (!Array.isArray(labels) || labels.some((l) => typeof l !== "string")) throw invalid("policy.escalateLabels must be an array of labels");
   p.escalateLabels = new Set(labels);
 

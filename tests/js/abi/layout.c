@@ -130,6 +130,7 @@ static void structs(void) {
     FIELD(et_model_info, int8_matrices);
     FIELD(et_model_info, n_entity_types);
     FIELD(et_model_info, aggregation);
+    FIELD(et_model_info, abstain_label);
     END_STRUCT();
 
     STRUCT(et_tensor_info);
