@@ -221,7 +221,8 @@ test-js: setup wasm native asan refmodels tokfixtures build/abi-layout.wasm
 	@echo "== Node: the relaxed-SIMD build (Node 20 needs --no-liftoff for correct relaxed dots)"
 	EDGETAG_SIMD=relaxed $(NODE_RELAXED) --test $(ENGINE_TESTS)
 	@echo "== Node 24 (LTS): the same suites and the loaders, relaxed SIMD on by default"
-	EDGETAG_SIMD=relaxed $(NODE_LTS) --test $(ENGINE_TESTS) tests/js/load.test.mjs tests/js/escalate.test.mjs
+	EDGETAG_SIMD=relaxed $(NODE_LTS) --test $(ENGINE_TESTS) tests/js/load.test.mjs tests/js/escalate.test.mjs \
+	  tests/js/escalate-redaction.test.mjs
 
 # The library in real browsers.
 test-browser: setup wasm refmodels
