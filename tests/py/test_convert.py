@@ -1,9 +1,9 @@
-"""Tests of the Python tooling: tools/ggufio.py, tools/safetensors_np.py, tools/make_reference.py and
-tools/convert.py (keys, tensors, shapes and types per models/FORMAT.md; data equal to the source;
+"""Tests of the Python tooling: tools/formats/ggufio.py, tools/formats/safetensors_np.py, tools/fixtures/make_reference.py and
+tools/convert/ (keys, tensors, shapes and types per models/FORMAT.md; data equal to the source;
 determinism; the input variants; one-line errors).
 
 Run from the repository root (stdlib unittest, temporary directories only, ~20 s):
-    /usr/bin/python3 -m unittest discover -s tests -p 'test_*.py'
+    /usr/bin/python3 -m unittest tests.py.test_convert
 """
 
 import hashlib
@@ -18,15 +18,10 @@ import unittest
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TOOLS = os.path.join(ROOT, "tools")
-sys.path.insert(0, TOOLS)
+from tools import ROOT
+from tools.fixtures import make_reference
+from tools.formats import ggufio, safetensors_np
 
-import ggufio  # noqa: E402
-import make_reference  # noqa: E402
-import safetensors_np  # noqa: E402
-
-CONVERT = os.path.join(TOOLS, "convert.py")
 CLI = os.path.join(ROOT, "build", "edgetag")  # make test builds it first
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
@@ -77,7 +72,7 @@ LAYER_PARTS = [  # (GGUF part, HF part)
 
 
 def run_convert(*args):
-    return subprocess.run([sys.executable, CONVERT] + [str(a) for a in args],
+    return subprocess.run([sys.executable, "-m", "tools.convert"] + [str(a) for a in args], cwd=ROOT,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
 
 
@@ -413,9 +408,9 @@ class TestConvert(ConvertCase):
         with open(os.path.join(folder, "pytorch_model.bin"), "wb") as f:
             f.write(b"not read: torch is blocked")
         # sys.modules["torch"] = None makes `import torch` raise ImportError, as on a machine without it.
-        code = ("import runpy, sys; sys.modules['torch'] = None; sys.argv = sys.argv[1:]; "
-                "runpy.run_path(sys.argv[0], run_name='__main__')")
-        r = subprocess.run([sys.executable, "-c", code, CONVERT, folder, "-o", os.path.join(self.tmp, "x.gguf")],
+        code = ("import runpy, sys; sys.modules['torch'] = None; "
+                "runpy.run_module('tools.convert', run_name='__main__', alter_sys=True)")
+        r = subprocess.run([sys.executable, "-c", code, folder, "-o", os.path.join(self.tmp, "x.gguf")], cwd=ROOT,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertNotIn("Traceback", r.stderr)

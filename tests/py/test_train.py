@@ -1,10 +1,10 @@
-"""Tests of the training tooling: tools/tasks.py (parsing and counts of every task), tools/wordpiece.py's
-offsets, tools/train.py (labels of subword tokens, a tiny end-to-end run whose folder tools/convert.py
-accepts, its determinism, the training forward against tools/reference_bert.py), tools/eval_torch.py, and
-tools/convert.py's edgetag.json keys.
+"""Tests of the training tooling: tools/data/tasks.py (parsing and counts of every task), tools/tokenizer/wordpiece.py's
+offsets, tools/train/ (labels of subword tokens, a tiny end-to-end run whose folder tools/convert/
+accepts, its determinism, the training forward against tools/eval/reference_bert.py), tools/eval/pytorch.py, and
+tools/convert/'s edgetag.json keys.
 
 Run from the repository root (stdlib unittest, temporary folders only, ~20 s):
-    /usr/bin/python3 -m unittest tests.test_train
+    /usr/bin/python3 -m unittest tests.py.test_train
 
 Parts that need ../shared/data (the datasets) or PyTorch skip, saying which is missing; the comparison with
 the engine's tokenizer also needs build/edgetag (`make native`).
@@ -20,14 +20,11 @@ import sys
 import tempfile
 import unittest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TOOLS = os.path.join(ROOT, "tools")
-sys.path.insert(0, TOOLS)
-
-import ggufio  # noqa: E402
-import make_reference  # noqa: E402
-import tasks  # noqa: E402
-import wordpiece  # noqa: E402
+from tools import ROOT
+from tools.data import tasks
+from tools.fixtures import make_reference
+from tools.formats import ggufio
+from tools.tokenizer import wordpiece
 
 PY = sys.executable
 DATA = os.path.normpath(os.path.join(ROOT, "..", "shared", "data"))
@@ -123,12 +120,12 @@ class TestTasks(unittest.TestCase):
         t = tasks.get("pii-ner", DATA)
         ex = t.examples("dev", DATA)
         types = {typ for _, s in ex for _, _, typ in s}
-        self.assertIn("US_SSN", types)  # dev-only types (not in train): see tools/tasks.py
+        self.assertIn("US_SSN", types)  # dev-only types (not in train): see tools/data/tasks.py
         train_types = {typ for _, s in t.examples("train", DATA) for _, _, typ in s}
         self.assertNotIn("US_SSN", train_types)
 
     def test_value_augmentation(self):
-        import train
+        from tools.train import train
         ex = tasks.get("pii-ner", DATA).examples("train", DATA)[:50]
         aug = train.augment_values(ex, 2, 7)
         self.assertEqual(aug[:50], ex)
@@ -148,7 +145,7 @@ class TestTasks(unittest.TestCase):
     def test_pii_synthetic_texts(self):
         import re
         import numpy as np
-        import train
+        from tools.train import train
         ex = tasks.get("pii-ner", DATA).examples("train", DATA)
         aug = train.augment_pii(ex, 400, 7)
         self.assertEqual(aug[:len(ex)], ex)
@@ -216,12 +213,12 @@ class TestOffsets(unittest.TestCase):
     @unittest.skipUnless(HAVE_DATA, NO_DATA)
     @unittest.skipUnless(os.access(EDGETAG, os.X_OK), "build/edgetag is missing (`make native`)")
     def test_offsets_equal_the_engine(self):
-        """ids and code-point offsets of tools/wordpiece.py equal `edgetag tokenize` on dataset texts."""
+        """ids and code-point offsets of tools/tokenizer/wordpiece.py equal `edgetag tokenize` on dataset texts."""
         tmp = tempfile.mkdtemp(prefix="edgetag-test-")
         try:
-            import datasets
-            import build_vocab
-            import tokenizer_json
+            from tools.data import datasets
+            from tools.tokenizer import build_vocab
+            from tools.formats import tokenizer_json
             texts = []
             for d in datasets.DATASETS:
                 texts += [t for _, _, t in datasets.iter_texts(DATA, ("dev",), (d,))][:8]
@@ -233,10 +230,10 @@ class TestOffsets(unittest.TestCase):
             tokenizer_json.write_vocab_txt(tokens, os.path.join(folder, "vocab.txt"))
             tokenizer_json.write_tokenizer_files(tokens, folder, lowercase=False, strip_accents=False)
             ref = os.path.join(tmp, "ref")
-            r = run(PY, os.path.join(TOOLS, "make_reference.py"), "--shape", "tiny", "-o", ref, "--vocab", folder)
+            r = run(PY, "-m", "tools.fixtures.make_reference", "--shape", "tiny", "-o", ref, "--vocab", folder)
             self.assertEqual(r.returncode, 0, r.stderr)
             gguf = os.path.join(tmp, "m.gguf")
-            r = run(PY, os.path.join(TOOLS, "convert.py"), ref, "-o", gguf)
+            r = run(PY, "-m", "tools.convert", ref, "-o", gguf)
             self.assertEqual(r.returncode, 0, r.stderr)
             tok = wordpiece.BertTokenizer.from_dir(folder)
             for text in texts:
@@ -256,7 +253,7 @@ class TestOffsets(unittest.TestCase):
 
 
 class TestConvertEdgetagJson(unittest.TestCase):
-    """tools/convert.py writes edgetag.json's temperature, threshold, model version and provenance."""
+    """tools/convert/ writes edgetag.json's temperature, threshold, model version and provenance."""
 
     @classmethod
     def setUpClass(cls):
@@ -270,7 +267,7 @@ class TestConvertEdgetagJson(unittest.TestCase):
 
     def convert(self, folder, *extra):
         out = os.path.join(self.tmp, os.path.basename(folder) + "-%d.gguf" % len(extra))
-        r = run(PY, os.path.join(TOOLS, "convert.py"), folder, "-o", out, *extra)
+        r = run(PY, "-m", "tools.convert", folder, "-o", out, *extra)
         return r, out
 
     def with_edgetag(self, name, edge):
@@ -340,19 +337,19 @@ class TestConvertEdgetagJson(unittest.TestCase):
 @unittest.skipUnless(HAVE_DATA, NO_DATA)
 @unittest.skipUnless(HAVE_TORCH, NO_TORCH)
 class TestTinyTraining(unittest.TestCase):
-    """tools/train.py all --preset tiny (toy sizes, the first 120 texts of each split), twice."""
+    """python3 -m tools.train all --preset tiny (toy sizes, the first 120 texts of each split), twice."""
 
     TASKS = "maint-ner,intent-clinc"
 
     @classmethod
     def setUpClass(cls):
-        import train
+        from tools.train import train
         cls.train = train
         cls.tmp = tempfile.mkdtemp(prefix="edgetag-test-")
         cls.runs = []
         for k in range(2):  # separate processes, as a user runs it (train.py sets its own thread environment)
             out = os.path.join(cls.tmp, "run%d" % k)
-            r = run(PY, os.path.join(TOOLS, "train.py"), "all", "--preset", "tiny", "--out", out, "--data", DATA,
+            r = run(PY, "-m", "tools.train", "all", "--preset", "tiny", "--out", out, "--data", DATA,
                     "--tasks", cls.TASKS)
             if r.returncode != 0:
                 raise RuntimeError("train.py failed:\n" + r.stdout + r.stderr)
@@ -394,7 +391,7 @@ class TestTinyTraining(unittest.TestCase):
             for d in prov["data_files"]:
                 self.assertEqual(d["sha256"], sha256(os.path.join(DATA, d["file"])))
             gguf = os.path.join(self.tmp, name + ".gguf")
-            r = run(PY, os.path.join(TOOLS, "convert.py"), folder, "-o", gguf)
+            r = run(PY, "-m", "tools.convert", folder, "-o", gguf)
             self.assertEqual(r.returncode, 0, r.stderr)
             g = ggufio.read_gguf(gguf)
             self.assertEqual(g.kv["edgetag.labels"], labels)
@@ -408,12 +405,12 @@ class TestTinyTraining(unittest.TestCase):
         folders = []
         for k in range(2):
             ckpt = os.path.join(self.tmp, "pii%d" % k)
-            r = run(PY, os.path.join(TOOLS, "train.py"), "finetune", "--task", "pii-ner", "--preset", "tiny",
+            r = run(PY, "-m", "tools.train", "finetune", "--task", "pii-ner", "--preset", "tiny",
                     "--out", out, "--data", DATA, "--ckpt", ckpt, "--synth", "1", "--epochs", "2")
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertIn("240 train", r.stdout)  # 120 texts + 120 synthetic
             folders.append(ckpt)
-        r = run(PY, os.path.join(TOOLS, "train.py"), "calibrate", "--task", "pii-ner", "--out", out, "--data", DATA,
+        r = run(PY, "-m", "tools.train", "calibrate", "--task", "pii-ner", "--out", out, "--data", DATA,
                 "--ckpt", folders[0])
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         with open(os.path.join(folders[0], "edgetag.json")) as f:
@@ -437,9 +434,9 @@ class TestTinyTraining(unittest.TestCase):
             self.assertEqual(ea["curve"], eb["curve"])
 
     def test_forward_equals_reference(self):
-        """The training model (eval mode) computes what tools/reference_bert.py computes from the folder."""
+        """The training model (eval mode) computes what tools/eval/reference_bert.py computes from the folder."""
         import numpy as np
-        import reference_bert
+        from tools.eval import reference_bert
         train = self.train
         train.build_model_classes()
         torch = train.torch
@@ -449,7 +446,7 @@ class TestTinyTraining(unittest.TestCase):
             task = tasks.get(name, DATA)
             vocab = train.read_vocab(folder)
             model = train.Model(train.make_config("tiny", vocab, task.kind, task.labels), task.kind, len(task.labels))
-            import safetensors_np
+            from tools.formats import safetensors_np
             state = {k: torch.from_numpy(np.array(v)) for k, v in safetensors_np.load_checkpoint(folder).items()}
             model.load_state_dict(state)
             model.eval()
@@ -487,7 +484,7 @@ class TestTinyTraining(unittest.TestCase):
         out = self.runs[0][0]
         folder = os.path.join(out, "maint-ner")
         dump = os.path.join(self.tmp, "dump.json")
-        r = run(PY, os.path.join(TOOLS, "eval_torch.py"), "--task", "maint-ner", "--ckpt", folder, "--data", DATA,
+        r = run(PY, "-m", "tools.eval.pytorch", "--task", "maint-ner", "--ckpt", folder, "--data", DATA,
                 "--dump", dump, "--texts", "3")
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(dump) as f:
@@ -497,7 +494,7 @@ class TestTinyTraining(unittest.TestCase):
         self.assertEqual(len(t["logits"]), len(t["ids"]))
         self.assertEqual(len(t["logits"][0]), len(d["labels"]))
         self.assertAlmostEqual(sum(t["probs"][1]), 1.0, places=5)
-        r = run(PY, os.path.join(TOOLS, "eval_torch.py"), "--task", "maint-ner", "--ckpt", folder, "--data", DATA,
+        r = run(PY, "-m", "tools.eval.pytorch", "--task", "maint-ner", "--ckpt", folder, "--data", DATA,
                 "--limit", "120", "--json", os.path.join(self.tmp, "m.json"))
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(os.path.join(self.tmp, "m.json")) as f:

@@ -4,7 +4,7 @@ A .safetensors file is: an 8-byte little-endian u64 N, then N bytes of UTF-8 JSO
 name to {"dtype", "shape", "data_offsets": [begin, end]} (offsets relative to the byte after the header,
 plus an optional "__metadata__" object of strings), then the raw little-endian tensor data.
 
-    from safetensors_np import load_file, load_checkpoint, save_file
+    from tools.formats.safetensors_np import load_file, load_checkpoint, save_file
     tensors = load_file("model.safetensors")            # {name: numpy array}
     tensors = load_checkpoint("HF_DIR")                 # model.safetensors or the sharded index
     save_file({"w": np.zeros((2, 3), np.float32)}, "out.safetensors", metadata={"format": "pt"})
@@ -13,7 +13,7 @@ Read dtypes: F32, F16, BF16 (returned as float32: bfloat16 is the top half of a 
 I32, I16, I8, U8, BOOL. Written dtypes: F32, F16, F64, I64, I32, I16, I8, U8, BOOL. Arrays returned by
 load_file are read-only views on the file's bytes (BF16 ones are fresh float32 copies).
 
-Run as a script to list a file:  /usr/bin/python3 tools/safetensors_np.py FILE.safetensors
+Run as a script to list a file:  /usr/bin/python3 -m tools.formats.safetensors_np FILE.safetensors
 """
 
 import json

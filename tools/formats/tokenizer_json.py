@@ -2,14 +2,14 @@
 tokenizer_config.json), from a vocab.txt. Standard library only.
 
 Usage:
-    /usr/bin/python3 tools/tokenizer_json.py VOCAB.txt -o OUT/tokenizer.json [--cased]
+    /usr/bin/python3 -m tools.formats.tokenizer_json VOCAB.txt -o OUT/tokenizer.json [--cased]
         [--strip-accents auto|true|false] [--no-chinese] [--max-input-chars-per-word 100]
 
 Writes OUT/tokenizer.json in the layout `transformers`' BertTokenizerFast.save_pretrained produces (the Rust
 `tokenizers` serialisation: version "1.0", no truncation or padding, the special tokens as added tokens,
 BertNormalizer, BertPreTokenizer, TemplateProcessing "[CLS] $A [SEP] ($B:1 [SEP]:1)", WordPiece decoder and
 model with the vocabulary in id order), and OUT/tokenizer_config.json beside it (sorted keys, as transformers
-writes it). Both files are read by tools/convert.py and by the JavaScript oracle (@huggingface/tokenizers).
+writes it). Both files are read by tools/convert/ and by the JavaScript oracle (@huggingface/tokenizers).
 
 Flags: --cased sets lowercase false; --strip-accents auto writes null (strip when lowercasing, the BERT
 default); --no-chinese turns off the spaces put around CJK ideographs. The vocabulary needs [UNK], [CLS]
@@ -40,7 +40,7 @@ class VocabError(ValueError):
 
 def read_vocab(path):
     """Tokens in id order from a vocab.txt: one per line (\\n, \\r\\n or \\r), only the terminator stripped,
-    as transformers' load_vocab and tools/convert.py read it. Raises VocabError on empty or duplicate tokens."""
+    as transformers' load_vocab and tools/convert/ read it. Raises VocabError on empty or duplicate tokens."""
     with open(path, "r", encoding="utf-8") as f:
         tokens = [line.rstrip("\n") for line in f.readlines()]
     check_vocab(tokens, path)

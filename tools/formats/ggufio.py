@@ -5,9 +5,9 @@ The byte layout is the one in models/FORMAT.md: header, key/value pairs, tensor 
 that is a multiple of the alignment. GGUF lists dimensions fastest-first (`ne`), the reverse of a numpy
 shape: a numpy array of shape (out, in) is written with ne = [in, out].
 
-Writing (what tools/convert.py does):
+Writing (what tools/convert/ does):
 
-    from ggufio import GGUFWriter, GGML_TYPE_F32, GGUF_TYPE_STRING
+    from tools.formats.ggufio import GGUFWriter, GGML_TYPE_F32, GGUF_TYPE_STRING
     w = GGUFWriter()
     w.add_string("general.architecture", "bert")
     w.add_u32("bert.block_count", 2)
@@ -19,14 +19,14 @@ Keys and tensors are written in the order they were added, so the same calls giv
 
 Reading (what the tests use; enough for round trips, not a validator of every corner):
 
-    from ggufio import read_gguf
+    from tools.formats.ggufio import read_gguf
     g = read_gguf("model.gguf")
     g.kv["bert.block_count"]            -> 2
     g.kv_types["bert.block_count"]      -> (GGUF_TYPE_UINT32, None)
     g.tensors["token_embd.weight"].ne   -> [64, 2]
     g.tensors["token_embd.weight"].data -> read-only numpy view of shape (2, 64)
 
-Run as a script to print a summary of a file:  /usr/bin/python3 tools/ggufio.py MODEL.gguf
+Run as a script to print a summary of a file:  /usr/bin/python3 -m tools.formats.ggufio MODEL.gguf
 """
 
 import struct

@@ -2,9 +2,9 @@
 
 It computes what Hugging Face's BertModel / BertForSequenceClassification / BertForTokenClassification
 compute in eval mode, on a padded batch with an attention mask, written out op by op from the
-architecture (no `transformers` package here). tools/make_golden.py runs it to make tests/fixtures/golden.
+architecture (no `transformers` package here). tools/fixtures/make_golden.py runs it to make tests/fixtures/golden.
 
-    from reference_bert import ReferenceBert
+    from tools.eval.reference_bert import ReferenceBert
     model = ReferenceBert.load("build/ref/tiny")       # config.json + model.safetensors
     out = model.forward(input_ids, token_type_ids, attention_mask)   # int64 [B, L] tensors
     out["last_hidden_state"]   # [B, L, H]
@@ -12,7 +12,7 @@ architecture (no `transformers` package here). tools/make_golden.py runs it to m
     out["logits"]              # [B, C] (sequence), [B, L, C] (token) or None (BertModel)
 
 Command line (prints the outputs for one text of token ids):
-    /usr/bin/python3 tools/reference_bert.py HF_DIR 101 2023 102
+    /usr/bin/python3 -m tools.eval.reference_bert HF_DIR 101 2023 102
 """
 
 import json
@@ -24,8 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import safetensors_np  # noqa: E402
+from tools.formats import safetensors_np
 
 
 class ReferenceBert:

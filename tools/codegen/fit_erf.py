@@ -1,7 +1,7 @@
 """fit_erf — the rational approximation of erf used by the engine's vector GELU (src/kernels/act.c).
 
 Usage:
-    /usr/bin/python3 tools/fit_erf.py
+    /usr/bin/python3 -m tools.codegen.fit_erf
 
 erf(x) ≈ x · P(x²) / Q(x²) on |x| ≤ 3.9 (beyond, erf is ±1 to within float32), P and Q of degree 5, Q's
 constant term 1. Fitted by linearized least squares (P(t) − f(t)·Q(t), f = erf(x)/x, t = x²) on 40,000
@@ -54,6 +54,7 @@ def float32_error(p, q):
 
 def main():
     p, q = fit()
+    # The comment line is the one src/kernels/act.c holds.
     print("/* erf(x) = x·P(x²)/Q(x²), |x| <= %.1f: tools/fit_erf.py */" % LIMIT)
     print("static const float erf_p[%d] = {%s};" % (len(p), ", ".join("%.9ef" % v for v in p)))
     print("static const float erf_q[%d] = {%s};" % (len(q), ", ".join("%.9ef" % v for v in q)))

@@ -1,7 +1,7 @@
 """convert — turn a Hugging Face BERT checkpoint folder into an edgetag GGUF v3 file (models/FORMAT.md).
 
 Usage:
-    /usr/bin/python3 tools/convert.py HF_DIR -o OUT.gguf [--outtype f32|f16]
+    /usr/bin/python3 -m tools.convert HF_DIR -o OUT.gguf [--outtype f32|f16]
         [--task auto|embedding|sequence_classification|token_classification]
         [--model-version V] [--name NAME]
 
@@ -11,7 +11,7 @@ Input folder:
     pytorch_model.bin                ... or this (needs torch)
     vocab.txt or tokenizer.json      WordPiece vocabulary (tokenizer.json wins when both exist)
     tokenizer_config.json            optional: do_lower_case, strip_accents, tokenize_chinese_chars
-    edgetag.json                     optional (tools/train.py writes it): {"temperature", "threshold",
+    edgetag.json                     optional (python3 -m tools.train writes it): {"temperature", "threshold",
                                      "model_version", "provenance", "aggregation"} ->
                                      edgetag.calibration.temperature (f32), edgetag.escalation.threshold (f32,
                                      when not null), edgetag.model.version (unless --model-version is given),
@@ -37,10 +37,11 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ggufio  # noqa: E402
-import safetensors_np  # noqa: E402
+from tools.formats import ggufio
+from tools.formats import safetensors_np
 
+# The converter's name and version in every file's edgetag.provenance; part of the files' bytes (models/
+# reference-tiny.gguf is compared with a fresh conversion), so it changes only with what the converter writes.
 CONVERTER = "edgetag tools/convert.py 1"
 FORMAT_VERSION = 1
 
@@ -667,7 +668,3 @@ def main(argv=None):
         print("convert.py: error: out of memory", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

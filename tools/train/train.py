@@ -1,38 +1,38 @@
 """train — train edgetag's student models: small BERT encoders, pre-trained with masked-language modelling on
 the datasets' train text, fine-tuned per task, temperature-calibrated and given an escalation threshold.
-Writes Hugging Face-layout folders that tools/convert.py turns into GGUF files.
+Writes Hugging Face-layout folders that python3 -m tools.convert turns into GGUF files.
 
 Usage (from the repository root; Debian's python3 with numpy and torch, CPU, 2 threads):
-    /usr/bin/python3 tools/train.py vocab                        # build/train/vocab/  (WordPiece, cased)
-    /usr/bin/python3 tools/train.py pretrain                     # build/train/mlm/    (BertForMaskedLM)
-    /usr/bin/python3 tools/train.py finetune --task intent-clinc # build/train/intent-clinc/
-    /usr/bin/python3 tools/train.py calibrate --task intent-clinc
-    /usr/bin/python3 tools/train.py all                          # all of the above, every task, in order
-    /usr/bin/python3 tools/train.py ablate --task maint-ner      # fine-tune from scratch vs from the MLM
-    /usr/bin/python3 tools/train.py cards                        # build/train/MODEL_CARDS.md (drafts)
+    /usr/bin/python3 -m tools.train vocab                        # build/train/vocab/  (WordPiece, cased)
+    /usr/bin/python3 -m tools.train pretrain                     # build/train/mlm/    (BertForMaskedLM)
+    /usr/bin/python3 -m tools.train finetune --task intent-clinc # build/train/intent-clinc/
+    /usr/bin/python3 -m tools.train calibrate --task intent-clinc
+    /usr/bin/python3 -m tools.train all                          # all of the above, every task, in order
+    /usr/bin/python3 -m tools.train ablate --task maint-ner      # fine-tune from scratch vs from the MLM
+    /usr/bin/python3 -m tools.train cards                        # build/train/MODEL_CARDS.md (drafts)
 Common options: --out DIR (default build/train), --data DIR (default ../shared/data), --seed N (default
 1234), --tasks a,b (for all), --preset full|tiny (tiny: toy sizes and data subsets, for tests),
 --epochs/--lr/--batch/--warmup/--dropout/--synth to override a stage's hyper-parameters (recorded in
 provenance).
 
-Tasks (tools/tasks.py): intent-clinc (sequence classification), maint-ner, pii-ner, ner-general (token
+Tasks (tools/data/tasks.py): intent-clinc (sequence classification), maint-ner, pii-ner, ner-general (token
 classification).
 
 Model (every task; PRESETS["full"]): BERT, hidden 256, 4 layers, 4 heads, FFN 1024, 256 positions, 2
 token types, exact-erf GELU, LayerNorm eps 1e-12, vocabulary of VOCAB_SIZE cased WordPiece tokens learned
-by tools/build_vocab.py from all datasets' train splits. Sequence classification = Hugging Face's
+by tools/tokenizer/build_vocab.py from all datasets' train splits. Sequence classification = Hugging Face's
 BertForSequenceClassification (pooler dense + tanh on [CLS], dropout, classifier); token classification =
 BertForTokenClassification (dropout, classifier on every token). Weights initialised as Hugging Face does
 (normal 0.02, zero biases, LayerNorm 1/0).
 
-Tokenization: tools/wordpiece.py's "rust" flavour with character offsets, equal to the engine's C tokenizer
+Tokenization: tools/tokenizer/wordpiece.py's "rust" flavour with character offsets, equal to the engine's C tokenizer
 (ids and code-point offsets). Texts are cut to 256 tokens ([CLS] + 254 + [SEP]).
 
 NER labels per subword token: B-X on the first token overlapping an entity, I-X on every later token of it
 (later words too), O elsewhere; [CLS], [SEP] and padding get -100 (ignored by the loss).
 
 Stages:
-    pretrain   MLM on every train text of every dataset (tools/datasets.py iter_texts), one text per
+    pretrain   MLM on every train text of every dataset (tools/data/datasets.py iter_texts), one text per
                sequence, dynamic masking: 15% of the content tokens, of which 80% -> [MASK], 10% -> a
                random non-special token, 10% unchanged; loss on the selected tokens only.
     finetune   from build/train/mlm (or from scratch: --init scratch); AdamW, linear warm-up then linear
@@ -46,10 +46,10 @@ Stages:
                holds). The old per-template value swapping (--augment) did not help: the templates stay the
                same, so the model keeps memorizing them, and split-value pieces (a house number) were swapped
                into whole-address slots.
-    calibrate  dev logits from the saved folder through tools/reference_bert.py (the PyTorch oracle);
+    calibrate  dev logits from the saved folder through tools/eval/reference_bert.py (the PyTorch oracle);
                temperature scaling: T = exp(s), s minimizing the dev NLL (LBFGS, strong Wolfe) over the
                examples (NER: over every non-ignored token); then the escalation threshold by the rules of
-               tools/metrics.py (choose_intent_threshold: oos recall >= 0.90; choose_ner_threshold: at most
+               tools/eval/metrics.py (choose_intent_threshold: oos recall >= 0.90; choose_ner_threshold: at most
                20% of dev texts escalated). Writes edgetag.json.
 
 Reproducibility: torch.manual_seed / numpy seeds per stage, a fixed data order (numpy RandomState permutations
@@ -72,16 +72,15 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import build_vocab  # noqa: E402
-import datasets  # noqa: E402
-import metrics  # noqa: E402
-import safetensors_np  # noqa: E402
-import tasks as tasks_mod  # noqa: E402
-import tokenizer_json  # noqa: E402
-import wordpiece  # noqa: E402
+from tools import ROOT
+from tools.tokenizer import build_vocab
+from tools.data import datasets
+from tools.eval import metrics
+from tools.formats import safetensors_np
+from tools.data import tasks as tasks_mod
+from tools.formats import tokenizer_json
+from tools.tokenizer import wordpiece
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(ROOT, "build", "train")
 DEFAULT_SEED = 1234
 MAX_LEN = 256
@@ -121,7 +120,7 @@ RUN_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_NUM_THREADS": "1"}
 
 
 def reexec_with_run_env():
-    """Re-executes this script once with RUN_ENV (and OpenBLAS first on LD_LIBRARY_PATH when present)."""
+    """Re-executes `python3 -m tools.train` once with RUN_ENV (and OpenBLAS first on LD_LIBRARY_PATH when present)."""
     if os.environ.get("EDGETAG_TRAIN_ENV") == "1":
         return
     env = dict(os.environ)
@@ -130,7 +129,7 @@ def reexec_with_run_env():
     if os.path.isfile(os.path.join(OPENBLAS_DIR, "libblas.so.3")):
         env["LD_LIBRARY_PATH"] = OPENBLAS_DIR + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
     sys.stdout.flush()
-    os.execve(sys.executable, [sys.executable, os.path.abspath(sys.argv[0])] + sys.argv[1:], env)
+    os.execve(sys.executable, [sys.executable, "-m", "tools.train"] + sys.argv[1:], env)
 
 
 def blas_in_use():
@@ -547,7 +546,7 @@ def cmd_vocab(args):
         tokenizer_json.write_vocab_txt(tokens, os.path.join(out, "vocab.txt"))
         tokenizer_json.write_tokenizer_files(tokens, out, lowercase=False, strip_accents=False)
     info = {"size": len(read_vocab(out)), "cased": True, "preset": args.preset, "seconds": time.time() - t0,
-            "command": "tools/train.py vocab" + preset_flag(args)}
+            "command": "python3 -m tools.train vocab" + preset_flag(args)}
     write_json(os.path.join(out, "vocab.json"), info)
     log("vocab: %d tokens in %s (%.1f s)" % (info["size"], out, info["seconds"]))
 
@@ -679,7 +678,7 @@ def cmd_pretrain(args):
             "train_tokens": n_tokens, "parameters": n_params, "seconds": seconds, "history": history,
             "vocab_sha256": sha256_file(os.path.join(vocab_dir, "vocab.txt")),
             "weights_sha256": sha256_file(os.path.join(out, "model.safetensors")),
-            "command": "tools/train.py pretrain" + preset_flag(args) + override_flags(args),
+            "command": "python3 -m tools.train pretrain" + preset_flag(args) + override_flags(args),
             "torch": torch.__version__, "blas": blas_in_use(), "threads": THREADS,
             "data_files": data_provenance(args.data, "mlm")}
     write_json(os.path.join(out, "mlm.json"), info)
@@ -709,7 +708,7 @@ def data_provenance(data_dir, task_name):
 
 
 # ------------------------------------------------------------------------------------------------
-# Evaluation (shared with tools/eval_torch.py)
+# Evaluation (shared with tools/eval/pytorch.py)
 # ------------------------------------------------------------------------------------------------
 
 
@@ -1212,11 +1211,11 @@ def finetune(args, task_name, init="mlm", out=None):
         "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(),
         "threads": THREADS, "machine": platform.machine(), "blas": blas_in_use(),
         "run_env": {k: os.environ.get(k) for k in RUN_ENV},
-        "commands": ["tools/train.py vocab" + preset_flag(args), "tools/train.py pretrain" + preset_flag(args),
-                     "tools/train.py finetune --task %s%s%s%s" % (task_name, preset_flag(args), override_flags(args),
+        "commands": ["python3 -m tools.train vocab" + preset_flag(args), "python3 -m tools.train pretrain" + preset_flag(args),
+                     "python3 -m tools.train finetune --task %s%s%s%s" % (task_name, preset_flag(args), override_flags(args),
                                                                 "" if init == "mlm" else " --init scratch")]
-        if init == "mlm" else ["tools/train.py vocab" + preset_flag(args),
-                               "tools/train.py finetune --task %s --init scratch%s%s" % (
+        if init == "mlm" else ["python3 -m tools.train vocab" + preset_flag(args),
+                               "python3 -m tools.train finetune --task %s --init scratch%s%s" % (
                                    task_name, preset_flag(args), override_flags(args))],
         "history": history,
     }
@@ -1264,9 +1263,9 @@ def fit_temperature(logits_2d, targets):
 
 
 def oracle_logits(folder, encoded, pad_id):
-    """Logits of the saved folder through tools/reference_bert.py."""
+    """Logits of the saved folder through tools/eval/reference_bert.py."""
     setup_torch()
-    import reference_bert
+    from tools.eval import reference_bert
     ref = reference_bert.ReferenceBert.load(folder)
     return forward_logits(lambda ids, mask: ref.forward(ids, None, mask)["logits"], encoded, pad_id)
 
@@ -1343,8 +1342,8 @@ def calibrate(args, task_name, folder=None):
     edge["curve_points_total"] = len(curve)
     edge["provenance"]["calibration"] = {"split": "dev", "examples": len(dev), "fitted_over": int(len(y2)),
                                          "method": "temperature scaling, LBFGS on log T, dev NLL",
-                                         "logits_from": "tools/reference_bert.py on the saved folder",
-                                         "command": "tools/train.py calibrate --task %s%s" % (
+                                         "logits_from": "tools/eval/reference_bert.py on the saved folder",
+                                         "command": "python3 -m tools.train calibrate --task %s%s" % (
                                              task_name, preset_flag(args))}
     write_json(edge_path, edge)
     log("calibrate %s: T = %.4f, threshold = %.4f (%s) (%.1f s)" % (task_name, T, threshold, "rule met" if reached
@@ -1464,7 +1463,7 @@ CARD_INFO = {
                   "it for structured identifiers. Dev F1 is low because the dev templates are unseen: one-field "
                   "templates (\"My name is ...\") score 0.75-1.0, while the multi-field resume-like template (13 "
                   "dev texts holding 78 of the 346 dev entities) scores about 0.02. A trial with entity-value "
-                  "swapping (tools/train.py --augment 4) did not beat the plain run within the budget.",
+                  "swapping (python3 -m tools.train --augment 4) did not beat the plain run within the budget.",
     },
     "ner-general": {
         "title": "ner-general: persons, organisations and locations in social text",
@@ -1527,7 +1526,7 @@ def card(args, name):
                    "(augment_pii: joined train texts with swapped or format-generated values, and code-written "
                    "carrier sentences for US_SSN / US_DRIVER_LICENSE; no dev or test text)." % prov["hparams"]["synth"])
     L.append(recipe)
-    L.append("- **Reproduce**: `%s` (or `tools/train.py all`), then `tools/train.py calibrate --task %s`." % (
+    L.append("- **Reproduce**: `%s` (or `python3 -m tools.train all`), then `python3 -m tools.train calibrate --task %s`." % (
         "`, `".join(prov["commands"]), name))
     if task.kind == "sequence_classification":
         at = after["at_threshold"]
@@ -1601,9 +1600,9 @@ def card(args, name):
 def cmd_cards(args):
     names = [n for n in tasks_mod.TASK_NAMES if os.path.isfile(os.path.join(args.out, n, "edgetag.json"))]
     parts = ["# edgetag student models (draft model cards)\n",
-             "Written by `tools/train.py cards` from each folder's edgetag.json and config.json. Figures are on "
+             "Written by `python3 -m tools.train cards` from each folder's edgetag.json and config.json. Figures are on "
              "the dev splits (the test splits are held out of ../shared/data), computed in float32 by the "
-             "PyTorch reference forward (tools/reference_bert.py); int8 figures come from the engine's `make "
+             "PyTorch reference forward (tools/eval/reference_bert.py); int8 figures come from the engine's `make "
              "eval`.\n"]
     mlm = os.path.join(args.out, "mlm", "mlm.json")
     if os.path.isfile(mlm):
@@ -1611,7 +1610,7 @@ def cmd_cards(args):
         last = m["history"][-1] if m.get("history") else {}
         parts.append("Shared pre-training: masked-LM on %d train texts (%d tokens) of all five datasets, %d steps "
                      "(%d epochs), %.0f s; final dev MLM loss %.3f, masked-token accuracy %.3f. Vocabulary: %d cased "
-                     "WordPiece tokens learned with tools/build_vocab.py from the same train texts.\n" % (
+                     "WordPiece tokens learned with tools/tokenizer/build_vocab.py from the same train texts.\n" % (
                          m["train_texts"], m["train_tokens"], m["steps"], m["hparams"]["epochs"], m["seconds"],
                          last.get("dev_loss", float("nan")), last.get("dev_accuracy", float("nan")),
                          len(read_vocab(os.path.join(args.out, "vocab")))))
@@ -1662,8 +1661,3 @@ def main(argv=None):
         print("train.py: error: %s" % e, file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    reexec_with_run_env()
-    sys.exit(main())

@@ -1,13 +1,13 @@
-"""eval_torch — dev-split metrics of a trained checkpoint folder with the PyTorch oracle (tools/reference_bert.py),
+"""eval_torch — dev-split metrics of a trained checkpoint folder with the PyTorch oracle (tools/eval/reference_bert.py),
 at the folder's calibrated temperature and escalation threshold (edgetag.json), and PyTorch outputs for the
 engine's parity tests.
 
 Usage (from the repository root):
-    /usr/bin/python3 tools/eval_torch.py --task intent-clinc [--ckpt build/train/intent-clinc] [--json OUT.json]
-    /usr/bin/python3 tools/eval_torch.py --task maint-ner --dump parity.json --texts 20
+    /usr/bin/python3 -m tools.eval.pytorch --task intent-clinc [--ckpt build/train/intent-clinc] [--json OUT.json]
+    /usr/bin/python3 -m tools.eval.pytorch --task maint-ner --dump parity.json --texts 20
 
 --ckpt defaults to build/train/<task>. Prints the dev measures before calibration (T = 1) and at the stored
-temperature and threshold (tools/train.py evaluate: intent-clinc accuracy, in-scope accuracy, oos
+temperature and threshold (tools/train/evaluate.py: intent-clinc accuracy, in-scope accuracy, oos
 recall/precision, NLL, ECE; NER seqeval-strict entity P/R/F1 over subword tags, span P/R/F1 over character
 spans, word-level entity F1 for the word-tokenized datasets, per type), and --json writes them.
 
@@ -16,7 +16,7 @@ texts of F, a JSON object whose member named after the task lists them; tests/fi
     {"task", "ckpt", "temperature", "threshold", "labels", "max_length",
      "texts": [{"text", "ids", "tokens", "offsets" ([start, end) code points; [0, 0] for [CLS]/[SEP]),
                 "logits", "probs"}]}
-ids come from tools/wordpiece.py (equal to the engine's tokenizer), cut to 256 tokens; logits are the
+ids come from tools/tokenizer/wordpiece.py (equal to the engine's tokenizer), cut to 256 tokens; logits are the
 reference forward's float32 outputs of one unpadded text at a time ([C] for sequence classification,
 [n_tokens][C] for token classification, [CLS]/[SEP] rows included) and probs = softmax(logits / T).
 """
@@ -28,11 +28,10 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import datasets  # noqa: E402
-import metrics  # noqa: E402
-import tasks as tasks_mod  # noqa: E402
-import train  # noqa: E402
+from tools.data import datasets
+from tools.eval import metrics
+from tools.data import tasks as tasks_mod
+from tools.train import train
 
 
 def load(task_name, ckpt, data_dir):
@@ -49,7 +48,7 @@ def load(task_name, ckpt, data_dir):
 
 def dump(task, edge, ckpt, tok, examples, n, path):
     train.setup_torch()
-    import reference_bert
+    from tools.eval import reference_bert
     ref = reference_bert.ReferenceBert.load(ckpt)
     T = edge.get("temperature") or 1.0
     out = []
@@ -61,6 +60,7 @@ def dump(task, edge, ckpt, tok, examples, n, path):
         out.append({"text": text, "ids": ids, "tokens": tokens, "offsets": [list(o) for o in offsets],
                     "logits": lg.tolist(), "probs": probs.tolist()})
     weights = os.path.join(ckpt, "model.safetensors")
+    # generated_by names the tools as the committed tests/fixtures/golden/models files record them.
     doc = {"generated_by": "tools/eval_torch.py (PyTorch %s, tools/reference_bert.py: a BERT forward written by hand "
                            "in torch) on the checkpoint folder %s" % (train.torch.__version__, os.path.relpath(ckpt)),
            "regenerate": "make golden-models", "weights_sha256": train.sha256_file(weights),

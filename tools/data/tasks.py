@@ -1,7 +1,7 @@
 """tasks — the training tasks of edgetag's student models, as examples read from the datasets (../shared/data,
-through tools/datasets.py; nothing is copied). Standard library only.
+through tools/data/datasets.py; nothing is copied). Standard library only.
 
-    import tasks
+    from tools.data import tasks
     t = tasks.get("maint-ner")
     t.kind        # "sequence_classification" or "token_classification"
     t.labels      # label names in id order (fixed; see below)
@@ -9,7 +9,7 @@ through tools/datasets.py; nothing is copied). Standard library only.
     train = t.examples("train", data_dir)     # [(text, label)]  or  [(text, [(start, end, type), ...])]
     dev = t.examples("dev", data_dir)
 
-    /usr/bin/python3 tools/tasks.py [--data ../shared/data]     # counts per task and split
+    /usr/bin/python3 -m tools.data.tasks [--data ../shared/data]     # counts per task and split
 
 Examples are in file order. NER spans are [start, end) character (code point) offsets into the text, sorted,
 never overlapping.
@@ -20,7 +20,7 @@ Tasks:
                    "oos" last (151 labels). Example: (text, intent name).
     maint-ner      token classification, MaintIE maintie_gold_{train,dev}.bio, top-level entity types
                    (column 2): PhysicalObject, Activity, State, Process, Property.
-    pii-ner        token classification, Presidio synth_dataset_v2.json split by template (tools/datasets.py:
+    pii-ner        token classification, Presidio synth_dataset_v2.json split by template (tools/data/datasets.py:
                    template_id % 10 == 8 dev, == 9 held-out test, never read, else train); its 17 entity
                    type names in PII_TYPES order (alphabetical). US_DRIVER_LICENSE and US_SSN occur only in
                    the dev split (and perhaps test), never in train.
@@ -32,7 +32,7 @@ Tasks:
                    so the entity is the handle alone, as BTC's other mentions ("@ O / handle B-PER") and
                    WNUT tag them.
 
-Word-level BIO files (MaintIE, BTC, WNUT) become character spans over the text that tools/datasets.py makes,
+Word-level BIO files (MaintIE, BTC, WNUT) become character spans over the text that tools/data/datasets.py makes,
 the words joined with single spaces: an entity runs from a B-X word over the following I-X words of the
 same type, from the first word's first character to the last word's last character. An I-X that does not
 continue an X entity (none occur in these files) starts an entity, so no gold entity is lost.
@@ -41,11 +41,9 @@ NER label order: "O", then B-X, I-X for each type X in the task's type order.
 """
 
 import argparse
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import datasets  # noqa: E402
+from tools.data import datasets
 
 DEFAULT_DATA_DIR = datasets.DEFAULT_DATA_DIR
 

@@ -8,7 +8,7 @@ Usage:
     ids, tokens, offsets = tok.encode_offsets("Hello, world!", max_length=256)   # [start, end) code points
     words = pre_tokenize(BertNormalizer(lowercase=True).normalize(text))
 
-    /usr/bin/python3 tools/wordpiece.py DIR "some text" ["a pair"] [--flavour rust|js]   # prints the tokens
+    /usr/bin/python3 -m tools.tokenizer.wordpiece DIR "some text" ["a pair"] [--flavour rust|js]   # prints the tokens
 
 Two flavours, because the two implementations the project cares about differ (see DEPARTURES below):
     "rust"  the Rust `tokenizers` library (what transformers' BertTokenizerFast and the Python

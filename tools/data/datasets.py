@@ -2,13 +2,13 @@
 Standard library only. The files are read in place, never copied.
 
 Usage:
-    import datasets
+    from tools.data import datasets
     for dataset, split, text in datasets.iter_texts("../shared/data", splits=("train", "dev")):
         ...
     for ex in datasets.iter_examples("../shared/data", "wnut17", "train"):
         ex["text"], ex["tokens"], ex["tags"]
 
-    /usr/bin/python3 tools/datasets.py [--data ../shared/data]     # counts per dataset and split
+    /usr/bin/python3 -m tools.data.datasets [--data ../shared/data]     # counts per dataset and split
 
 Datasets (names as the folders) and splits. "train" and "dev" everywhere; "val" is accepted for "dev".
 The test splits are held out of the data folder on purpose and are not readable here.
@@ -37,12 +37,13 @@ import json
 import os
 import sys
 
+from tools import ROOT
+
 DATASETS = ("clinc150", "wnut17", "btc", "maintie", "presidio_synth_pii")
 SPLITS = ("train", "dev")
 SPLIT_ALIASES = {"val": "dev", "validation": "dev"}
 # ../shared/data from the repository root.
-DEFAULT_DATA_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
-                                                 "data"))
+DEFAULT_DATA_DIR = os.path.normpath(os.path.join(ROOT, "..", "shared", "data"))
 
 CONLL_FILES = {
     "wnut17": {"train": "wnut17train.conll", "dev": "emerging.dev.conll"},

@@ -1,12 +1,12 @@
 """eval — dev/val metrics of the shipped models, computed through the engine (`make eval`).
 
 Usage:
-    /usr/bin/python3 tools/eval.py [--models models] [--data ../shared/data] [--cli build/edgetag] [--json OUT]
+    /usr/bin/python3 -m tools.eval.engine [--models models] [--data ../shared/data] [--cli build/edgetag] [--json OUT]
 
 For every model file models/<task>.gguf (int8) and models/<task>-f32.gguf it finds, it reads the task's dev
-split (tools/tasks.py), runs every text through the native CLI in one process
+split (tools/data/tasks.py), runs every text through the native CLI in one process
 (`edgetag classify|extract --jsonl`: the same C code as the wasm build), and scores the answers with
-tools/metrics.py:
+tools/eval/metrics.py:
 
     intent-clinc          accuracy, in-scope accuracy and out-of-scope precision/recall of the plain
                           answers, then at the model's stored threshold (escalate = the engine's flag):
@@ -31,9 +31,8 @@ import os
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import metrics  # noqa: E402
-import tasks  # noqa: E402
+from tools.eval import metrics
+from tools.data import tasks
 
 TASKS = ("intent-clinc", "maint-ner", "pii-ner", "ner-general")
 
@@ -119,7 +118,7 @@ def argmax_agreement(cli, f32, i8, texts, kernels, chunk=16):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Dev metrics of the shipped models through the engine.")
+    ap = argparse.ArgumentParser(prog="eval.py", description="Dev metrics of the shipped models through the engine.")
     ap.add_argument("--models", default="models")
     ap.add_argument("--data", default=tasks.DEFAULT_DATA_DIR)
     ap.add_argument("--cli", default="build/edgetag")

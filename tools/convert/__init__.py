@@ -1,0 +1,1 @@
+"""Hugging Face BERT folder -> edgetag GGUF file; `python3 -m tools.convert --help` for the options."""
