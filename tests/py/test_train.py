@@ -125,9 +125,9 @@ class TestTasks(unittest.TestCase):
         self.assertNotIn("US_SSN", train_types)
 
     def test_value_augmentation(self):
-        from tools.train import train
+        from tools.train import pii
         ex = tasks.get("pii-ner", DATA).examples("train", DATA)[:50]
-        aug = train.augment_values(ex, 2, 7)
+        aug = pii.augment_values(ex, 2, 7)
         self.assertEqual(aug[:50], ex)
         with_spans = [e for e in ex if e[1]]
         self.assertEqual(len(aug), 50 + 2 * len(with_spans))
@@ -140,18 +140,18 @@ class TestTasks(unittest.TestCase):
             # the text outside the entities is the template's
             self.assertEqual(text[:spans[0][0]], orig[:ospans[0][0]])
             self.assertEqual(text[spans[-1][1]:], orig[ospans[-1][1]:])
-        self.assertEqual(train.augment_values(ex, 2, 7), aug)
+        self.assertEqual(pii.augment_values(ex, 2, 7), aug)
 
     def test_pii_synthetic_texts(self):
         import re
         import numpy as np
-        from tools.train import train
+        from tools.train import pii
         ex = tasks.get("pii-ner", DATA).examples("train", DATA)
-        aug = train.augment_pii(ex, 400, 7)
+        aug = pii.augment_pii(ex, 400, 7)
         self.assertEqual(aug[:len(ex)], ex)
         self.assertEqual(len(aug), len(ex) + 400)
-        self.assertEqual(train.augment_pii(ex, 400, 7), aug)  # deterministic in the seed
-        self.assertNotEqual(train.augment_pii(ex, 400, 8)[len(ex):], aug[len(ex):])
+        self.assertEqual(pii.augment_pii(ex, 400, 7), aug)  # deterministic in the seed
+        self.assertNotEqual(pii.augment_pii(ex, 400, 8)[len(ex):], aug[len(ex):])
         dev_texts = {t for t, _ in tasks.get("pii-ner", DATA).examples("dev", DATA)}
         types = set()
         for text, spans in aug[len(ex):]:
@@ -168,11 +168,11 @@ class TestTasks(unittest.TestCase):
         self.assertTrue({"US_SSN", "US_DRIVER_LICENSE", "EMAIL_ADDRESS", "PHONE_NUMBER"} <= types)
         rng = np.random.RandomState(0)
         for _ in range(50):  # generated card numbers pass the Luhn check
-            digits = [int(c) for c in re.sub(r"\D", "", train.gen_pii_value("CREDIT_CARD", rng, ["A B"]))]
+            digits = [int(c) for c in re.sub(r"\D", "", pii.gen_pii_value("CREDIT_CARD", rng, ["A B"]))]
             total = sum(d if i % 2 == 0 else (2 * d - 9 if 2 * d > 9 else 2 * d)
                         for i, d in enumerate(reversed(digits)))
             self.assertEqual(total % 10, 0)
-            self.assertRegex(train.gen_pii_value("EMAIL_ADDRESS", rng, ["Ann Lee"]), r"^[^@\s]+@[^@\s]+\.[a-z.]+$")
+            self.assertRegex(pii.gen_pii_value("EMAIL_ADDRESS", rng, ["Ann Lee"]), r"^[^@\s]+@[^@\s]+\.[a-z.]+$")
 
     def test_general_mapping(self):
         ex = tasks.get("ner-general", DATA).examples("train", DATA)
@@ -343,16 +343,16 @@ class TestTinyTraining(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        from tools.train import train
-        cls.train = train
+        from tools.train import data, model
+        cls.data, cls.model = data, model
         cls.tmp = tempfile.mkdtemp(prefix="edgetag-test-")
         cls.runs = []
-        for k in range(2):  # separate processes, as a user runs it (train.py sets its own thread environment)
+        for k in range(2):  # separate processes, as a user runs it (tools.train sets its own thread environment)
             out = os.path.join(cls.tmp, "run%d" % k)
             r = run(PY, "-m", "tools.train", "all", "--preset", "tiny", "--out", out, "--data", DATA,
                     "--tasks", cls.TASKS)
             if r.returncode != 0:
-                raise RuntimeError("train.py failed:\n" + r.stdout + r.stderr)
+                raise RuntimeError("python3 -m tools.train failed:\n" + r.stdout + r.stderr)
             cls.runs.append((out, r.stdout))
 
     @classmethod
@@ -437,22 +437,22 @@ class TestTinyTraining(unittest.TestCase):
         """The training model (eval mode) computes what tools/eval/reference_bert.py computes from the folder."""
         import numpy as np
         from tools.eval import reference_bert
-        train = self.train
-        train.build_model_classes()
-        torch = train.torch
+        import torch
+        data, train_model = self.data, self.model
         out = self.runs[0][0]
         for name in ("maint-ner", "intent-clinc"):
             folder = os.path.join(out, name)
             task = tasks.get(name, DATA)
-            vocab = train.read_vocab(folder)
-            model = train.Model(train.make_config("tiny", vocab, task.kind, task.labels), task.kind, len(task.labels))
+            vocab = data.read_vocab(folder)
+            model = train_model.Model(train_model.make_config("tiny", vocab, task.kind, task.labels), task.kind,
+                                      len(task.labels))
             from tools.formats import safetensors_np
             state = {k: torch.from_numpy(np.array(v)) for k, v in safetensors_np.load_checkpoint(folder).items()}
             model.load_state_dict(state)
             model.eval()
-            tok = train.load_tokenizer(folder)
-            enc = train.encode_task(task, task.examples("dev", DATA)[:9], tok)
-            ids, mask = train.collate([e["ids"] for e in enc], vocab.index("[PAD]"))
+            tok = data.load_tokenizer(folder)
+            enc = data.encode_task(task, task.examples("dev", DATA)[:9], tok)
+            ids, mask = data.collate([e["ids"] for e in enc], vocab.index("[PAD]"))
             with torch.no_grad():
                 mine = model(ids, mask).numpy()
             ref = reference_bert.ReferenceBert.load(folder).forward(ids, None, mask)["logits"].numpy()
@@ -462,12 +462,12 @@ class TestTinyTraining(unittest.TestCase):
             np.testing.assert_allclose(mine, ref, atol=2e-5, rtol=1e-5)
 
     def test_ner_token_labels(self):
-        train = self.train
+        data = self.data
         folder = os.path.join(self.runs[0][0], "vocab")
-        tok = train.load_tokenizer(folder)
+        tok = data.load_tokenizer(folder)
         task = tasks.get("pii-ner", DATA)
         text = "My name is Justin Beet, call 555-0134"
-        enc = train.encode_task(task, [(text, [(11, 22, "PERSON"), (29, 37, "PHONE_NUMBER")])], tok)[0]
+        enc = data.encode_task(task, [(text, [(11, 22, "PERSON"), (29, 37, "PHONE_NUMBER")])], tok)[0]
         for tag, (a, b) in zip(enc["tags"], enc["offsets"][1:-1]):
             if a >= 11 and b <= 22:
                 self.assertEqual(tag, ("B-" if a == 11 else "I-") + "PERSON")

@@ -7,7 +7,7 @@ Usage (from the repository root):
     /usr/bin/python3 -m tools.eval.pytorch --task maint-ner --dump parity.json --texts 20
 
 --ckpt defaults to build/train/<task>. Prints the dev measures before calibration (T = 1) and at the stored
-temperature and threshold (tools/train/evaluate.py: intent-clinc accuracy, in-scope accuracy, oos
+temperature and threshold (tools/eval/scores.py: intent-clinc accuracy, in-scope accuracy, oos
 recall/precision, NLL, ECE; NER seqeval-strict entity P/R/F1 over subword tags, span P/R/F1 over character
 spans, word-level entity F1 for the word-tokenized datasets, per type), and --json writes them.
 
@@ -27,17 +27,22 @@ import os
 import sys
 
 import numpy as np
+import torch
 
 from tools.data import datasets
-from tools.eval import metrics
 from tools.data import tasks as tasks_mod
-from tools.train import train
+from tools.eval import metrics, reference_bert
+from tools.eval.scores import evaluate, summary
+from tools.train.data import encode_task, load_tokenizer, oracle_logits, read_vocab
+from tools.train.model import setup_torch
+from tools.train.runtime import read_json, sha256_file
+from tools.train.settings import DEFAULT_OUT, MAX_LEN
 
 
 def load(task_name, ckpt, data_dir):
     task = tasks_mod.get(task_name, data_dir)
     edge_path = os.path.join(ckpt, "edgetag.json")
-    edge = train.read_json(edge_path) if os.path.isfile(edge_path) else {"temperature": 1.0, "threshold": None}
+    edge = read_json(edge_path) if os.path.isfile(edge_path) else {"temperature": 1.0, "threshold": None}
     with open(os.path.join(ckpt, "config.json"), encoding="utf-8") as f:
         config = json.load(f)
     labels = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
@@ -47,14 +52,13 @@ def load(task_name, ckpt, data_dir):
 
 
 def dump(task, edge, ckpt, tok, examples, n, path):
-    train.setup_torch()
-    from tools.eval import reference_bert
+    setup_torch()
     ref = reference_bert.ReferenceBert.load(ckpt)
     T = edge.get("temperature") or 1.0
     out = []
     for text, _ in examples[:n]:
-        ids, tokens, offsets = tok.encode_offsets(text, train.MAX_LEN)
-        t = train.torch.tensor([ids], dtype=train.torch.long)
+        ids, tokens, offsets = tok.encode_offsets(text, MAX_LEN)
+        t = torch.tensor([ids], dtype=torch.long)
         lg = ref.forward(t)["logits"][0].numpy().astype(np.float32)
         probs = metrics.softmax(lg.astype(np.float64), T).astype(np.float32)
         out.append({"text": text, "ids": ids, "tokens": tokens, "offsets": [list(o) for o in offsets],
@@ -62,10 +66,10 @@ def dump(task, edge, ckpt, tok, examples, n, path):
     weights = os.path.join(ckpt, "model.safetensors")
     # generated_by names the tools as the committed tests/fixtures/golden/models files record them.
     doc = {"generated_by": "tools/eval_torch.py (PyTorch %s, tools/reference_bert.py: a BERT forward written by hand "
-                           "in torch) on the checkpoint folder %s" % (train.torch.__version__, os.path.relpath(ckpt)),
-           "regenerate": "make golden-models", "weights_sha256": train.sha256_file(weights),
+                           "in torch) on the checkpoint folder %s" % (torch.__version__, os.path.relpath(ckpt)),
+           "regenerate": "make golden-models", "weights_sha256": sha256_file(weights),
            "task": task.name, "ckpt": os.path.relpath(ckpt), "temperature": T, "threshold": edge.get("threshold"),
-           "labels": task.labels, "max_length": train.MAX_LEN, "texts": out}
+           "labels": task.labels, "max_length": MAX_LEN, "texts": out}
     with open(path, "w", encoding="utf-8") as f:
         json.dump(doc, f, ensure_ascii=False)
         f.write("\n")
@@ -83,10 +87,10 @@ def main(argv=None):
     ap.add_argument("--texts-file", help="with --dump: the texts of this JSON file's member named after the task")
     ap.add_argument("--limit", type=int, help="score only the first N dev examples")
     args = ap.parse_args(argv)
-    ckpt = args.ckpt or os.path.join(train.DEFAULT_OUT, args.task)
-    train.setup_torch()
+    ckpt = args.ckpt or os.path.join(DEFAULT_OUT, args.task)
+    setup_torch()
     task, edge = load(args.task, ckpt, args.data)
-    tok = train.load_tokenizer(ckpt)
+    tok = load_tokenizer(ckpt)
     if args.dump and args.texts_file:
         with open(args.texts_file, encoding="utf-8") as f:
             texts = json.load(f)[args.task]
@@ -98,16 +102,16 @@ def main(argv=None):
     if args.dump:
         dump(task, edge, ckpt, tok, examples, args.texts, args.dump)
         return 0
-    vocab = train.read_vocab(ckpt)
-    encoded = train.encode_task(task, examples, tok)
-    logits = train.oracle_logits(ckpt, encoded, vocab.index("[PAD]"))
+    vocab = read_vocab(ckpt)
+    encoded = encode_task(task, examples, tok)
+    logits = oracle_logits(ckpt, encoded, vocab.index("[PAD]"))
     T = edge.get("temperature") or 1.0
     th = edge.get("threshold")
-    before, _, _ = train.evaluate(task, encoded, logits, 1.0)
-    after, _, _ = train.evaluate(task, encoded, logits, T, th)
+    before, _, _ = evaluate(task, encoded, logits, 1.0)
+    after, _, _ = evaluate(task, encoded, logits, T, th)
     print("%s (%s), dev %d examples" % (task.name, ckpt, len(encoded)))
-    print("T = 1:       " + train.summary(task, before))
-    print("T = %.4f:  %s" % (T, train.summary(task, after)))
+    print("T = 1:       " + summary(task, before))
+    print("T = %.4f:  %s" % (T, summary(task, after)))
     print("threshold:   %s" % (th,))
     if task.kind == "token_classification":
         key = "per_type_word_entity" if "per_type_word_entity" in after else "per_type_entity"
