@@ -127,9 +127,9 @@ class TokenizerJson(TempDirTest):
                 tokenizer_json.check_vocab(bad)
 
     def test_convert_reads_it(self):
-        from tools.convert import convert
+        from tools.convert import vocab
         self.write("conv", "--cased")
-        tokens, source, opts = convert.read_tokenizer(os.path.join(self.tmp, "conv"))
+        tokens, source, opts = vocab.read_tokenizer(os.path.join(self.tmp, "conv"))
         self.assertEqual((tokens, source), (TOY, "tokenizer.json"))
         self.assertEqual(opts, {"do_lower_case": False, "strip_accents": -1, "tokenize_chinese_chars": True,
                                 "max_input_chars_per_word": 100})
