@@ -22,7 +22,7 @@ import unittest
 
 from tools import ROOT
 from tools.data import datasets
-from tools.fixtures import make_tokcorpus
+from tools.fixtures import make_tokcorpus, tokcorpus_chars
 from tools.formats import tokenizer_json
 from tools.tokenizer import build_vocab, vocab_from_npm, wordpiece
 
@@ -372,7 +372,7 @@ class TokCorpus(TempDirTest):
             self.assertIn("synthetic/" + c, sources)
         self.assertGreaterEqual(len(self.lines), 1500)
         text = "".join(line["text"] + line.get("pair", "") for line in self.lines)
-        for cp in make_tokcorpus.WHITE_SPACE + make_tokcorpus.CONTROLS + make_tokcorpus.UNASSIGNED:
+        for cp in tokcorpus_chars.WHITE_SPACE + tokcorpus_chars.CONTROLS + tokcorpus_chars.UNASSIGNED:
             self.assertIn(chr(cp), text)
         for s in ("ΟΔΟΣ", "ς", "İ", "ẞ", "ﬁ", "ｶ", "𠀀", "\U0002F800", "豈", "、", "\u200d", "\ufe0f", "\u20e3", "🇺🇸",
                   "\ufffd", "\ue000", "\ufdd0", "\uffff", "[CLS]", "[cls]", "[SEP"):
@@ -384,7 +384,7 @@ class TokCorpus(TempDirTest):
             cp = ord(ch)
             self.assertFalse(0xD800 <= cp <= 0xDFFF)
             if unicodedata.category(ch) == "Cn":
-                self.assertIn(cp, make_tokcorpus.ALLOWED_UNASSIGNED)
+                self.assertIn(cp, tokcorpus_chars.ALLOWED_UNASSIGNED)
 
     def test_raw_lines(self):
         with open(self.path, encoding="utf-8") as f:
@@ -405,7 +405,7 @@ class TokCorpus(TempDirTest):
 
     @unittest.skipUnless(shutil.which("node"), "node is missing")
     def test_unassigned_in_node(self):
-        cps = ",".join(str(c) for c in make_tokcorpus.ALLOWED_UNASSIGNED)
+        cps = ",".join(str(c) for c in tokcorpus_chars.ALLOWED_UNASSIGNED)
         r = run("node", "-e", "for (const c of [%s]) if (!/\\p{Cn}/u.test(String.fromCodePoint(c))) "
                 "console.log(c.toString(16))" % cps)
         self.assertEqual((r.returncode, r.stdout), (0, ""), "assigned in Node's Unicode: " + r.stdout)
