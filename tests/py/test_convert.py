@@ -259,6 +259,31 @@ class TestConvert(ConvertCase):
             info = subprocess.run([CLI, "inspect", out2], stdout=subprocess.PIPE, universal_newlines=True).stdout
             self.assertIn("aggregation:  %s (the default of extract)" % want, info)
 
+    def test_abstain_label(self):
+        """--abstain-label, else edgetag.json's abstain_label, is written as edgetag.escalation.abstain_label (a
+        string, one of the labels) beside the other escalation keys; without either there is no such key."""
+        self.assertNotIn("edgetag.escalation.abstain_label", ggufio.read_gguf(self.tiny_gguf).kv)
+        out = os.path.join(self.tmp, "tiny-abstain.gguf")
+        r = run_convert(self.tiny, "-o", out, "--abstain-label", "neutral")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        g = ggufio.read_gguf(out)
+        self.assertEqual(g.kv_types, dict(COMMON_KEYS, **{"edgetag.labels": (ARR, STR),
+                                                          "edgetag.escalation.abstain_label": (STR, None)}))
+        self.assertEqual(g.kv["edgetag.escalation.abstain_label"], "neutral")
+        self.assertIn("neutral", g.kv["edgetag.labels"])
+        folder = self.copy_tiny("tiny-abstain-json")
+        with open(os.path.join(folder, "edgetag.json"), "w") as f:
+            json.dump({"temperature": 1.5, "threshold": 0.5, "abstain_label": "negative"}, f)
+        for args, want in (((), "negative"), (("--abstain-label", "positive"), "positive")):
+            out2 = os.path.join(self.tmp, "tiny-abstain-%s.gguf" % want)
+            r = run_convert(folder, "-o", out2, *args)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            g = ggufio.read_gguf(out2)
+            self.assertEqual(g.kv["edgetag.escalation.abstain_label"], want)
+            keys = list(g.kv)
+            self.assertEqual(keys.index("edgetag.escalation.abstain_label"),
+                             keys.index("edgetag.escalation.threshold") + 1)
+
     def test_minilm_embedding(self):
         folder = os.path.join(self.tmp, "minilm")
         make_reference.write_reference("minilm", folder)
@@ -452,6 +477,19 @@ class TestConvertErrors(ConvertCase):
         with open(os.path.join(folder, "edgetag.json"), "w") as f:
             json.dump({"aggregation": "longest"}, f)
         self.assert_fails(folder, "aggregation must be one of none, simple, first, average, max")
+
+    def test_abstain_label_must_be_a_label(self):
+        self.assert_fails(self.tiny, "--abstain-label 'oos' is not one of the model's labels (negative, neutral, "
+                          "positive)", args=("--abstain-label", "oos"))
+        self.assert_fails(self.tiny, "only applies to classifiers", args=("--task", "embedding",
+                                                                          "--abstain-label", "neutral"))
+        folder = self.copy_tiny("e-abstain")
+        for value, needle in (("oos", "edgetag.json abstain_label 'oos' is not one of the model's labels"),
+                              ("", "edgetag.json abstain_label must be a non-empty string"),
+                              (["neutral"], "edgetag.json abstain_label must be a non-empty string")):
+            with open(os.path.join(folder, "edgetag.json"), "w") as f:
+                json.dump({"abstain_label": value}, f)
+            self.assert_fails(folder, needle)
 
     def test_missing_config(self):
         folder = self.copy_tiny("e-noconfig")

@@ -321,6 +321,18 @@ class TestConvertEdgetagJson(unittest.TestCase):
                          {"source", "weights_file", "weights_sha256", "converter", "architecture"})
         # tests/py/test_convert.py checks the exact key set of files made without edgetag.json
 
+    def test_abstain_label(self):
+        folder = self.with_edgetag("abstaining", {"temperature": 1.2, "abstain_label": "neutral"})
+        r, out = self.convert(folder)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        g = ggufio.read_gguf(out)
+        self.assertEqual(g.kv_types["edgetag.escalation.abstain_label"], (ggufio.GGUF_TYPE_STRING, None))
+        self.assertEqual(g.kv["edgetag.escalation.abstain_label"], "neutral")
+        folder = self.with_edgetag("abstaining-bad", {"abstain_label": "oos"})
+        r, _ = self.convert(folder)
+        self.assertEqual(r.returncode, 1)
+        self.assertTrue(r.stderr.startswith("convert.py: error: edgetag.json abstain_label 'oos'"), r.stderr)
+
     def test_bad_edgetag_json(self):
         for i, edge in enumerate(({"temperature": 0}, {"temperature": "1"}, {"threshold": True},
                                   {"provenance": []}, {"model_version": 3}, [])):
@@ -398,6 +410,22 @@ class TestTinyTraining(unittest.TestCase):
             self.assertAlmostEqual(g.kv["edgetag.calibration.temperature"], edge["temperature"], places=5)
             self.assertEqual(g.kv["edgetag.model.version"], edge["model_version"])
             self.assertEqual(json.loads(g.kv["edgetag.provenance"])["seed"], prov["seed"])
+
+    def test_abstain_label(self):
+        """intent-clinc's edgetag.json names "oos" as the abstain label, and its GGUF file carries it as
+        edgetag.escalation.abstain_label; the NER folder has none."""
+        out = self.runs[0][0]
+        for name, want in (("intent-clinc", "oos"), ("maint-ner", None)):
+            folder = os.path.join(out, name)
+            with open(os.path.join(folder, "edgetag.json")) as f:
+                self.assertEqual(json.load(f).get("abstain_label"), want)
+            gguf = os.path.join(self.tmp, name + "-abstain.gguf")
+            r = run(PY, "-m", "tools.convert", folder, "-o", gguf)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            g = ggufio.read_gguf(gguf)
+            self.assertEqual(g.kv.get("edgetag.escalation.abstain_label"), want)
+            if want is not None:
+                self.assertIn(want, g.kv["edgetag.labels"])
 
     def test_pii_synth_option(self):
         """finetune --task pii-ner --synth: synthetic texts drawn afresh per epoch, recorded in provenance."""

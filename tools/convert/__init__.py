@@ -12,11 +12,13 @@ Input folder:
     vocab.txt or tokenizer.json      WordPiece vocabulary (tokenizer.json wins when both exist)
     tokenizer_config.json            optional: do_lower_case, strip_accents, tokenize_chinese_chars
     edgetag.json                     optional (python3 -m tools.train writes it): {"temperature", "threshold",
-                                     "model_version", "provenance", "aggregation"} ->
+                                     "model_version", "provenance", "aggregation", "abstain_label"} ->
                                      edgetag.calibration.temperature (f32), edgetag.escalation.threshold (f32,
                                      when not null), edgetag.model.version (unless --model-version is given),
                                      the provenance's keys merged into edgetag.provenance (the converter's own
-                                     keys win) and edgetag.tagging.aggregation (unless --aggregation is given).
+                                     keys win), edgetag.tagging.aggregation (unless --aggregation is given)
+                                     and edgetag.escalation.abstain_label (one of the labels; unless
+                                     --abstain-label is given).
                                      Without the file the output is what it always was.
 
 Tasks: BertModel, BertForMaskedLM, BertForPreTraining -> embedding (MLM/NSP heads dropped);

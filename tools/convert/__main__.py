@@ -28,10 +28,14 @@ def main(argv=None):
     ap.add_argument("--aggregation", choices=AGGREGATIONS,
                     help="token classifiers: how their entities are best decoded, the engine's default "
                          "(edgetag.tagging.aggregation; default: edgetag.json's aggregation, else none written)")
+    ap.add_argument("--abstain-label", metavar="NAME",
+                    help="classifiers: the label whose prediction means the model declines and the request "
+                         "escalates (edgetag.escalation.abstain_label; one of the labels; default: edgetag.json's "
+                         "abstain_label, else none written)")
     args = ap.parse_args(argv)
     try:
         print(convert(args.hf_dir, args.out, args.outtype, args.task, args.model_version, args.name,
-                      aggregation=args.aggregation))
+                      aggregation=args.aggregation, abstain_label=args.abstain_label))
     except ConvertError as e:
         print("convert.py: error: %s" % e, file=sys.stderr)
         return 1

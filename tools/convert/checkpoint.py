@@ -191,5 +191,8 @@ def read_edgetag_json(folder):
     agg = e.get("aggregation")
     if agg is not None and agg not in AGGREGATIONS:
         raise ConvertError("edgetag.json aggregation must be one of %s, got %r" % (", ".join(AGGREGATIONS), agg))
+    abstain = e.get("abstain_label")
+    if abstain is not None and (not isinstance(abstain, str) or not abstain):
+        raise ConvertError("edgetag.json abstain_label must be a non-empty string, got %r" % (abstain,))
     return {"temperature": float(t), "threshold": None if th is None else float(th), "model_version": v,
-            "provenance": prov, "aggregation": agg}
+            "provenance": prov, "aggregation": agg, "abstain_label": abstain}

@@ -20,9 +20,27 @@ FORMAT_VERSION = 1
 POOLING_BY_TASK = {"embedding": 1, "sequence_classification": 4, "token_classification": 0}
 
 
-def convert(folder, out_path, outtype="f32", task="auto", model_version=None, name=None, aggregation=None):
+def check_abstain_label(flag, edgetag, labels):
+    """The label whose prediction means "the model declines: escalate" (--abstain-label, else edgetag.json's
+    abstain_label, else None), which must be one of the model's labels."""
+    label, where = (flag, "--abstain-label") if flag is not None else ((edgetag or {}).get("abstain_label"),
+                                                                          "edgetag.json abstain_label")
+    if label is None:
+        return None
+    if labels is None:
+        raise ConvertError("%s: an abstain label (edgetag.escalation.abstain_label) only applies to classifiers, "
+                           "not to an embedding model" % where)
+    if label not in labels:
+        shown = ", ".join(labels[:8]) + (", ... (%d labels)" % len(labels) if len(labels) > 8 else "")
+        raise ConvertError("%s %r is not one of the model's labels (%s)" % (where, label, shown))
+    return label
+
+
+def convert(folder, out_path, outtype="f32", task="auto", model_version=None, name=None, aggregation=None,
+            abstain_label=None):
     """Converts; returns a one-line summary. Raises ConvertError on any user error. model_version None:
-    edgetag.json's model_version when the folder has one, else "0"."""
+    edgetag.json's model_version when the folder has one, else "0"; aggregation and abstain_label None:
+    edgetag.json's, else none written."""
     if not os.path.isdir(folder):
         raise ConvertError("%s is not a directory" % folder)
     hp = read_config(folder)
@@ -42,6 +60,7 @@ def convert(folder, out_path, outtype="f32", task="auto", model_version=None, na
     edgetag = read_edgetag_json(folder)
     if model_version is None:
         model_version = edgetag["model_version"] if edgetag and edgetag["model_version"] else "0"
+    abstain_label = check_abstain_label(abstain_label, edgetag, labels)
 
     source = os.path.basename(os.path.normpath(os.path.abspath(folder)))
     w = ggufio.GGUFWriter()
@@ -78,6 +97,8 @@ def convert(folder, out_path, outtype="f32", task="auto", model_version=None, na
         w.add_f32("edgetag.calibration.temperature", edgetag["temperature"])
         if edgetag["threshold"] is not None:
             w.add_f32("edgetag.escalation.threshold", edgetag["threshold"])
+    if abstain_label is not None:
+        w.add_string("edgetag.escalation.abstain_label", abstain_label)
     aggregation = aggregation or (edgetag or {}).get("aggregation")
     if aggregation is not None:
         if task != "token_classification":

@@ -39,5 +39,6 @@ byte-identical model.safetensors. Hyper-parameters are fixed per stage in HPARAM
 
 Outputs under --out: vocab/, mlm/ (config.json, model.safetensors with the MLM head, vocab files, mlm.json),
 and per task <task>/: config.json, model.safetensors, vocab.txt, tokenizer.json, tokenizer_config.json and
-edgetag.json = {temperature, threshold, model_version, provenance, metrics, curve, rule}.
+edgetag.json = {temperature, threshold, model_version, abstain_label (intent-clinc: "oos"), provenance,
+metrics, curve, rule}.
 """

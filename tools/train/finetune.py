@@ -4,7 +4,7 @@ AdamW, linear warm-up then linear decay, gradient clipping 1.0; the dev split is
 and the best epoch's weights are kept (intent-clinc: accuracy; NER: span F1). pii-ner trains on the train
 split plus synthetic texts (--synth, a multiple of the train size; HPARAMS: 2) drawn afresh every epoch
 (tools/train/pii.py). The folder gets edgetag.json, uncalibrated (temperature 1, no threshold) until the
-calibrate stage: model_version and provenance.
+calibrate stage: model_version, the task's abstain_label where it has one, and provenance.
 """
 
 import os
@@ -22,7 +22,7 @@ from tools.train.data import (batch_order, collate, data_provenance, forward_log
                               resample_each_epoch, task_data, total_steps)
 from tools.train.model import Model, make_config, make_optimizer, optimizer_step, save_folder, seed_all
 from tools.train.runtime import RUN_ENV, blas_in_use, log, read_json, sha256_file, write_json
-from tools.train.settings import (MAX_LEN, MODEL_VERSION_PREFIX, THREADS, TRAIN_CMD,
+from tools.train.settings import (ABSTAIN_LABEL, MAX_LEN, MODEL_VERSION_PREFIX, THREADS, TRAIN_CMD,
                                   override_flags, preset_flag, stage_hparams)
 
 
@@ -137,8 +137,10 @@ def finetune(args, task_name, init="mlm", out=None):
         prov["pretrain"]["final_dev_mlm"] = mi["history"][-1] if mi.get("history") else None
     selection = "accuracy" if task.kind == "sequence_classification" else "span F1"
     edge = {"temperature": 1.0, "threshold": None,
-            "model_version": "%s-%s.%s" % (task_name, MODEL_VERSION_PREFIX, weights_sha[:8]),
-            "calibrated": False, "provenance": prov, "metrics": {"selection": "best dev epoch by " + selection}}
+            "model_version": "%s-%s.%s" % (task_name, MODEL_VERSION_PREFIX, weights_sha[:8])}
+    if task_name in ABSTAIN_LABEL:
+        edge["abstain_label"] = ABSTAIN_LABEL[task_name]
+    edge.update({"calibrated": False, "provenance": prov, "metrics": {"selection": "best dev epoch by " + selection}})
     write_json(os.path.join(out, "edgetag.json"), edge)
     log("finetune %s: best epoch %d (%s %.4f), wrote %s (%.0f s)" % (
         task_name, best_epoch, selection, best, out, seconds))

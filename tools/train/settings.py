@@ -35,6 +35,9 @@ TINY_HPARAMS = dict(epochs=1, lr=1e-3, batch=16, warmup=0.1, dropout=0.1, weight
 OVERRIDES = ("epochs", "lr", "batch", "warmup", "dropout", "augment", "synth")
 
 ESCALATION = {"min_oos_recall": 0.90, "max_ner_escalation": 0.20}
+# Per task, the label whose prediction means "the model declines: escalate" (edgetag.json's abstain_label,
+# which the converter writes as edgetag.escalation.abstain_label).
+ABSTAIN_LABEL = {"intent-clinc": "oos"}
 
 
 def stage_hparams(stage, args):
