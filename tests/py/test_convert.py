@@ -375,14 +375,19 @@ class TestConvert(ConvertCase):
             weight_map.update({n: fname for n in part})
         with open(os.path.join(folder, "model.safetensors.index.json"), "w") as f:
             json.dump({"metadata": {}, "weight_map": weight_map}, f)
-        out = os.path.join(self.tmp, "tiny-sharded.gguf")
+        self.assert_converts_like_tiny(folder, "model.safetensors.index.json")
+
+    def assert_converts_like_tiny(self, folder, weights_file):
+        """folder (tiny's weights in another form) converts to tiny's tensors, read from weights_file."""
+        out = os.path.join(self.tmp, os.path.basename(folder) + ".gguf")
         r = run_convert(folder, "-o", out)
         self.assertEqual(r.returncode, 0, r.stderr)
         a, b = ggufio.read_gguf(out), ggufio.read_gguf(self.tiny_gguf)
         self.assertEqual(list(a.tensors), list(b.tensors))
         for name in a.tensors:
+            self.assertEqual(a.tensors[name].ne, b.tensors[name].ne)
             np.testing.assert_array_equal(a.tensors[name].data, b.tensors[name].data, name)
-        self.assertEqual(json.loads(a.kv["edgetag.provenance"])["weights_file"], "model.safetensors.index.json")
+        self.assertEqual(json.loads(a.kv["edgetag.provenance"])["weights_file"], weights_file)
 
     def test_ignored_heads_and_position_ids(self):
         folder = self.copy_tiny("tiny-mlm")
@@ -417,15 +422,7 @@ class TestConvert(ConvertCase):
         state = {k: torch.from_numpy(np.array(v)) for k, v in safetensors_np.load_file(path).items()}
         os.remove(path)
         torch.save(state, os.path.join(folder, "pytorch_model.bin"))
-        out = os.path.join(self.tmp, "tiny-bin.gguf")
-        r = run_convert(folder, "-o", out)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        a, b = ggufio.read_gguf(out), ggufio.read_gguf(self.tiny_gguf)
-        self.assertEqual(list(a.tensors), list(b.tensors))
-        for name in a.tensors:
-            self.assertEqual(a.tensors[name].ne, b.tensors[name].ne)
-            np.testing.assert_array_equal(a.tensors[name].data, b.tensors[name].data, name)
-        self.assertEqual(json.loads(a.kv["edgetag.provenance"])["weights_file"], "pytorch_model.bin")
+        self.assert_converts_like_tiny(folder, "pytorch_model.bin")
 
     def test_pytorch_model_bin_without_torch(self):
         folder = self.copy_tiny("tiny-bin-notorch")

@@ -161,21 +161,23 @@ DATA_FILES = {
 TASK_NAMES = ("intent-clinc", "maint-ner", "pii-ner", "ner-general")
 
 
+# name -> (kind, entity types (None: classification), example reader, description)
+_TASKS = {
+    "intent-clinc": ("sequence_classification", None, _clinc, "CLINC150 intents (150 + oos)"),
+    "maint-ner": ("token_classification", MAINT_TYPES, _maint, "MaintIE top-level entities"),
+    "pii-ner": ("token_classification", PII_TYPES, _pii, "Presidio synthetic PII"),
+    "ner-general": ("token_classification", GENERAL_TYPES, _general, "PER/ORG/LOC from BTC + WNUT-17"),
+}
+
+
 def get(name, data_dir=DEFAULT_DATA_DIR):
-    """The Task called name (TASK_NAMES). intent-clinc reads its label list from the data."""
-    if name == "intent-clinc":
-        return Task(name, "sequence_classification", clinc_labels(data_dir), None, _clinc,
-                    "CLINC150 intents (150 + oos)")
-    if name == "maint-ner":
-        return Task(name, "token_classification", bio_labels(MAINT_TYPES), MAINT_TYPES, _maint,
-                    "MaintIE top-level entities")
-    if name == "pii-ner":
-        return Task(name, "token_classification", bio_labels(PII_TYPES), PII_TYPES, _pii,
-                    "Presidio synthetic PII")
-    if name == "ner-general":
-        return Task(name, "token_classification", bio_labels(GENERAL_TYPES), GENERAL_TYPES, _general,
-                    "PER/ORG/LOC from BTC + WNUT-17")
-    raise ValueError("unknown task %r (known: %s)" % (name, ", ".join(TASK_NAMES)))
+    """The Task called name (TASK_NAMES): NER labels from the entity types (bio_labels); intent-clinc reads
+    its label list from the data."""
+    if name not in _TASKS:
+        raise ValueError("unknown task %r (known: %s)" % (name, ", ".join(TASK_NAMES)))
+    kind, types, reader, description = _TASKS[name]
+    labels = clinc_labels(data_dir) if types is None else bio_labels(types)
+    return Task(name, kind, labels, types, reader, description)
 
 
 def main(argv=None):
