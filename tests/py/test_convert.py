@@ -1,6 +1,6 @@
-"""Tests of the Python tooling: tools/formats/ggufio.py, tools/formats/safetensors_np.py, tools/fixtures/make_reference.py and
-tools/convert/ (keys, tensors, shapes and types per models/FORMAT.md; data equal to the source;
-determinism; the input variants; one-line errors).
+"""Tests of the Python tooling: tools/formats/ggufio.py, tools/formats/safetensors_np.py,
+tools/fixtures/make_reference.py and tools/convert/ (keys, tensors, shapes and types per models/FORMAT.md; data
+equal to the source; determinism; the input variants; the abstain label; one-line errors).
 
 Run from the repository root (stdlib unittest, temporary directories only, ~20 s):
     /usr/bin/python3 -m unittest tests.py.test_convert

@@ -1,7 +1,7 @@
 """Tests of the tokenizer fixtures and tools: tools/formats/tokenizer_json.py, tools/tokenizer/vocab_from_npm.py,
-tools/tokenizer/build_vocab.py, tools/tokenizer/wordpiece.py (the Python BertNormalizer and WordPiece), tools/fixtures/make_tokcorpus.py,
-tools/data/datasets.py, tools/fixtures/make_reference.py --vocab, and the Python "js" flavour against the JavaScript oracle
-(tests/js/tokenizer/oracle.mjs).
+tools/tokenizer/build_vocab.py, tools/tokenizer/wordpiece.py (the Python BertNormalizer and WordPiece),
+tools/fixtures/make_tokcorpus.py, tools/data/datasets.py, tools/fixtures/make_reference.py --vocab, and the
+Python "js" flavour against the JavaScript oracle (tests/js/tokenizer/oracle.mjs).
 
 Run from the repository root (stdlib unittest, temporary folders only, ~10 s):
     /usr/bin/python3 -m unittest tests.py.test_tokfixtures
@@ -188,7 +188,8 @@ class VocabFromNpm(TempDirTest):
         self.assertTrue(tj["normalizer"]["lowercase"])
 
     def test_missing_node_modules(self):
-        r = run(PY, "-m", "tools.tokenizer.vocab_from_npm", "-o", self.tmp, "--node-modules", os.path.join(self.tmp, "nothing"))
+        r = run(PY, "-m", "tools.tokenizer.vocab_from_npm", "-o", self.tmp,
+                "--node-modules", os.path.join(self.tmp, "nothing"))
         self.assertEqual(r.returncode, 1)
         self.assertIn("make setup", r.stderr)
 

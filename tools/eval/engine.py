@@ -1,4 +1,4 @@
-"""eval — dev/val metrics of the shipped models, computed through the engine (`make eval`).
+"""engine — dev/val metrics of the shipped models, computed through the engine (`make eval`).
 
 Usage:
     /usr/bin/python3 -m tools.eval.engine [--models models] [--data ../shared/data] [--cli build/edgetag] [--json OUT]

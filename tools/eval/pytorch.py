@@ -1,6 +1,6 @@
-"""eval_torch — dev-split metrics of a trained checkpoint folder with the PyTorch oracle (tools/eval/reference_bert.py),
-at the folder's calibrated temperature and escalation threshold (edgetag.json), and PyTorch outputs for the
-engine's parity tests.
+"""pytorch — dev-split metrics of a trained checkpoint folder with the PyTorch oracle
+(tools/eval/reference_bert.py), at the folder's calibrated temperature and escalation threshold (edgetag.json),
+and PyTorch outputs for the engine's parity tests.
 
 Usage (from the repository root):
     /usr/bin/python3 -m tools.eval.pytorch --task intent-clinc [--ckpt build/train/intent-clinc] [--json OUT.json]
