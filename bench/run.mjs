@@ -9,8 +9,8 @@
 //                      [--no-cold-default] [--report-only]   (--report-only: re-render build/bench/result-ENGINE.json)
 //
 // Inputs (made here when missing, as `make bench` would): build/edgetag.wasm, build/edgetag-relaxed.wasm,
-// build/edgetag (the CLI, for `quantize`), build/ref/MODEL/ + build/ref/MODEL.gguf (tools/make_reference.py,
-// tools/convert.py), build/ref/MODEL-i8.gguf (`build/edgetag quantize … --type i8`) and
+// build/edgetag (the CLI, for `quantize`), build/ref/MODEL/ + build/ref/MODEL.gguf (python3 -m tools.fixtures.make_reference,
+// python3 -m tools.convert), build/ref/MODEL-i8.gguf (`build/edgetag quantize … --type i8`) and
 // build/onnx/MODEL/model-{f32,int8}.onnx (bench/onnx_export.py, checked by bench/onnx_check.mjs).
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -63,15 +63,15 @@ function prepare(models) {
     if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run make wasm native first`);
   for (const m of models) {
     const hf = `build/ref/${m}`, st = join(ROOT, hf, "model.safetensors");
-    if (!existsSync(st)) run(PY, ["tools/make_reference.py", "--shape", m, "-o", hf]);
+    if (!existsSync(st)) run(PY, ["-m", "tools.fixtures.make_reference", "--shape", m, "-o", hf]);
     const gguf = `build/ref/${m}.gguf`, i8 = `build/ref/${m}-i8.gguf`, onnxDir = `build/onnx/${m}`;
     if (mtime(join(ROOT, gguf)) < mtime(st))
-      run(PY, ["tools/convert.py", hf, "-o", gguf, "--name", `edgetag reference ${m} (random weights)`]);
+      run(PY, ["-m", "tools.convert", hf, "-o", gguf, "--name", `edgetag reference ${m} (random weights)`]);
     if (mtime(join(ROOT, i8)) < Math.max(mtime(join(ROOT, gguf)), mtime(join(ROOT, "build/edgetag"))))
       run(join(ROOT, "build/edgetag"), ["quantize", gguf, i8, "--type", "i8"]);
     const exporter = join(ROOT, "bench/onnx_export.py");
     const onnxOld = ["model-f32.onnx", "model-int8.onnx"].some((f) => mtime(join(ROOT, onnxDir, f)) < Math.max(mtime(st), mtime(exporter)));
-    if (onnxOld) run(PY, ["bench/onnx_export.py", hf, "-o", onnxDir]);
+    if (onnxOld) run(PY, ["-m", "bench.onnx_export", hf, "-o", onnxDir]);
   }
 }
 
@@ -253,7 +253,7 @@ function report(r, meta) {
       `performance.now() is coarse, so a sample is ⌈${meta.cfg.sampleMs} ms / run⌉ back-to-back runs, averaged).`;
   L.push("", `${how} onnxruntime-web ${r.ortVersion}: \`numThreads = 1\`, wasm execution provider, SIMD ` +
     `(\`ort-wasm-simd-threaded.wasm\`, which has no relaxed-SIMD instructions), default graph optimizations (all). ` +
-    `Models: random-weight Hugging Face BertModel checkpoints (\`tools/make_reference.py\`) → edgetag's GGUF (f32; int8 by ` +
+    `Models: random-weight Hugging Face BertModel checkpoints (\`tools/fixtures/make_reference.py\`) → edgetag's GGUF (f32; int8 by ` +
     `\`build/edgetag quantize --type i8\`) and ONNX (\`bench/onnx_export.py\`: f32, and int8 as onnxruntime's \`quantize_dynamic\` ` +
     `makes it — DynamicQuantizeLinear + MatMulInteger, int8 weights per output channel) from the same weights. Same token ids ` +
     `everywhere; ORT gets the mixed batch padded to 256 with an attention mask, edgetag as one ragged batch. ` +

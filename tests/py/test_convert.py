@@ -1,9 +1,9 @@
-"""Tests of the Python tooling: tools/ggufio.py, tools/safetensors_np.py, tools/make_reference.py and
-tools/convert.py (keys, tensors, shapes and types per models/FORMAT.md; data equal to the source;
-determinism; the input variants; one-line errors).
+"""Tests of the Python tooling: tools/formats/ggufio.py, tools/formats/safetensors_np.py,
+tools/fixtures/make_reference.py and tools/convert/ (keys, tensors, shapes and types per models/FORMAT.md; data
+equal to the source; determinism; the input variants; the abstain label; one-line errors).
 
 Run from the repository root (stdlib unittest, temporary directories only, ~20 s):
-    /usr/bin/python3 -m unittest discover -s tests -p 'test_*.py'
+    /usr/bin/python3 -m unittest tests.py.test_convert
 """
 
 import hashlib
@@ -18,15 +18,10 @@ import unittest
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TOOLS = os.path.join(ROOT, "tools")
-sys.path.insert(0, TOOLS)
+from tools import ROOT
+from tools.fixtures import make_reference
+from tools.formats import ggufio, safetensors_np
 
-import ggufio  # noqa: E402
-import make_reference  # noqa: E402
-import safetensors_np  # noqa: E402
-
-CONVERT = os.path.join(TOOLS, "convert.py")
 CLI = os.path.join(ROOT, "build", "edgetag")  # make test builds it first
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
@@ -77,7 +72,7 @@ LAYER_PARTS = [  # (GGUF part, HF part)
 
 
 def run_convert(*args):
-    return subprocess.run([sys.executable, CONVERT] + [str(a) for a in args],
+    return subprocess.run([sys.executable, "-m", "tools.convert"] + [str(a) for a in args], cwd=ROOT,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
 
 
@@ -264,6 +259,31 @@ class TestConvert(ConvertCase):
             info = subprocess.run([CLI, "inspect", out2], stdout=subprocess.PIPE, universal_newlines=True).stdout
             self.assertIn("aggregation:  %s (the default of extract)" % want, info)
 
+    def test_abstain_label(self):
+        """--abstain-label, else edgetag.json's abstain_label, is written as edgetag.escalation.abstain_label (a
+        string, one of the labels) beside the other escalation keys; without either there is no such key."""
+        self.assertNotIn("edgetag.escalation.abstain_label", ggufio.read_gguf(self.tiny_gguf).kv)
+        out = os.path.join(self.tmp, "tiny-abstain.gguf")
+        r = run_convert(self.tiny, "-o", out, "--abstain-label", "neutral")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        g = ggufio.read_gguf(out)
+        self.assertEqual(g.kv_types, dict(COMMON_KEYS, **{"edgetag.labels": (ARR, STR),
+                                                          "edgetag.escalation.abstain_label": (STR, None)}))
+        self.assertEqual(g.kv["edgetag.escalation.abstain_label"], "neutral")
+        self.assertIn("neutral", g.kv["edgetag.labels"])
+        folder = self.copy_tiny("tiny-abstain-json")
+        with open(os.path.join(folder, "edgetag.json"), "w") as f:
+            json.dump({"temperature": 1.5, "threshold": 0.5, "abstain_label": "negative"}, f)
+        for args, want in (((), "negative"), (("--abstain-label", "positive"), "positive")):
+            out2 = os.path.join(self.tmp, "tiny-abstain-%s.gguf" % want)
+            r = run_convert(folder, "-o", out2, *args)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            g = ggufio.read_gguf(out2)
+            self.assertEqual(g.kv["edgetag.escalation.abstain_label"], want)
+            keys = list(g.kv)
+            self.assertEqual(keys.index("edgetag.escalation.abstain_label"),
+                             keys.index("edgetag.escalation.threshold") + 1)
+
     def test_minilm_embedding(self):
         folder = os.path.join(self.tmp, "minilm")
         make_reference.write_reference("minilm", folder)
@@ -355,14 +375,19 @@ class TestConvert(ConvertCase):
             weight_map.update({n: fname for n in part})
         with open(os.path.join(folder, "model.safetensors.index.json"), "w") as f:
             json.dump({"metadata": {}, "weight_map": weight_map}, f)
-        out = os.path.join(self.tmp, "tiny-sharded.gguf")
+        self.assert_converts_like_tiny(folder, "model.safetensors.index.json")
+
+    def assert_converts_like_tiny(self, folder, weights_file):
+        """folder (tiny's weights in another form) converts to tiny's tensors, read from weights_file."""
+        out = os.path.join(self.tmp, os.path.basename(folder) + ".gguf")
         r = run_convert(folder, "-o", out)
         self.assertEqual(r.returncode, 0, r.stderr)
         a, b = ggufio.read_gguf(out), ggufio.read_gguf(self.tiny_gguf)
         self.assertEqual(list(a.tensors), list(b.tensors))
         for name in a.tensors:
+            self.assertEqual(a.tensors[name].ne, b.tensors[name].ne)
             np.testing.assert_array_equal(a.tensors[name].data, b.tensors[name].data, name)
-        self.assertEqual(json.loads(a.kv["edgetag.provenance"])["weights_file"], "model.safetensors.index.json")
+        self.assertEqual(json.loads(a.kv["edgetag.provenance"])["weights_file"], weights_file)
 
     def test_ignored_heads_and_position_ids(self):
         folder = self.copy_tiny("tiny-mlm")
@@ -397,15 +422,7 @@ class TestConvert(ConvertCase):
         state = {k: torch.from_numpy(np.array(v)) for k, v in safetensors_np.load_file(path).items()}
         os.remove(path)
         torch.save(state, os.path.join(folder, "pytorch_model.bin"))
-        out = os.path.join(self.tmp, "tiny-bin.gguf")
-        r = run_convert(folder, "-o", out)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        a, b = ggufio.read_gguf(out), ggufio.read_gguf(self.tiny_gguf)
-        self.assertEqual(list(a.tensors), list(b.tensors))
-        for name in a.tensors:
-            self.assertEqual(a.tensors[name].ne, b.tensors[name].ne)
-            np.testing.assert_array_equal(a.tensors[name].data, b.tensors[name].data, name)
-        self.assertEqual(json.loads(a.kv["edgetag.provenance"])["weights_file"], "pytorch_model.bin")
+        self.assert_converts_like_tiny(folder, "pytorch_model.bin")
 
     def test_pytorch_model_bin_without_torch(self):
         folder = self.copy_tiny("tiny-bin-notorch")
@@ -413,9 +430,9 @@ class TestConvert(ConvertCase):
         with open(os.path.join(folder, "pytorch_model.bin"), "wb") as f:
             f.write(b"not read: torch is blocked")
         # sys.modules["torch"] = None makes `import torch` raise ImportError, as on a machine without it.
-        code = ("import runpy, sys; sys.modules['torch'] = None; sys.argv = sys.argv[1:]; "
-                "runpy.run_path(sys.argv[0], run_name='__main__')")
-        r = subprocess.run([sys.executable, "-c", code, CONVERT, folder, "-o", os.path.join(self.tmp, "x.gguf")],
+        code = ("import runpy, sys; sys.modules['torch'] = None; "
+                "runpy.run_module('tools.convert', run_name='__main__', alter_sys=True)")
+        r = subprocess.run([sys.executable, "-c", code, folder, "-o", os.path.join(self.tmp, "x.gguf")], cwd=ROOT,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertNotIn("Traceback", r.stderr)
@@ -457,6 +474,19 @@ class TestConvertErrors(ConvertCase):
         with open(os.path.join(folder, "edgetag.json"), "w") as f:
             json.dump({"aggregation": "longest"}, f)
         self.assert_fails(folder, "aggregation must be one of none, simple, first, average, max")
+
+    def test_abstain_label_must_be_a_label(self):
+        self.assert_fails(self.tiny, "--abstain-label 'oos' is not one of the model's labels (negative, neutral, "
+                          "positive)", args=("--abstain-label", "oos"))
+        self.assert_fails(self.tiny, "only applies to classifiers", args=("--task", "embedding",
+                                                                          "--abstain-label", "neutral"))
+        folder = self.copy_tiny("e-abstain")
+        for value, needle in (("oos", "edgetag.json abstain_label 'oos' is not one of the model's labels"),
+                              ("", "edgetag.json abstain_label must be a non-empty string"),
+                              (["neutral"], "edgetag.json abstain_label must be a non-empty string")):
+            with open(os.path.join(folder, "edgetag.json"), "w") as f:
+                json.dump({"abstain_label": value}, f)
+            self.assert_fails(folder, needle)
 
     def test_missing_config(self):
         folder = self.copy_tiny("e-noconfig")

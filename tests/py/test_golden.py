@@ -1,25 +1,23 @@
 """The committed goldens (tests/fixtures/golden) are what PyTorch computes today from what the generator makes.
 
-Regenerates every golden file into a temporary folder with tools/make_golden.py (PyTorch, float32) and
+Regenerates every golden file into a temporary folder with tools/fixtures/make_golden.py (PyTorch, float32) and
 compares: the same token ids and weights (sha256), and outputs within 1e-5 (PyTorch on another CPU may
 take another kernel path; the engine is held to 1e-4 against these numbers). Skips, saying so, where
 PyTorch is not installed (`make setup` installs it).
 
-    /usr/bin/python3 -m unittest tests.test_golden
+    /usr/bin/python3 -m unittest tests.py.test_golden
 """
 
 import json
 import os
-import sys
 import tempfile
 import unittest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+from tools import ROOT
 
 try:
     import torch  # noqa: F401
-    import make_golden
+    from tools.fixtures import make_golden
 except ImportError as e:  # pragma: no cover - depends on the machine
     make_golden = None
     IMPORT_ERROR = str(e)

@@ -1,18 +1,13 @@
-"""Tests of tools/metrics.py against hand-computed cases: seqeval's strict IOB2 entities (including the
+"""Tests of tools/eval/metrics.py against hand-computed cases: seqeval's strict IOB2 entities (including the
 examples of seqeval's README, worked out here from the definition), character-span scores, CLINC measures,
 expected calibration error and the escalation-threshold rules. numpy only, well under a second.
 
-    /usr/bin/python3 -m unittest tests.test_metrics
+    /usr/bin/python3 -m unittest tests.py.test_metrics
 """
 
-import os
-import sys
 import unittest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-
-import metrics  # noqa: E402
+from tools.eval import metrics
 
 
 class TestEntities(unittest.TestCase):

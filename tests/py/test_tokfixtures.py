@@ -1,10 +1,10 @@
-"""Tests of the tokenizer fixtures and tools: tools/tokenizer_json.py, tools/vocab_from_npm.py,
-tools/build_vocab.py, tools/wordpiece.py (the Python BertNormalizer and WordPiece), tools/make_tokcorpus.py,
-tools/datasets.py, tools/make_reference.py --vocab, and the Python "js" flavour against the JavaScript oracle
-(tests/js/tokenizer/oracle.mjs).
+"""Tests of the tokenizer fixtures and tools: tools/formats/tokenizer_json.py, tools/tokenizer/vocab_from_npm.py,
+tools/tokenizer/build_vocab.py, tools/tokenizer/wordpiece.py (the Python BertNormalizer and WordPiece),
+tools/fixtures/make_tokcorpus.py, tools/data/datasets.py, tools/fixtures/make_reference.py --vocab, and the
+Python "js" flavour against the JavaScript oracle (tests/js/tokenizer/oracle.mjs).
 
 Run from the repository root (stdlib unittest, temporary folders only, ~10 s):
-    /usr/bin/python3 -m unittest tests.test_tokfixtures
+    /usr/bin/python3 -m unittest tests.py.test_tokfixtures
 
 Parts that need ../shared/data (the datasets) or node_modules (`make setup`) skip, saying which is missing.
 """
@@ -20,16 +20,11 @@ import tempfile
 import unicodedata
 import unittest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TOOLS = os.path.join(ROOT, "tools")
-sys.path.insert(0, TOOLS)
-
-import build_vocab  # noqa: E402
-import datasets  # noqa: E402
-import make_tokcorpus  # noqa: E402
-import tokenizer_json  # noqa: E402
-import vocab_from_npm  # noqa: E402
-import wordpiece  # noqa: E402
+from tools import ROOT
+from tools.data import datasets
+from tools.fixtures import make_tokcorpus, tokcorpus_chars
+from tools.formats import tokenizer_json
+from tools.tokenizer import build_vocab, vocab_from_npm, wordpiece
 
 PY = sys.executable
 DATA = os.path.normpath(os.path.join(ROOT, "..", "shared", "data"))
@@ -70,7 +65,7 @@ class TokenizerJson(TempDirTest):
         vocab = os.path.join(self.tmp, "vocab.txt")
         tokenizer_json.write_vocab_txt(TOY, vocab)
         out = os.path.join(self.tmp, name, "tokenizer.json")
-        r = run(PY, "tools/tokenizer_json.py", vocab, "-o", out, *flags)
+        r = run(PY, "-m", "tools.formats.tokenizer_json", vocab, "-o", out, *flags)
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(out, encoding="utf-8") as f:
             text = f.read()
@@ -132,30 +127,30 @@ class TokenizerJson(TempDirTest):
                 tokenizer_json.check_vocab(bad)
 
     def test_convert_reads_it(self):
-        import convert
+        from tools.convert import vocab
         self.write("conv", "--cased")
-        tokens, source, opts = convert.read_tokenizer(os.path.join(self.tmp, "conv"))
+        tokens, source, opts = vocab.read_tokenizer(os.path.join(self.tmp, "conv"))
         self.assertEqual((tokens, source), (TOY, "tokenizer.json"))
         self.assertEqual(opts, {"do_lower_case": False, "strip_accents": -1, "tokenize_chinese_chars": True,
                                 "max_input_chars_per_word": 100})
 
 
 class MakeReferenceVocab(TempDirTest):
-    """tools/make_reference.py --vocab: the checkpoint takes the vocabulary, and convert.py the tokenizer."""
+    """tools/fixtures/make_reference.py --vocab: the checkpoint takes the vocabulary, and convert.py the tokenizer."""
 
     def test_folder_to_gguf(self):
-        import ggufio
+        from tools.formats import ggufio
         src = os.path.join(self.tmp, "tok")
         tokenizer_json.write_tokenizer_files(TOY, src, lowercase=False, strip_accents=False)  # no vocab.txt
         ref = os.path.join(self.tmp, "ref")
-        r = run(PY, "tools/make_reference.py", "--shape", "tiny", "-o", ref, "--vocab", src)
+        r = run(PY, "-m", "tools.fixtures.make_reference", "--shape", "tiny", "-o", ref, "--vocab", src)
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(os.path.join(ref, "config.json"), encoding="utf-8") as f:
             self.assertEqual(json.load(f)["vocab_size"], len(TOY))
         self.assertEqual(tokenizer_json.read_vocab(os.path.join(ref, "vocab.txt")), TOY)
         self.assertEqual(sha256(os.path.join(ref, "tokenizer.json")), sha256(os.path.join(src, "tokenizer.json")))
         gguf = os.path.join(self.tmp, "ref.gguf")
-        r = run(PY, "tools/convert.py", ref, "-o", gguf)
+        r = run(PY, "-m", "tools.convert", ref, "-o", gguf)
         self.assertEqual(r.returncode, 0, r.stderr)
         kv = ggufio.read_gguf(gguf).kv
         self.assertEqual(kv["tokenizer.ggml.tokens"], TOY)
@@ -165,12 +160,12 @@ class MakeReferenceVocab(TempDirTest):
         vocab = os.path.join(self.tmp, "vocab.txt")
         tokenizer_json.write_vocab_txt(TOY, vocab)
         for extra, message in ((["--vocab-size", "500"], "disagrees"), ([], None)):
-            r = run(PY, "tools/make_reference.py", "--shape", "tiny", "-o", os.path.join(self.tmp, "r"),
+            r = run(PY, "-m", "tools.fixtures.make_reference", "--shape", "tiny", "-o", os.path.join(self.tmp, "r"),
                     "--vocab", vocab, *extra)
             self.assertEqual(r.returncode, 1 if message else 0, r.stderr)
             if message:
                 self.assertIn(message, r.stderr)
-        r = run(PY, "tools/make_reference.py", "--shape", "tiny", "-o", os.path.join(self.tmp, "r"),
+        r = run(PY, "-m", "tools.fixtures.make_reference", "--shape", "tiny", "-o", os.path.join(self.tmp, "r"),
                 "--vocab", os.path.join(self.tmp, "nothing"))
         self.assertEqual(r.returncode, 1)
         self.assertIn("no such file or folder", r.stderr)
@@ -179,7 +174,7 @@ class MakeReferenceVocab(TempDirTest):
 @unittest.skipUnless(HAVE_NPM_VOCAB, NO_NPM)
 class VocabFromNpm(TempDirTest):
     def test_known_ids(self):
-        r = run(PY, "tools/vocab_from_npm.py", "-o", self.tmp)
+        r = run(PY, "-m", "tools.tokenizer.vocab_from_npm", "-o", self.tmp)
         self.assertEqual(r.returncode, 0, r.stderr)
         tokens = tokenizer_json.read_vocab(os.path.join(self.tmp, "vocab.txt"))
         self.assertEqual(len(tokens), 30522)
@@ -193,7 +188,8 @@ class VocabFromNpm(TempDirTest):
         self.assertTrue(tj["normalizer"]["lowercase"])
 
     def test_missing_node_modules(self):
-        r = run(PY, "tools/vocab_from_npm.py", "-o", self.tmp, "--node-modules", os.path.join(self.tmp, "nothing"))
+        r = run(PY, "-m", "tools.tokenizer.vocab_from_npm", "-o", self.tmp,
+                "--node-modules", os.path.join(self.tmp, "nothing"))
         self.assertEqual(r.returncode, 1)
         self.assertIn("make setup", r.stderr)
 
@@ -305,7 +301,7 @@ class BuildVocab(unittest.TestCase):
         try:
             outs = []
             for name in ("a", "b"):
-                r = run(PY, "tools/build_vocab.py", "-o", os.path.join(tmp, name), "--size", "600", "--cased",
+                r = run(PY, "-m", "tools.tokenizer.build_vocab", "-o", os.path.join(tmp, name), "--size", "600", "--cased",
                         "--datasets", "maintie,presidio_synth_pii", "--data", DATA)
                 self.assertEqual(r.returncode, 0, r.stderr)
                 self.assertIn("without [UNK]", r.stdout)
@@ -365,7 +361,7 @@ class TokCorpus(TempDirTest):
 
     def test_deterministic(self):
         other = os.path.join(self.tmp, "again.jsonl")
-        r = run(PY, "tools/make_tokcorpus.py", "-o", other, "--no-data")
+        r = run(PY, "-m", "tools.fixtures.make_tokcorpus", "-o", other, "--no-data")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(sha256(other), sha256(self.path))
 
@@ -377,7 +373,7 @@ class TokCorpus(TempDirTest):
             self.assertIn("synthetic/" + c, sources)
         self.assertGreaterEqual(len(self.lines), 1500)
         text = "".join(line["text"] + line.get("pair", "") for line in self.lines)
-        for cp in make_tokcorpus.WHITE_SPACE + make_tokcorpus.CONTROLS + make_tokcorpus.UNASSIGNED:
+        for cp in tokcorpus_chars.WHITE_SPACE + tokcorpus_chars.CONTROLS + tokcorpus_chars.UNASSIGNED:
             self.assertIn(chr(cp), text)
         for s in ("ΟΔΟΣ", "ς", "İ", "ẞ", "ﬁ", "ｶ", "𠀀", "\U0002F800", "豈", "、", "\u200d", "\ufe0f", "\u20e3", "🇺🇸",
                   "\ufffd", "\ue000", "\ufdd0", "\uffff", "[CLS]", "[cls]", "[SEP"):
@@ -389,7 +385,7 @@ class TokCorpus(TempDirTest):
             cp = ord(ch)
             self.assertFalse(0xD800 <= cp <= 0xDFFF)
             if unicodedata.category(ch) == "Cn":
-                self.assertIn(cp, make_tokcorpus.ALLOWED_UNASSIGNED)
+                self.assertIn(cp, tokcorpus_chars.ALLOWED_UNASSIGNED)
 
     def test_raw_lines(self):
         with open(self.path, encoding="utf-8") as f:
@@ -410,7 +406,7 @@ class TokCorpus(TempDirTest):
 
     @unittest.skipUnless(shutil.which("node"), "node is missing")
     def test_unassigned_in_node(self):
-        cps = ",".join(str(c) for c in make_tokcorpus.ALLOWED_UNASSIGNED)
+        cps = ",".join(str(c) for c in tokcorpus_chars.ALLOWED_UNASSIGNED)
         r = run("node", "-e", "for (const c of [%s]) if (!/\\p{Cn}/u.test(String.fromCodePoint(c))) "
                 "console.log(c.toString(16))" % cps)
         self.assertEqual((r.returncode, r.stdout), (0, ""), "assigned in Node's Unicode: " + r.stdout)
@@ -418,8 +414,8 @@ class TokCorpus(TempDirTest):
 
 @unittest.skipUnless(HAVE_ORACLE and HAVE_NPM_VOCAB, NO_ORACLE)
 class OracleAgreement(TempDirTest):
-    """tools/wordpiece.py's "js" flavour gives the oracle's ids and type ids on every corpus line; the "rust"
-    flavour differs only where the departures listed in tools/wordpiece.py apply."""
+    """tools/tokenizer/wordpiece.py's "js" flavour gives the oracle's ids and type ids on every corpus line; the "rust"
+    flavour differs only where the departures listed in tools/tokenizer/wordpiece.py apply."""
 
     @classmethod
     def setUpClass(cls):
@@ -447,7 +443,7 @@ class OracleAgreement(TempDirTest):
 
     def oracle(self, name):
         dump = os.path.join(self.tmp, name + ".dump.jsonl")
-        r = run("node", "tools/tokcorpus_report.mjs", self.corpus, self.dirs[name], "--dump", dump)
+        r = run("node", "tools/fixtures/tokcorpus_report.mjs", self.corpus, self.dirs[name], "--dump", dump)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("0 lines throw", r.stdout)
         with open(dump, encoding="utf-8") as f:

@@ -1,10 +1,10 @@
-"""Tests of the training tooling: tools/tasks.py (parsing and counts of every task), tools/wordpiece.py's
-offsets, tools/train.py (labels of subword tokens, a tiny end-to-end run whose folder tools/convert.py
-accepts, its determinism, the training forward against tools/reference_bert.py), tools/eval_torch.py, and
-tools/convert.py's edgetag.json keys.
+"""Tests of the training tooling: tools/data/tasks.py (parsing and counts of every task), tools/tokenizer/wordpiece.py's
+offsets, tools/train/ (labels of subword tokens, a tiny end-to-end run whose folder tools/convert/
+accepts, its determinism, the training forward against tools/eval/reference_bert.py), tools/eval/pytorch.py, and
+tools/convert/'s edgetag.json keys.
 
 Run from the repository root (stdlib unittest, temporary folders only, ~20 s):
-    /usr/bin/python3 -m unittest tests.test_train
+    /usr/bin/python3 -m unittest tests.py.test_train
 
 Parts that need ../shared/data (the datasets) or PyTorch skip, saying which is missing; the comparison with
 the engine's tokenizer also needs build/edgetag (`make native`).
@@ -20,14 +20,11 @@ import sys
 import tempfile
 import unittest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TOOLS = os.path.join(ROOT, "tools")
-sys.path.insert(0, TOOLS)
-
-import ggufio  # noqa: E402
-import make_reference  # noqa: E402
-import tasks  # noqa: E402
-import wordpiece  # noqa: E402
+from tools import ROOT
+from tools.data import tasks
+from tools.fixtures import make_reference
+from tools.formats import ggufio
+from tools.tokenizer import wordpiece
 
 PY = sys.executable
 DATA = os.path.normpath(os.path.join(ROOT, "..", "shared", "data"))
@@ -123,14 +120,14 @@ class TestTasks(unittest.TestCase):
         t = tasks.get("pii-ner", DATA)
         ex = t.examples("dev", DATA)
         types = {typ for _, s in ex for _, _, typ in s}
-        self.assertIn("US_SSN", types)  # dev-only types (not in train): see tools/tasks.py
+        self.assertIn("US_SSN", types)  # dev-only types (not in train): see tools/data/tasks.py
         train_types = {typ for _, s in t.examples("train", DATA) for _, _, typ in s}
         self.assertNotIn("US_SSN", train_types)
 
     def test_value_augmentation(self):
-        import train
+        from tools.train import pii
         ex = tasks.get("pii-ner", DATA).examples("train", DATA)[:50]
-        aug = train.augment_values(ex, 2, 7)
+        aug = pii.augment_values(ex, 2, 7)
         self.assertEqual(aug[:50], ex)
         with_spans = [e for e in ex if e[1]]
         self.assertEqual(len(aug), 50 + 2 * len(with_spans))
@@ -143,18 +140,18 @@ class TestTasks(unittest.TestCase):
             # the text outside the entities is the template's
             self.assertEqual(text[:spans[0][0]], orig[:ospans[0][0]])
             self.assertEqual(text[spans[-1][1]:], orig[ospans[-1][1]:])
-        self.assertEqual(train.augment_values(ex, 2, 7), aug)
+        self.assertEqual(pii.augment_values(ex, 2, 7), aug)
 
     def test_pii_synthetic_texts(self):
         import re
         import numpy as np
-        import train
+        from tools.train import pii
         ex = tasks.get("pii-ner", DATA).examples("train", DATA)
-        aug = train.augment_pii(ex, 400, 7)
+        aug = pii.augment_pii(ex, 400, 7)
         self.assertEqual(aug[:len(ex)], ex)
         self.assertEqual(len(aug), len(ex) + 400)
-        self.assertEqual(train.augment_pii(ex, 400, 7), aug)  # deterministic in the seed
-        self.assertNotEqual(train.augment_pii(ex, 400, 8)[len(ex):], aug[len(ex):])
+        self.assertEqual(pii.augment_pii(ex, 400, 7), aug)  # deterministic in the seed
+        self.assertNotEqual(pii.augment_pii(ex, 400, 8)[len(ex):], aug[len(ex):])
         dev_texts = {t for t, _ in tasks.get("pii-ner", DATA).examples("dev", DATA)}
         types = set()
         for text, spans in aug[len(ex):]:
@@ -171,11 +168,11 @@ class TestTasks(unittest.TestCase):
         self.assertTrue({"US_SSN", "US_DRIVER_LICENSE", "EMAIL_ADDRESS", "PHONE_NUMBER"} <= types)
         rng = np.random.RandomState(0)
         for _ in range(50):  # generated card numbers pass the Luhn check
-            digits = [int(c) for c in re.sub(r"\D", "", train.gen_pii_value("CREDIT_CARD", rng, ["A B"]))]
+            digits = [int(c) for c in re.sub(r"\D", "", pii.gen_pii_value("CREDIT_CARD", rng, ["A B"]))]
             total = sum(d if i % 2 == 0 else (2 * d - 9 if 2 * d > 9 else 2 * d)
                         for i, d in enumerate(reversed(digits)))
             self.assertEqual(total % 10, 0)
-            self.assertRegex(train.gen_pii_value("EMAIL_ADDRESS", rng, ["Ann Lee"]), r"^[^@\s]+@[^@\s]+\.[a-z.]+$")
+            self.assertRegex(pii.gen_pii_value("EMAIL_ADDRESS", rng, ["Ann Lee"]), r"^[^@\s]+@[^@\s]+\.[a-z.]+$")
 
     def test_general_mapping(self):
         ex = tasks.get("ner-general", DATA).examples("train", DATA)
@@ -216,12 +213,12 @@ class TestOffsets(unittest.TestCase):
     @unittest.skipUnless(HAVE_DATA, NO_DATA)
     @unittest.skipUnless(os.access(EDGETAG, os.X_OK), "build/edgetag is missing (`make native`)")
     def test_offsets_equal_the_engine(self):
-        """ids and code-point offsets of tools/wordpiece.py equal `edgetag tokenize` on dataset texts."""
+        """ids and code-point offsets of tools/tokenizer/wordpiece.py equal `edgetag tokenize` on dataset texts."""
         tmp = tempfile.mkdtemp(prefix="edgetag-test-")
         try:
-            import datasets
-            import build_vocab
-            import tokenizer_json
+            from tools.data import datasets
+            from tools.tokenizer import build_vocab
+            from tools.formats import tokenizer_json
             texts = []
             for d in datasets.DATASETS:
                 texts += [t for _, _, t in datasets.iter_texts(DATA, ("dev",), (d,))][:8]
@@ -233,10 +230,10 @@ class TestOffsets(unittest.TestCase):
             tokenizer_json.write_vocab_txt(tokens, os.path.join(folder, "vocab.txt"))
             tokenizer_json.write_tokenizer_files(tokens, folder, lowercase=False, strip_accents=False)
             ref = os.path.join(tmp, "ref")
-            r = run(PY, os.path.join(TOOLS, "make_reference.py"), "--shape", "tiny", "-o", ref, "--vocab", folder)
+            r = run(PY, "-m", "tools.fixtures.make_reference", "--shape", "tiny", "-o", ref, "--vocab", folder)
             self.assertEqual(r.returncode, 0, r.stderr)
             gguf = os.path.join(tmp, "m.gguf")
-            r = run(PY, os.path.join(TOOLS, "convert.py"), ref, "-o", gguf)
+            r = run(PY, "-m", "tools.convert", ref, "-o", gguf)
             self.assertEqual(r.returncode, 0, r.stderr)
             tok = wordpiece.BertTokenizer.from_dir(folder)
             for text in texts:
@@ -256,7 +253,7 @@ class TestOffsets(unittest.TestCase):
 
 
 class TestConvertEdgetagJson(unittest.TestCase):
-    """tools/convert.py writes edgetag.json's temperature, threshold, model version and provenance."""
+    """tools/convert/ writes edgetag.json's temperature, threshold, model version and provenance."""
 
     @classmethod
     def setUpClass(cls):
@@ -270,7 +267,7 @@ class TestConvertEdgetagJson(unittest.TestCase):
 
     def convert(self, folder, *extra):
         out = os.path.join(self.tmp, os.path.basename(folder) + "-%d.gguf" % len(extra))
-        r = run(PY, os.path.join(TOOLS, "convert.py"), folder, "-o", out, *extra)
+        r = run(PY, "-m", "tools.convert", folder, "-o", out, *extra)
         return r, out
 
     def with_edgetag(self, name, edge):
@@ -324,6 +321,18 @@ class TestConvertEdgetagJson(unittest.TestCase):
                          {"source", "weights_file", "weights_sha256", "converter", "architecture"})
         # tests/py/test_convert.py checks the exact key set of files made without edgetag.json
 
+    def test_abstain_label(self):
+        folder = self.with_edgetag("abstaining", {"temperature": 1.2, "abstain_label": "neutral"})
+        r, out = self.convert(folder)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        g = ggufio.read_gguf(out)
+        self.assertEqual(g.kv_types["edgetag.escalation.abstain_label"], (ggufio.GGUF_TYPE_STRING, None))
+        self.assertEqual(g.kv["edgetag.escalation.abstain_label"], "neutral")
+        folder = self.with_edgetag("abstaining-bad", {"abstain_label": "oos"})
+        r, _ = self.convert(folder)
+        self.assertEqual(r.returncode, 1)
+        self.assertTrue(r.stderr.startswith("convert.py: error: edgetag.json abstain_label 'oos'"), r.stderr)
+
     def test_bad_edgetag_json(self):
         for i, edge in enumerate(({"temperature": 0}, {"temperature": "1"}, {"threshold": True},
                                   {"provenance": []}, {"model_version": 3}, [])):
@@ -340,22 +349,22 @@ class TestConvertEdgetagJson(unittest.TestCase):
 @unittest.skipUnless(HAVE_DATA, NO_DATA)
 @unittest.skipUnless(HAVE_TORCH, NO_TORCH)
 class TestTinyTraining(unittest.TestCase):
-    """tools/train.py all --preset tiny (toy sizes, the first 120 texts of each split), twice."""
+    """python3 -m tools.train all --preset tiny (toy sizes, the first 120 texts of each split), twice."""
 
     TASKS = "maint-ner,intent-clinc"
 
     @classmethod
     def setUpClass(cls):
-        import train
-        cls.train = train
+        from tools.train import data, model
+        cls.data, cls.model = data, model
         cls.tmp = tempfile.mkdtemp(prefix="edgetag-test-")
         cls.runs = []
-        for k in range(2):  # separate processes, as a user runs it (train.py sets its own thread environment)
+        for k in range(2):  # separate processes, as a user runs it (tools.train sets its own thread environment)
             out = os.path.join(cls.tmp, "run%d" % k)
-            r = run(PY, os.path.join(TOOLS, "train.py"), "all", "--preset", "tiny", "--out", out, "--data", DATA,
+            r = run(PY, "-m", "tools.train", "all", "--preset", "tiny", "--out", out, "--data", DATA,
                     "--tasks", cls.TASKS)
             if r.returncode != 0:
-                raise RuntimeError("train.py failed:\n" + r.stdout + r.stderr)
+                raise RuntimeError("python3 -m tools.train failed:\n" + r.stdout + r.stderr)
             cls.runs.append((out, r.stdout))
 
     @classmethod
@@ -394,7 +403,7 @@ class TestTinyTraining(unittest.TestCase):
             for d in prov["data_files"]:
                 self.assertEqual(d["sha256"], sha256(os.path.join(DATA, d["file"])))
             gguf = os.path.join(self.tmp, name + ".gguf")
-            r = run(PY, os.path.join(TOOLS, "convert.py"), folder, "-o", gguf)
+            r = run(PY, "-m", "tools.convert", folder, "-o", gguf)
             self.assertEqual(r.returncode, 0, r.stderr)
             g = ggufio.read_gguf(gguf)
             self.assertEqual(g.kv["edgetag.labels"], labels)
@@ -402,18 +411,34 @@ class TestTinyTraining(unittest.TestCase):
             self.assertEqual(g.kv["edgetag.model.version"], edge["model_version"])
             self.assertEqual(json.loads(g.kv["edgetag.provenance"])["seed"], prov["seed"])
 
+    def test_abstain_label(self):
+        """intent-clinc's edgetag.json names "oos" as the abstain label, and its GGUF file carries it as
+        edgetag.escalation.abstain_label; the NER folder has none."""
+        out = self.runs[0][0]
+        for name, want in (("intent-clinc", "oos"), ("maint-ner", None)):
+            folder = os.path.join(out, name)
+            with open(os.path.join(folder, "edgetag.json")) as f:
+                self.assertEqual(json.load(f).get("abstain_label"), want)
+            gguf = os.path.join(self.tmp, name + "-abstain.gguf")
+            r = run(PY, "-m", "tools.convert", folder, "-o", gguf)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            g = ggufio.read_gguf(gguf)
+            self.assertEqual(g.kv.get("edgetag.escalation.abstain_label"), want)
+            if want is not None:
+                self.assertIn(want, g.kv["edgetag.labels"])
+
     def test_pii_synth_option(self):
         """finetune --task pii-ner --synth: synthetic texts drawn afresh per epoch, recorded in provenance."""
         out = self.runs[0][0]
         folders = []
         for k in range(2):
             ckpt = os.path.join(self.tmp, "pii%d" % k)
-            r = run(PY, os.path.join(TOOLS, "train.py"), "finetune", "--task", "pii-ner", "--preset", "tiny",
+            r = run(PY, "-m", "tools.train", "finetune", "--task", "pii-ner", "--preset", "tiny",
                     "--out", out, "--data", DATA, "--ckpt", ckpt, "--synth", "1", "--epochs", "2")
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertIn("240 train", r.stdout)  # 120 texts + 120 synthetic
             folders.append(ckpt)
-        r = run(PY, os.path.join(TOOLS, "train.py"), "calibrate", "--task", "pii-ner", "--out", out, "--data", DATA,
+        r = run(PY, "-m", "tools.train", "calibrate", "--task", "pii-ner", "--out", out, "--data", DATA,
                 "--ckpt", folders[0])
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         with open(os.path.join(folders[0], "edgetag.json")) as f:
@@ -437,25 +462,25 @@ class TestTinyTraining(unittest.TestCase):
             self.assertEqual(ea["curve"], eb["curve"])
 
     def test_forward_equals_reference(self):
-        """The training model (eval mode) computes what tools/reference_bert.py computes from the folder."""
+        """The training model (eval mode) computes what tools/eval/reference_bert.py computes from the folder."""
         import numpy as np
-        import reference_bert
-        train = self.train
-        train.build_model_classes()
-        torch = train.torch
+        from tools.eval import reference_bert
+        import torch
+        data, train_model = self.data, self.model
         out = self.runs[0][0]
         for name in ("maint-ner", "intent-clinc"):
             folder = os.path.join(out, name)
             task = tasks.get(name, DATA)
-            vocab = train.read_vocab(folder)
-            model = train.Model(train.make_config("tiny", vocab, task.kind, task.labels), task.kind, len(task.labels))
-            import safetensors_np
+            vocab = data.read_vocab(folder)
+            model = train_model.Model(train_model.make_config("tiny", vocab, task.kind, task.labels), task.kind,
+                                      len(task.labels))
+            from tools.formats import safetensors_np
             state = {k: torch.from_numpy(np.array(v)) for k, v in safetensors_np.load_checkpoint(folder).items()}
             model.load_state_dict(state)
             model.eval()
-            tok = train.load_tokenizer(folder)
-            enc = train.encode_task(task, task.examples("dev", DATA)[:9], tok)
-            ids, mask = train.collate([e["ids"] for e in enc], vocab.index("[PAD]"))
+            tok = data.load_tokenizer(folder)
+            enc = data.encode_task(task, task.examples("dev", DATA)[:9], tok)
+            ids, mask = data.collate([e["ids"] for e in enc], vocab.index("[PAD]"))
             with torch.no_grad():
                 mine = model(ids, mask).numpy()
             ref = reference_bert.ReferenceBert.load(folder).forward(ids, None, mask)["logits"].numpy()
@@ -465,12 +490,12 @@ class TestTinyTraining(unittest.TestCase):
             np.testing.assert_allclose(mine, ref, atol=2e-5, rtol=1e-5)
 
     def test_ner_token_labels(self):
-        train = self.train
+        data = self.data
         folder = os.path.join(self.runs[0][0], "vocab")
-        tok = train.load_tokenizer(folder)
+        tok = data.load_tokenizer(folder)
         task = tasks.get("pii-ner", DATA)
         text = "My name is Justin Beet, call 555-0134"
-        enc = train.encode_task(task, [(text, [(11, 22, "PERSON"), (29, 37, "PHONE_NUMBER")])], tok)[0]
+        enc = data.encode_task(task, [(text, [(11, 22, "PERSON"), (29, 37, "PHONE_NUMBER")])], tok)[0]
         for tag, (a, b) in zip(enc["tags"], enc["offsets"][1:-1]):
             if a >= 11 and b <= 22:
                 self.assertEqual(tag, ("B-" if a == 11 else "I-") + "PERSON")
@@ -487,7 +512,7 @@ class TestTinyTraining(unittest.TestCase):
         out = self.runs[0][0]
         folder = os.path.join(out, "maint-ner")
         dump = os.path.join(self.tmp, "dump.json")
-        r = run(PY, os.path.join(TOOLS, "eval_torch.py"), "--task", "maint-ner", "--ckpt", folder, "--data", DATA,
+        r = run(PY, "-m", "tools.eval.pytorch", "--task", "maint-ner", "--ckpt", folder, "--data", DATA,
                 "--dump", dump, "--texts", "3")
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(dump) as f:
@@ -497,7 +522,7 @@ class TestTinyTraining(unittest.TestCase):
         self.assertEqual(len(t["logits"]), len(t["ids"]))
         self.assertEqual(len(t["logits"][0]), len(d["labels"]))
         self.assertAlmostEqual(sum(t["probs"][1]), 1.0, places=5)
-        r = run(PY, os.path.join(TOOLS, "eval_torch.py"), "--task", "maint-ner", "--ckpt", folder, "--data", DATA,
+        r = run(PY, "-m", "tools.eval.pytorch", "--task", "maint-ner", "--ckpt", folder, "--data", DATA,
                 "--limit", "120", "--json", os.path.join(self.tmp, "m.json"))
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(os.path.join(self.tmp, "m.json")) as f:
