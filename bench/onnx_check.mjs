@@ -1,5 +1,5 @@
 // onnx_check.mjs — checks bench/onnx_export.py's output in onnxruntime: model-f32.onnx against the PyTorch
-// oracle (tools/reference_bert.py, outputs stored in reference.json; max abs diff must be ≤ 1e-4), and
+// oracle (tools/eval/reference_bert.py, outputs stored in reference.json; max abs diff must be ≤ 1e-4), and
 // model-int8.onnx against model-f32.onnx (reported: max and mean abs diff, per-token cosine). Both in
 // onnxruntime-node (native) and onnxruntime-web (wasm, 1 thread).
 //

@@ -6,7 +6,7 @@
  *      float: below, the result is FLT_MIN instead of a subnormal or 0 (harmless for softmax and erf).
  *      Measured relative error < 3e-7 (tests/c/test_kernels.c).
  * erf: a rational function, x·P(x²)/Q(x²) with P and Q of degree 5 on |x| <= 3.9 and ±1 beyond,
- *      fitted by tools/fit_erf.py; absolute error 3.4e-7 in f32 (bound 4e-7), one division and no exp.
+ *      fitted by tools/codegen/fit_erf.py; absolute error 3.4e-7 in f32 (bound 4e-7), one division and no exp.
  */
 #include <math.h>
 
@@ -36,7 +36,7 @@ static inline v128_t vexp(v128_t x) {
     return wasm_f32x4_mul(p, wasm_i32x4_shl(v, 23));
 }
 
-/* erf(x) = x·P(x²)/Q(x²) for |x| <= 3.9, ±1 beyond (erfc(3.9) < 4e-8): tools/fit_erf.py. */
+/* erf(x) = x·P(x²)/Q(x²) for |x| <= 3.9, ±1 beyond (erfc(3.9) < 4e-8): tools/codegen/fit_erf.py. */
 static const float erf_p[6] = {1.128378987e+00f, 1.919434071e-01f, 5.296720192e-02f, 3.836966353e-03f,
                                2.874573984e-04f, 2.050348257e-06f};
 static const float erf_q[6] = {1.000000000e+00f, 5.034372211e-01f, 1.147591621e-01f, 1.510939002e-02f,

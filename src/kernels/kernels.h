@@ -190,7 +190,7 @@ void et_i8_row_sums__wasmsimd(int rows, int cols, const int8_t *w, int32_t *sums
 
 /* The vector math the SIMD kernels use, exposed for their own tests.
  * exp: relative error < 3e-7 on [-87, 88] (inputs are clamped there).
- * erf: absolute error < 4e-7 everywhere (a rational approximation fitted by tools/fit_erf.py). */
+ * erf: absolute error < 4e-7 everywhere (a rational approximation fitted by tools/codegen/fit_erf.py). */
 void et_f32_vexp__wasmsimd(size_t n, const float *x, float *y);
 void et_f32_verf__wasmsimd(size_t n, const float *x, float *y);
 

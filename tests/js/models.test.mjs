@@ -1,6 +1,6 @@
 // models.test.mjs — the shipped trained models (models/*.gguf) against PyTorch: the same texts give the
 // same token ids, logits and calibrated probabilities (within 1e-4) through the wasm build and the native
-// CLI as tools/reference_bert.py's forward of the trained checkpoint (tests/fixtures/golden/models/<model>.json,
+// CLI as tools/eval/reference_bert.py's forward of the trained checkpoint (tests/fixtures/golden/models/<model>.json,
 // `make golden-models`); the int8 files give the same answers wherever the f32 answer is not a near tie.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// parity.test.mjs — edgetag's outputs against PyTorch's (tests/fixtures/golden, made by tools/make_golden.py from a
+// parity.test.mjs — edgetag's outputs against PyTorch's (tests/fixtures/golden, made by tools/fixtures/make_golden.py from a
 // hand-written BERT forward in torch), within PARITY_TOL, through the wasm build (the flavour named by
 // EDGETAG_SIMD), and, in the baseline run, the native CLI and the native CLI under ASan + UBSan.
 import assert from "node:assert/strict";

@@ -1,6 +1,6 @@
 // tokenizer.test.mjs — the engine's tokenizer (through the wasm build) against an independent one,
 // npm @huggingface/tokenizers (the tokenizer transformers.js runs), loaded from the same tokenizer.json:
-//   - ids and type ids identical on every line of the corpus (tools/make_tokcorpus.py: the datasets'
+//   - ids and type ids identical on every line of the corpus (tools/fixtures/make_tokcorpus.py: the datasets'
 //     text and synthetic lines of every script, emoji, control, zero-width and whitespace character),
 //     for the real bert-base-uncased vocabulary and a cased vocabulary learned from the datasets;
 //   - offsets, which the oracle does not have, checked by what they must satisfy for every token;

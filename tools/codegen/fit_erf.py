@@ -54,8 +54,7 @@ def float32_error(p, q):
 
 def main():
     p, q = fit()
-    # The comment line is the one src/kernels/act.c holds.
-    print("/* erf(x) = x·P(x²)/Q(x²), |x| <= %.1f: tools/fit_erf.py */" % LIMIT)
+    print("/* erf(x) = x·P(x²)/Q(x²), |x| <= %.1f: tools/codegen/fit_erf.py */" % LIMIT)
     print("static const float erf_p[%d] = {%s};" % (len(p), ", ".join("%.9ef" % v for v in p)))
     print("static const float erf_q[%d] = {%s};" % (len(q), ", ".join("%.9ef" % v for v in q)))
     print("/* float32 max absolute error on [-4.5, 4.5]: %.3g */" % float32_error(p, q))

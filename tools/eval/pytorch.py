@@ -64,8 +64,7 @@ def dump(task, edge, ckpt, tok, examples, n, path):
         out.append({"text": text, "ids": ids, "tokens": tokens, "offsets": [list(o) for o in offsets],
                     "logits": lg.tolist(), "probs": probs.tolist()})
     weights = os.path.join(ckpt, "model.safetensors")
-    # generated_by names the tools as the committed tests/fixtures/golden/models files record them.
-    doc = {"generated_by": "tools/eval_torch.py (PyTorch %s, tools/reference_bert.py: a BERT forward written by hand "
+    doc = {"generated_by": "python3 -m tools.eval.pytorch (PyTorch %s, tools/eval/reference_bert.py: a BERT forward written by hand "
                            "in torch) on the checkpoint folder %s" % (torch.__version__, os.path.relpath(ckpt)),
            "regenerate": "make golden-models", "weights_sha256": sha256_file(weights),
            "task": task.name, "ckpt": os.path.relpath(ckpt), "temperature": T, "threshold": edge.get("threshold"),

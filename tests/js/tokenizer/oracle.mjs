@@ -7,7 +7,7 @@
 //
 // encode() asks for the special tokens and the token type ids, as transformers.js calls the tokenizer.
 // Known departures of this engine from the Rust `tokenizers` library (astral CJK ideographs get no spaces,
-// Final_Sigma lowercasing, an empty pair counts as no pair) are listed in tools/wordpiece.py.
+// Final_Sigma lowercasing, an empty pair counts as no pair) are listed in tools/tokenizer/wordpiece.py.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
@@ -16,7 +16,7 @@ import { Tokenizer } from "@huggingface/tokenizers";
 export function loadOracle(dir) {
   const read = (name) => {
     const p = join(dir, name);
-    if (!existsSync(p)) throw new Error(`${p} is missing (tools/vocab_from_npm.py or tools/build_vocab.py write it)`);
+    if (!existsSync(p)) throw new Error(`${p} is missing (python3 -m tools.tokenizer.vocab_from_npm or tools.tokenizer.build_vocab write it)`);
     return JSON.parse(readFileSync(p, "utf8"));
   };
   return new Tokenizer(read("tokenizer.json"), read("tokenizer_config.json"));
