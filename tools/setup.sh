@@ -13,6 +13,7 @@ APT_PACKAGES=(
   nodejs                                                  # wasm tests
   chromium                                                # browser tests and benchmarks (playwright-core)
   python3-onnx                                            # bench: the same weights exported to ONNX
+  webkit2gtk-driver xvfb                                  # Safari's engine family (WebKitGTK) for browser tests
 )
 
 missing=()
