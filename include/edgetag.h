@@ -289,7 +289,8 @@ typedef enum et_kernels_choice {
  * the host to time — the JS loader times ET_KERNELS_RELAXED_DOT16 against ET_KERNELS_RELAXED_DOT32 over
  * its first runs, once its engine has optimized them, and remakes its contexts with the faster. For the
  * two relaxed sets both kernels run from one function, so a lazily compiling engine times both in the
- * same tier. */
+ * same tier. ET_ERR_UNSUPPORTED when this build lacks the set; 0 iterations only asks that (the JS reads
+ * the flavour of a wasm module it is handed this way). */
 et_status et_kernels_probe(int32_t kernels, int32_t iterations);
 
 typedef struct et_context_params {

@@ -21,24 +21,86 @@ export function relaxedSimdSupported() {
   return WebAssembly.validate(RELAXED_PROBE);
 }
 
-const WASM_FILES = { baseline: "edgetag.wasm", relaxed: "edgetag-relaxed.wasm" };
+/**
+ * Where the engine's .wasm lies beside this library, for the flavour. The two URLs are written out whole,
+ * inside a function, so that bundlers (Vite, webpack, esbuild with a plugin) see `new URL("…",
+ * import.meta.url)` and ship the file, and so that importing the library computes nothing: runtimes without
+ * import.meta.url (Cloudflare Workers, unless their new module registry is on) import it fine, and are told
+ * to pass the module only if they leave it out.
+ */
+function defaultWasmUrl(flavour) {
+  try {
+    return flavour === "relaxed" ? new URL("../build/edgetag-relaxed.wasm", import.meta.url)
+      : new URL("../build/edgetag.wasm", import.meta.url);
+  } catch (e) {
+    throw new EdgetagError("MISSING", "edgetag: this runtime does not say where the library lies (import.meta.url is " +
+      "not set, as in Cloudflare Workers), so it cannot find the engine's .wasm: import build/edgetag.wasm (or " +
+      "edgetag-relaxed.wasm) as a module and pass it as the wasmModule option, or pass wasmUrl", { cause: e });
+  }
+}
+
+/** What to pass instead, said once for every way the default .wasm cannot be had. */
+const PASS_THE_MODULE = "import the engine's .wasm as a module and pass it as the wasmModule option (or pass wasmUrl)";
 
 /** Compiles the engine's .wasm: while it downloads where the platform can (application/wasm over HTTP). */
 async function compileWasm(url) {
+  let bytes;
   if (url.protocol === "file:") {
-    const { readFile } = await import("node:fs/promises");
-    return WebAssembly.compile(await readFile(url));
+    try {
+      const { readFile } = await import("node:fs/promises");
+      bytes = await readFile(url);
+    } catch (e) {
+      throw new EdgetagError(e?.name === "NotCapable" || e?.name === "PermissionDenied" ? "UNSUPPORTED" : "IO",
+        `edgetag: reading the engine's .wasm (${url.href}) failed: ${e?.message ?? e}` +
+        (e?.name === "NotCapable" || e?.name === "PermissionDenied" ? " (Deno: add --allow-read)" : `; ${PASS_THE_MODULE}`), { cause: e });
+    }
+  } else {
+    let res;
+    try {
+      res = await fetch(url);
+    } catch (e) {
+      throw new EdgetagError("IO", `edgetag: fetching ${url} failed: ${e?.message ?? e}`, { cause: e });
+    }
+    if (!res.ok) throw new EdgetagError("IO", `edgetag: fetching ${url} failed: HTTP ${res.status}`);
+    if (typeof WebAssembly.compileStreaming === "function" && res.headers.get("content-type")?.startsWith("application/wasm"))
+      return compiled(WebAssembly.compileStreaming(res));
+    bytes = await res.arrayBuffer();
   }
-  let res;
+  return compiled(WebAssembly.compile(bytes));
+}
+
+/** A compilation, with the refusal of runtimes that compile no code at run time said as such. */
+async function compiled(promise) {
   try {
-    res = await fetch(url);
+    return await promise;
   } catch (e) {
-    throw new EdgetagError("IO", `edgetag: fetching ${url} failed: ${e?.message ?? e}`, { cause: e });
+    if (/disallowed|not allowed|code generation/i.test(String(e?.message)))
+      throw new EdgetagError("UNSUPPORTED", `edgetag: this runtime does not compile WebAssembly at run time (${e.message}): ` +
+        PASS_THE_MODULE, { cause: e });
+    throw new EdgetagError("CORRUPT", `edgetag: the engine's .wasm does not compile: ${e?.message ?? e}`, { cause: e });
   }
-  if (!res.ok) throw new EdgetagError("IO", `edgetag: fetching ${url} failed: HTTP ${res.status}`);
-  if (typeof WebAssembly.compileStreaming === "function" && res.headers.get("content-type")?.startsWith("application/wasm"))
-    return WebAssembly.compileStreaming(res);
-  return WebAssembly.compile(await res.arrayBuffer());
+}
+
+/**
+ * Instantiates a module and runs its start-up (the reactor's _initialize). A module that is not edgetag's
+ * engine is refused as such; a relaxed-SIMD build in an engine without relaxed SIMD fails to compile or to
+ * instantiate, and is refused with the flavour to use instead.
+ */
+async function instantiate(module) {
+  const notOurs = () => new EdgetagError("INVALID_ARGUMENT", "edgetag: the wasm module passed is not edgetag's engine " +
+    "(it should import nothing and export _initialize and et_kernels_probe)");
+  if (WebAssembly.Module.imports(module).length > 0) throw notOurs();
+  let instance;
+  try {
+    instance = await WebAssembly.instantiate(module, {});
+  } catch (e) {
+    throw new EdgetagError("UNSUPPORTED", `edgetag: the engine's wasm module does not instantiate here (${e?.message ?? e}); ` +
+      "a relaxed-SIMD build needs an engine with relaxed SIMD: pass the baseline build (edgetag.wasm) instead", { cause: e });
+  }
+  const x = instance.exports;
+  if (typeof x._initialize !== "function" || typeof x.et_kernels_probe !== "function") throw notOurs();
+  x._initialize();
+  return instance;
 }
 
 // tune()'s rule: timings are summed over windows of TUNE_WINDOW rounds; they have settled when a window took
@@ -51,7 +113,6 @@ export class Engine {
   constructor(instance, flavour) {
     this.exports = instance.exports;
     this.flavour = flavour;
-    this.exports._initialize();
     // A small scratch area for out-parameters and structs (abi.js's SCRATCH layouts), allocated once.
     this.scratch = this.exports.malloc(SCRATCH_BYTES);
     if (!this.scratch) throw new EdgetagError("OUT_OF_MEMORY", "edgetag: no memory for the scratch area");
@@ -138,33 +199,54 @@ export class Engine {
   version() { return this.string(this.exports.et_version()); }
 }
 
-const engines = new Map(); // flavour → Promise<Engine>: init is memoized
+const engines = new Map();           // flavour, or simd + wasmUrl → Promise<Engine>: init is memoized
+const moduleEngines = new WeakMap(); // wasmModule → Map(simd → Promise<Engine>)
 
 /**
- * Instantiates the engine once per flavour (later calls return the same promise).
+ * Instantiates the engine once per flavour, wasmUrl or wasmModule (later calls return the same promise).
+ * The flavour is the build's own: a wasmModule passed in is asked whether it holds the relaxed kernels, so
+ * simd "auto" runs it as what it is; an explicit simd that contradicts it is refused.
  * @param {{simd?: "auto"|"relaxed"|"baseline", wasmModule?: WebAssembly.Module, wasmUrl?: string|URL}} [options]
  */
 export function init(options = {}) {
   const simd = options.simd ?? "auto";
   if (!["auto", "relaxed", "baseline"].includes(simd))
     throw new EdgetagError("INVALID_ARGUMENT", `edgetag: simd must be "auto", "relaxed" or "baseline", not ${simd}`);
-  const flavour = simd === "auto" ? (relaxedSimdSupported() ? "relaxed" : "baseline") : simd;
-  const key = options.wasmModule ? options.wasmModule : options.wasmUrl ? String(options.wasmUrl) : flavour;
-  if (!engines.has(key)) {
+  const module = options.wasmModule;
+  if (module !== undefined && !(module instanceof WebAssembly.Module))
+    throw new EdgetagError("INVALID_ARGUMENT", "edgetag: wasmModule must be a WebAssembly.Module (the engine's .wasm imported as a module)");
+  const wanted = simd === "auto" ? (relaxedSimdSupported() ? "relaxed" : "baseline") : simd;
+  let table = engines, key = wanted;
+  if (module) {
+    if (!moduleEngines.has(module)) moduleEngines.set(module, new Map());
+    table = moduleEngines.get(module), key = simd;
+  } else if (options.wasmUrl) key = `${simd} ${options.wasmUrl}`;
+  if (!table.has(key)) {
     const promise = (async () => {
-      if (flavour === "relaxed" && !options.wasmModule && !relaxedSimdSupported())
+      if (wanted === "relaxed" && !module && !relaxedSimdSupported())
         throw new EdgetagError("UNSUPPORTED", "edgetag: this JavaScript engine has no relaxed SIMD");
-      let module = options.wasmModule;
-      if (!module) {
-        const url = options.wasmUrl ? new URL(options.wasmUrl, import.meta.url)
-          : new URL(`../build/${WASM_FILES[flavour]}`, import.meta.url);
-        module = await compileWasm(url);
-      }
-      const instance = await WebAssembly.instantiate(module, {});
+      const instance = await instantiate(module ?? await compileWasm(options.wasmUrl ? wasmUrlOption(options.wasmUrl) : defaultWasmUrl(wanted)));
+      const flavour = buildFlavour(instance);
+      if (simd !== "auto" && flavour !== simd)
+        throw new EdgetagError("INVALID_ARGUMENT", `edgetag: simd "${simd}" was asked for, but the wasm passed is the ${flavour} build`);
       return new Engine(instance, flavour);
     })();
-    promise.catch(() => engines.delete(key));
-    engines.set(key, promise);
+    promise.catch(() => table.delete(key));
+    table.set(key, promise);
   }
-  return engines.get(key);
+  return table.get(key);
+}
+
+/** The wasmUrl option as a URL: relative to the page where there is one, else to this library. */
+function wasmUrlOption(url) {
+  try {
+    return new URL(url, globalThis.location?.href ?? import.meta.url);
+  } catch (e) {
+    throw new EdgetagError("INVALID_ARGUMENT", `edgetag: wasmUrl ${String(url)} is not a URL`, { cause: e });
+  }
+}
+
+/** Which build an instance is: the relaxed one holds the relaxed kernel sets (a probe of 0 rounds says so). */
+function buildFlavour(instance) {
+  return instance.exports.et_kernels_probe(KERNELS.relaxedDot16, 0) === 0 ? "relaxed" : "baseline";
 }

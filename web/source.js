@@ -16,14 +16,34 @@ export function isModelName(source) {
   return typeof source === "string" && NAME.test(source);
 }
 
-/** The absolute URL of a string or URL source: resolved against the page in browsers. */
+/**
+ * The absolute URL of a string or URL source: resolved against the page in browsers; in Node and Deno
+ * (no page), a string that is not an absolute URL is a file path, relative to the working directory.
+ */
 export function resolveUrl(source) {
+  const base = globalThis.location?.href;
   try {
-    const base = globalThis.location?.href;
     return base ? new URL(source, base) : new URL(source);
   } catch {
+    const cwd = typeof source === "string" && workingDirectory();
+    if (cwd) return fileUrl(source, cwd);
     throw new EdgetagError("INVALID_ARGUMENT", `edgetag: ${String(source)} is neither a URL nor the name of a cached model`);
   }
+}
+
+/** The working directory where the runtime has files (Node, Deno), else null. */
+function workingDirectory() {
+  try {
+    return globalThis.Deno?.cwd?.() ?? globalThis.process?.cwd?.() ?? null;
+  } catch {
+    return null; // Deno without --allow-read answers cwd() with a permission error: no file paths then
+  }
+}
+
+/** A POSIX path (absolute, or relative to `cwd`) as a file: URL, each segment percent-encoded. */
+function fileUrl(path, cwd) {
+  const absolute = path.startsWith("/") ? path : `${cwd.replace(/\/+$/, "")}/${path}`;
+  return new URL("file://" + absolute.split("/").map(encodeURIComponent).join("/"));
 }
 
 /**

@@ -12,12 +12,16 @@
 import { EdgetagError } from "./errors.js";
 import { checkAborted, isModelName, resolveUrl } from "./source.js";
 
-const WORKER_URL = new URL("./worker-main.js", import.meta.url);
-
-/** A worker with one interface in browsers, Deno and Node: post(msg, transfer), onMessage(fn), onError(fn). */
+/**
+ * A worker with one interface in browsers, Deno and Node: post(msg, transfer), onMessage(fn), onError(fn).
+ * `url` is the caller's workerUrl; without one, worker-main.js beside this file, named in the literal
+ * `new Worker(new URL("./worker-main.js", import.meta.url), …)` form that bundlers (Vite, webpack) recognise
+ * and ship as a worker chunk. Nothing here runs at import time.
+ */
 async function spawn(url) {
   if (typeof Worker === "function") {
-    const w = new Worker(url, { type: "module", name: "edgetag" });
+    const w = url ? new Worker(url, { type: "module", name: "edgetag" })
+      : new Worker(new URL("./worker-main.js", import.meta.url), { type: "module", name: "edgetag" });
     return {
       post: (m, t) => w.postMessage(m, t ?? []),
       onMessage: (fn) => w.addEventListener("message", (e) => fn(e.data)),
@@ -30,7 +34,7 @@ async function spawn(url) {
     };
   }
   const { Worker: NodeWorker } = await import("node:worker_threads");
-  const w = new NodeWorker(url);
+  const w = new NodeWorker(url ?? new URL("./worker-main.js", import.meta.url));
   return {
     post: (m, t) => w.postMessage(m, t ?? []),
     onMessage: (fn) => w.on("message", fn),
@@ -79,7 +83,7 @@ export async function createWorkerTagger(source, options = {}) {
     throw new EdgetagError("INVALID_ARGUMENT", "edgetag: a cache adapter cannot cross into a worker; use \"indexeddb\" or \"none\"");
   if (options.wasmModule && typeof Worker !== "function")
     throw new EdgetagError("INVALID_ARGUMENT", "edgetag: wasmModule cannot be sent to a Node worker thread; use wasmUrl");
-  const tagger = new WorkerTagger(await spawn(options.workerUrl ? new URL(options.workerUrl) : WORKER_URL));
+  const tagger = new WorkerTagger(await spawn(options.workerUrl ? new URL(options.workerUrl, globalThis.location?.href) : null));
   try {
     const p = await portable(source, options);
     const sent = {

@@ -43,6 +43,7 @@ et_status et_kernels_probe(int32_t choice, int32_t iterations) {
     const et_kernels *k = et_kernels_for_choice(choice);
     if (choice < ET_KERNELS_AUTO || choice > ET_KERNELS_REFERENCE_U7 || iterations < 0) return ET_ERR_INVALID_ARGUMENT;
     if (!k) return ET_ERR_UNSUPPORTED;
+    if (iterations == 0) return ET_OK; /* only the question whether this build has the set */
     /* Zeros: the integer SIMD products take the same time whatever the values, and zeroed memory costs
      * next to nothing to set up, so the host times the GEMMs rather than this preparation. */
     int8_t *w = calloc((size_t)N * K, 1);

@@ -141,6 +141,23 @@ describe("load() sources", () => {
     same(m);
   });
 
+  test("Node: plain file paths, absolute and relative to the working directory, load as file: URLs", async () => {
+    const abs = await load(path(MODEL), opts());
+    assert.equal(abs.origin.kind, "file");
+    assert.equal(abs.origin.url, pathToFileURL(path(MODEL)).href);
+    same(abs);
+    const cwd = process.cwd();
+    process.chdir(path(""));
+    try {
+      const rel = await load(`./${MODEL}`, opts());
+      assert.equal(rel.origin.url, pathToFileURL(path(MODEL)).href);
+      same(rel);
+      await assert.rejects(load("./no/such/model.gguf", opts()), (e) => e instanceof EdgetagError && e.code === "IO");
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   test("bytes in memory: progress per megabyte up to the total; an abort before or during the copy stops the load", async () => {
     const events = [];
     const m = await load(bytes, opts({ onProgress: (e) => events.push(e) }));

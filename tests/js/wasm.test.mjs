@@ -47,6 +47,26 @@ test("init is memoized per flavour and picks the flavour asked for", async () =>
   assert.throws(() => init({ simd: "avx" }), (e) => e instanceof EdgetagError && e.code === "INVALID_ARGUMENT");
 });
 
+test("a wasmModule passed in runs as the build it is, whatever simd says; a contradicting simd or a foreign module is refused", async () => {
+  const baseline = new WebAssembly.Module(readBuilt("build/edgetag.wasm", "make wasm"));
+  const engine = await init({ wasmModule: baseline }); // "auto": where relaxed SIMD runs, this used to pick its kernels
+  assert.equal(engine.flavour, "baseline");
+  assert.equal(engine.kernels, 2);
+  const m = await load(tiny(), { wasmModule: baseline });
+  assert.equal(m.classify("a text long enough to run").label.length > 0, true);
+  m.dispose();
+  await assert.rejects(init({ wasmModule: baseline, simd: "relaxed" }),
+    (e) => e instanceof EdgetagError && e.code === "INVALID_ARGUMENT" && /baseline build/.test(e.message));
+  if (nodeHasRelaxedSimd) {
+    const relaxed = new WebAssembly.Module(readBuilt("build/edgetag-relaxed.wasm", "make wasm"));
+    assert.equal((await init({ wasmModule: relaxed })).flavour, "relaxed");
+  }
+  // A module that is not the engine: one function, no exports of ours.
+  const foreign = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+  await assert.rejects(init({ wasmModule: foreign }), (e) => e instanceof EdgetagError && e.code === "INVALID_ARGUMENT");
+  assert.throws(() => init({ wasmModule: new Uint8Array(8) }), (e) => e instanceof EdgetagError && e.code === "INVALID_ARGUMENT");
+});
+
 test("the relaxed build settles on one int8 kernel set over its first runs, with the same answers throughout", { skip: simd !== "relaxed" && "relaxed build only" }, async () => {
   const wasmModule = new WebAssembly.Module(readBuilt(wasmFile, "make wasm")); // an engine of its own, fresh
   const engine = await init({ simd, wasmModule });
@@ -90,7 +110,9 @@ test("input views are honoured: a Uint8Array inside a larger buffer loads the sa
   const ids = [101, 500, 600, 102];
   assert.deepEqual(a.logits(ids).data, b.logits(ids).data);
   a.dispose(), b.dispose();
-  await assert.rejects(load("not bytes", { simd }), (e) => e instanceof EdgetagError && e.code === "INVALID_ARGUMENT");
+  await assert.rejects(load(42, { simd }), (e) => e instanceof EdgetagError && e.code === "INVALID_ARGUMENT");
+  // In Node a string that is not a URL is a file path: a missing one is an IO error naming it.
+  await assert.rejects(load("not bytes", { simd }), (e) => e instanceof EdgetagError && e.code === "IO" && /not%20bytes/.test(e.message));
 });
 
 test("bad files fail with stable codes and precise messages, and leak no wasm memory", async () => {
