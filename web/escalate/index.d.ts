@@ -41,9 +41,11 @@ export interface TaggerInfo {
 export interface TaggerLike {
   /** Null once the tagger is disposed (a WorkerTagger's): withEscalation refuses it, calls reject with STATE. */
   readonly info: TaggerInfo | null;
-  /** Called with a string, or for a batch an array of strings, answering one result or an array of them. */
-  classify?(text: string): MaybePromise<Classification>;
-  classify?(texts: string[]): MaybePromise<Classification[]>;
+  /**
+   * Called with a string, or for a batch an array of strings, answering one result or an array of them. A
+   * Model's and a WorkerTagger's overloads fit; so does a function that takes one string, if batches never come.
+   */
+  classify?(input: string | string[]): MaybePromise<Classification | Classification[]>;
   extract?(text: string, options?: ExtractOptions): MaybePromise<{ entities: Entity[]; escalate?: boolean }>;
   tokenize?(...args: any[]): unknown;
   embed?(...args: any[]): unknown;
