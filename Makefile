@@ -12,6 +12,7 @@
 #   make tokfixtures  vocabularies, tokenizer.json files and the corpus of the tokenizer parity tests
 #   make golden    regenerate tests/fixtures/golden/*.json with PyTorch (python3 -m tools.fixtures.make_golden)
 #   make models    regenerate the shipped reference model models/reference-tiny.gguf
+#   make manifest  models/manifest.json and the cards' SHA-256 lines, from the shipped int8 models
 #   make sizes     wasm sizes raw and gzipped, and their import lists
 #   make clean
 
@@ -183,6 +184,12 @@ golden-models:
 
 models: build/ref/tiny.gguf $(foreach m,$(TRAINED),models/$(m).gguf models/$(m)-f32.gguf)
 	cp build/ref/tiny.gguf models/reference-tiny.gguf
+	$(NODE) tools/manifest.mjs
+
+# The shipped int8 models' published facts: models/manifest.json and each card's file line (size, SHA-256,
+# integrity string), read from the files by the engine itself; tests/js/manifest.test.mjs checks they are current.
+manifest:
+	$(NODE) tools/manifest.mjs
 
 # ---- setup ---------------------------------------------------------------------------------------
 build/.setup: tools/setup.sh package.json package-lock.json
@@ -279,5 +286,5 @@ all: wasm native
 clean:
 	rm -rf build
 
-.PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden golden-models models train \
+.PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden golden-models models manifest train \
         test test-native test-py test-js test-browser demo eval bench sizes clean
