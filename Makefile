@@ -184,11 +184,11 @@ golden-models:
 
 models: build/ref/tiny.gguf $(foreach m,$(TRAINED),models/$(m).gguf models/$(m)-f32.gguf)
 	cp build/ref/tiny.gguf models/reference-tiny.gguf
-	$(NODE) tools/manifest.mjs
+	$(MAKE) manifest
 
 # The shipped int8 models' published facts: models/manifest.json and each card's file line (size, SHA-256,
 # integrity string), read from the files by the engine itself; tests/js/manifest.test.mjs checks they are current.
-manifest:
+manifest: build/edgetag.wasm
 	$(NODE) tools/manifest.mjs
 
 # ---- setup ---------------------------------------------------------------------------------------
