@@ -66,6 +66,15 @@ async function spawn(url) {
   };
 }
 
+/** The wasmUrl option as the worker can read it: absolute URLs, of one build or of both ({relaxed, baseline}). */
+function absoluteWasmUrl(option) {
+  if (!option) return undefined;
+  const absolute = (u) => (u === undefined || u === null ? undefined : new URL(u, globalThis.location?.href).href);
+  if (typeof option === "object" && !(option instanceof URL))
+    return { relaxed: absolute(option.relaxed), baseline: absolute(option.baseline) };
+  return absolute(option);
+}
+
 /** The source as something that can cross into the worker: a URL string, a Blob, bytes, or a stream. */
 async function portable(source, options) {
   if (isModelName(source)) return { source };
@@ -107,7 +116,7 @@ export async function createWorkerTagger(source, options = {}) {
     const p = await portable(source, options);
     const sent = {
       integrity: options.integrity, cache: options.cache, key: p.key ?? options.key, simd: options.simd,
-      wasmUrl: options.wasmUrl ? new URL(options.wasmUrl, globalThis.location?.href).href : undefined,
+      wasmUrl: absoluteWasmUrl(options.wasmUrl),
       wasmModule: options.wasmModule, size: p.size ?? options.size,
     };
     const { info, origin } = await tagger._send({ op: "load", source: p.source, options: sent, progress: !!onProgress },

@@ -400,6 +400,11 @@ describe("the worker tagger", () => {
     const w = await load(new Uint8Array(bytes), opts({ worker: true }));
     await assert.rejects(w.logits([101, 5000, 102]), { name: "EdgetagError", code: "INPUT" });
     await w.dispose();
+    // Both builds' URLs cross into the worker, which fetches its flavour's.
+    const wasmUrl = { relaxed: pathToFileURL(path("build/edgetag-relaxed.wasm")), baseline: pathToFileURL(path("build/edgetag.wasm")) };
+    const w2 = await load(new Uint8Array(bytes), opts({ worker: true, wasmUrl }));
+    assert.equal((await w2.logits(IDS)).rows, 1);
+    await w2.dispose();
     await assert.rejects(createWorkerTagger(`${srv.base}/garbage.gguf`, opts()), { name: "EdgetagError", code: "BAD_MAGIC" });
     await assert.rejects(createWorkerTagger(`${srv.base}/tampered.gguf`, opts({ integrity: hex })), { code: "INTEGRITY" });
     const c = new AbortController();
