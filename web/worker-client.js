@@ -27,7 +27,8 @@ async function spawn(url) {
     const options = { type: "module", name: "edgetag" };
     let w;
     try {
-      w = url ? new Worker(url, options) : new Worker(new URL("./worker-main.js", import.meta.url), options);
+      // The options are written out as a literal: Vite reads them to build the worker as a module.
+      w = url ? new Worker(url, options) : new Worker(new URL("./worker-main.js", import.meta.url), { type: "module", name: "edgetag" });
     } catch (e) {
       // A page may not start a worker from another origin (the library served by a CDN): a same-origin blob:
       // module that imports it may, where the CDN allows CORS; import.meta.url inside is still the CDN's URL.
