@@ -109,6 +109,9 @@ function checkLoadOptions(options) {
  * key; default the URL), `onProgress({loaded, total})`, `signal` (AbortSignal), `simd`
  * ("auto" | "relaxed" | "baseline"), `worker` (true: run in a Web Worker, see worker-client.js), `wasmUrl`,
  * `wasmModule`.
+ * It resolves once the bytes are verified and the model loaded: a cache write of a model fetched or read
+ * elsewhere starts after, `model.origin.cache` says "storing", and `model.cached` resolves with the final
+ * origin ("stored", "not stored: …") when the write settles; a failed write never throws.
  * @returns {Promise<Model>}
  */
 export async function load(source, options = {}) {
