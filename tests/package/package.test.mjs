@@ -1,6 +1,7 @@
 // package.test.mjs — edgetag as a user gets it (make test-package, on Node 24): `npm pack` (its prepack builds the
-// wasm), the tarball's contents and size, publint, then the tarball installed offline into fresh folders where
-// the README's install snippets run verbatim — Node 24 and 20, Deno, headless Chromium (a page importing the
+// wasm), the tarball's contents and size, publint, then the tarball installed offline into fresh folders: its
+// declarations under tsc --strict (tests/js/types' page, Node and Workers uses), and the README's install snippets
+// run verbatim — Node 24 and 20, Deno, headless Chromium (a page importing the
 // library from a CDN address, a Vite app under its dev server and its production build, an esbuild bundle; the
 // main thread and the Web Worker each time), and workerd at an old and a current compatibility date with the
 // Worker bundled by wrangler.
@@ -8,7 +9,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { contentType, run, runOk, serve, start } from "./processes.mjs";
@@ -50,6 +51,7 @@ async function app(name, links = []) {
   await runOk("npm", ["install", "--offline", "--no-audit", "--no-fund", "--loglevel=error", tarball], { cwd: dir });
   mkdirSync(join(dir, "node_modules/.bin"), { recursive: true });
   for (const [pkg, binary] of links) { // after npm install, which would prune them
+    mkdirSync(dirname(join(dir, "node_modules", pkg)), { recursive: true });
     symlinkSync(join(ROOT, "node_modules", pkg), join(dir, "node_modules", pkg));
     if (binary) symlinkSync(join(ROOT, "node_modules", pkg, binary), join(dir, "node_modules/.bin", pkg));
   }
@@ -116,6 +118,15 @@ describe("Node and Deno", () => {
     assert.match(out, new RegExp(INTENT));
     for (const p of PII) assert.ok(out.includes(p), out);
   });
+});
+
+test("TypeScript: the installed package's declarations under tsc --strict, for a page, Node and Workers", async () => {
+  const dir = await app("types", [["@types/node"], ["@cloudflare/workers-types"]]);
+  for (const config of ["browser", "node", "workers"]) {
+    for (const f of ["tsconfig.json", "usage.ts"]) write(dir, `${config}/${f}`, readFileSync(join(ROOT, "tests/js/types", config, f), "utf8"));
+    const r = await run(bin("tsc"), ["-p", join(dir, config)]);
+    assert.equal(r.code, 0, `${config}: ${r.stdout}${r.stderr}`);
+  }
 });
 
 describe("headless Chromium", () => {
