@@ -1,10 +1,9 @@
 // package.test.mjs — edgetag as a user gets it (make test-package, on Node 24): `npm pack` (its prepack builds the
 // wasm), the tarball's contents and size, publint, then the tarball installed offline into fresh folders: its
 // declarations under tsc --strict (tests/js/types' page, Node and Workers uses), and the README's install snippets
-// run verbatim — Node 24 and 20, Deno, headless Chromium (a page importing the
-// library from a CDN address, a Vite app under its dev server and its production build, an esbuild bundle; the
-// main thread and the Web Worker each time), and workerd at an old and a current compatibility date with the
-// Worker bundled by wrangler.
+// run verbatim — Node 24 and 20, Deno, headless Chromium (a page importing the library from a CDN address, a Vite
+// app under its dev server and its production build, an esbuild bundle; the main thread and the Web Worker each
+// time), and workerd at an old and a current compatibility date with the Worker bundled by wrangler.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
