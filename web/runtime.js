@@ -21,6 +21,11 @@ export function isPermissionError(e) {
 
 /** The Deno flag that grants reading `url` (a file: URL) or fetching it (its host). */
 export function permissionFlag(url) {
-  const u = url instanceof URL ? url : new URL(String(url));
+  let u;
+  try {
+    u = url instanceof URL ? url : new URL(String(url));
+  } catch {
+    return "--allow-read or --allow-net";
+  }
   return u.protocol === "file:" ? `--allow-read=${decodeURIComponent(u.pathname)}` : `--allow-net=${u.host}`;
 }
