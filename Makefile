@@ -4,14 +4,15 @@
 #   make wasm      build/edgetag.wasm (SIMD128) and build/edgetag-relaxed.wasm (relaxed SIMD)
 #   make native    build/edgetag (the CLI) and the native test binaries, same sources via SIMDe
 #   make asan      the native tests and CLI under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make test      every test suite, in four parts that run alone too:
-#                  test-native (C under ASan/UBSan, fuzz smoke), test-py, test-js (Node, Deno), test-browser (Chromium)
+#   make test      every test suite, in five parts that run alone too: test-native (C under ASan/UBSan, fuzz
+#                  smoke), test-py, test-js (Node, Deno), test-browser (Chromium), test-package (the npm tarball)
 #   make fuzz-run  the tokenizer fuzzer for FUZZ_SECONDS (600) into build/fuzz/corpus
 #   make demo      the main job: the CLI on the shipped reference model
 #   make bench     edgetag vs onnxruntime-web/-node in Node and Chromium (bench/RESULTS.md); GEMM kernels; tokenizer
 #   make tokfixtures  vocabularies, tokenizer.json files and the corpus of the tokenizer parity tests
 #   make golden    regenerate tests/fixtures/golden/*.json with PyTorch (python3 -m tools.fixtures.make_golden)
 #   make models    regenerate the shipped reference model models/reference-tiny.gguf
+#   make manifest  models/manifest.json and the cards' SHA-256 lines, from the shipped int8 models
 #   make sizes     wasm sizes raw and gzipped, and their import lists
 #   make clean
 
@@ -183,6 +184,12 @@ golden-models:
 
 models: build/ref/tiny.gguf $(foreach m,$(TRAINED),models/$(m).gguf models/$(m)-f32.gguf)
 	cp build/ref/tiny.gguf models/reference-tiny.gguf
+	$(MAKE) manifest
+
+# The shipped int8 models' published facts: models/manifest.json and each card's file line (size, SHA-256,
+# integrity string), read from the files by the engine itself; tests/js/manifest.test.mjs checks they are current.
+manifest: build/edgetag.wasm
+	$(NODE) tools/manifest.mjs
 
 # ---- setup ---------------------------------------------------------------------------------------
 build/.setup: tools/setup.sh package.json package-lock.json
@@ -194,13 +201,13 @@ setup:
 	@mkdir -p build && touch build/.setup
 
 # ---- tests ---------------------------------------------------------------------------------------
-# `make test` runs the four parts in turn; each can be run alone.
+# `make test` runs the five parts in turn; each can be run alone.
 NODE_RELAXED := $(NODE) --experimental-wasm-relaxed-simd --no-liftoff
 JS_TESTS      := $(filter-out tests/js/browser.test.mjs,$(wildcard tests/js/*.test.mjs))
 ENGINE_TESTS  := tests/js/wasm.test.mjs tests/js/parity.test.mjs tests/js/int8.test.mjs tests/js/models.test.mjs
 
 .NOTPARALLEL: test
-test: test-native test-py test-js test-browser
+test: test-native test-py test-js test-browser test-package
 
 # The C tests under ASan + UBSan, then the tokenizer fuzzer on its committed seeds and for 20 seconds.
 test-native: setup asan
@@ -228,6 +235,12 @@ test-js: setup wasm native asan refmodels tokfixtures build/abi-layout.wasm
 test-browser: setup wasm refmodels
 	@echo "== Chromium: IndexedDB cache, Web Worker, integrity, progress, abort"
 	$(NODE) --test tests/js/browser.test.mjs
+
+# The package as a user gets it: npm pack (whose prepack builds the wasm), its files and size, publint, then the
+# tarball installed offline into fresh folders where the README's install snippets run verbatim.
+test-package: setup wasm
+	@echo "== the npm package: pack, publint; the README's snippets in Node 24 and 20, Deno, Chromium (a CDN page, Vite dev and build, esbuild) and workerd (2024 and 2026 dates)"
+	EDGETAG_OTHER_NODE="$$(command -v $(NODE))" $(NODE_LTS) --test tests/package/package.test.mjs
 
 # ---- the main job --------------------------------------------------------------------------------
 # The shipped int8 models on a few texts: intents (with escalation advice), maintenance entities, and
@@ -279,5 +292,5 @@ all: wasm native
 clean:
 	rm -rf build
 
-.PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden golden-models models train \
-        test test-native test-py test-js test-browser demo eval bench sizes clean
+.PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden golden-models models manifest train \
+        test test-native test-py test-js test-browser test-package demo eval bench sizes clean

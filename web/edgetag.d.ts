@@ -1,4 +1,19 @@
 // Type declarations for web/edgetag.js (the minimal loader of the edgetag WebAssembly engine).
+//
+// They name only what every runtime's type library declares (URL, Request, Response, Blob, ReadableStream,
+// AbortSignal): they compile with the DOM lib, with `lib: ["es2022"]` plus @types/node, with
+// @cloudflare/workers-types and under `deno check`. What only some declare is written structurally below.
+
+/** WebAssembly.Module where the runtime's types declare it (DOM, Workers, Deno), else any object. */
+export type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : object;
+
+/**
+ * What indexedDBCache() needs of an IndexedDB factory: the page's or a worker's `indexedDB` (an IDBFactory) fits.
+ * Written out so that these declarations need no DOM types.
+ */
+export interface IDBFactoryLike {
+  open(name: string, version?: number): unknown;
+}
 
 /** The library version; equals the engine's et_version() and the C header's ET_VERSION_STRING. */
 export declare const version: string;
@@ -22,10 +37,16 @@ export type SimdFlavour = "auto" | "relaxed" | "baseline";
 export interface InitOptions {
   /** Which build to run: "auto" (default) picks relaxed SIMD where WebAssembly.validate accepts it. */
   simd?: SimdFlavour;
-  /** A compiled edgetag module (e.g. imported as a module in Cloudflare Workers). */
-  wasmModule?: WebAssembly.Module;
-  /** Where to fetch the .wasm from; default: ../build/edgetag[-relaxed].wasm next to this file. */
-  wasmUrl?: string | URL;
+  /**
+   * A compiled edgetag module: `import wasm from "edgetag/wasm/edgetag-relaxed.wasm"` in Cloudflare Workers,
+   * `import source wasm from "…"` in Node 24 and Deno. It runs as the build it is (simd "auto" takes its flavour).
+   */
+  wasmModule?: WasmModule;
+  /**
+   * Where to fetch the .wasm from, when a bundler or a server moved it: one build's URL, or the URLs of both
+   * (the flavour this runtime runs is fetched). Default: ../build/edgetag[-relaxed].wasm beside this file.
+   */
+  wasmUrl?: string | URL | { relaxed?: string | URL; baseline?: string | URL };
 }
 
 /** True when this JavaScript engine runs relaxed SIMD. */
@@ -93,7 +114,8 @@ export interface ModelOrigin {
   /** Hex SHA-256 of the file, when it was computed (integrity or a cache in use). */
   readonly sha256: string | null;
   /**
-   * "none" (no cache), "hit", "stored", "stored after evicting N older versions", "not stored: quota exceeded",
+   * "none" (no cache), "hit", "storing" (the model answers while the cache write runs; `cached` settles it as
+   * one of the next three), "stored", "stored after evicting N older versions", "not stored: quota exceeded",
    * "not stored: <error>" (the model works all the same), or "miss".
    */
   readonly cache: string;
@@ -138,7 +160,7 @@ export interface IndexedDBCache extends CacheAdapter {
 }
 
 /** An IndexedDB cache (pages and workers); load() makes one itself for cache: "indexeddb". */
-export declare function indexedDBCache(options?: { dbName?: string; indexedDB?: IDBFactory }): IndexedDBCache;
+export declare function indexedDBCache(options?: { dbName?: string; indexedDB?: IDBFactoryLike }): IndexedDBCache;
 
 export interface Progress {
   loaded: number;
@@ -246,8 +268,13 @@ export interface Extraction {
 export declare class Model {
   private constructor();
   readonly info: ModelInfo;
-  /** Where the bytes came from. */
+  /** Where the bytes came from; origin.cache is "storing" while the cache write runs. */
   readonly origin: ModelOrigin;
+  /**
+   * Resolves with the final origin once the cache write load() started after answering has settled (at once
+   * when there was none). Never rejects: a failed write says "not stored: …" in origin.cache.
+   */
+  readonly cached: Promise<ModelOrigin>;
   /** Head output: a row per token (token classification) or per text; pooler output for embedding models. */
   logits(ids: TokenIds, options?: RunOptions<TokenIds>): Matrix;
   logits(ids: TokenIds[], options?: RunOptions<TokenIds[]>): Matrix[];
@@ -278,6 +305,7 @@ export declare class Model {
   classify(texts: string[]): Classification[];
   /** Token classifiers: entities with UTF-16 offsets (text.slice(start, end) === text), escalation advice. */
   extract(text: string, options?: ExtractOptions): Extraction;
+  extract(texts: string[], options?: ExtractOptions): Extraction[];
   /** The file's tensor table as the engine read it. */
   tensors(): TensorInfo[];
   /** Bytes of the engine's whole wasm linear memory. */
@@ -299,12 +327,16 @@ export declare class WorkerTagger {
   private constructor();
   /** The model's info; null once disposed. */
   readonly info: ModelInfo | null;
+  /** Where the worker got the model; origin.cache is "storing" while the worker's cache write runs. */
   readonly origin: ModelOrigin | null;
+  /** Resolves with the final origin once the worker's cache write has settled (at once when there was none). */
+  readonly cached: Promise<ModelOrigin | null>;
   /** The worker's wasm memory in bytes, as of its last answer. */
   readonly wasmMemoryBytes: number;
   classify(text: string, options?: { signal?: AbortSignal }): Promise<Classification>;
   classify(texts: string[], options?: { signal?: AbortSignal }): Promise<Classification[]>;
   extract(text: string, options?: ExtractOptions & { signal?: AbortSignal }): Promise<Extraction>;
+  extract(texts: string[], options?: ExtractOptions & { signal?: AbortSignal }): Promise<Extraction[]>;
   tokenize(text: string, options?: { pair?: string | null; maxLength?: number }): Promise<Tokens>;
   tokenizeWindows(text: string, options?: { maxLength?: number; stride?: number }): Promise<{
     windows: { ids: Int32Array; offsets: Int32Array }[];
@@ -319,7 +351,7 @@ export declare class WorkerTagger {
   hidden(ids: TokenIds, options?: RunOptions<TokenIds>): Promise<Matrix>;
   hidden(ids: TokenIds[], options?: RunOptions<TokenIds[]>): Promise<Matrix[]>;
   tensors(): Promise<TensorInfo[]>;
-  /** Frees the model and ends the worker; later calls reject with EdgetagError("STATE"). */
+  /** Frees the model and ends the worker (after a cache write under way); later calls reject with EdgetagError("STATE"). */
   dispose(): Promise<void>;
   /** Ends the worker at once; a running call rejects. */
   terminate(): void;

@@ -1,3 +1,4 @@
+// @ts-self-types="./edgetag.d.ts"
 // edgetag.js — the ES-module face of the edgetag WebAssembly engine.
 //
 // The minimal loader: instantiate the engine (SIMD128 or relaxed SIMD), load a GGUF model from

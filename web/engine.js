@@ -3,6 +3,7 @@
 
 import { EdgetagError } from "./errors.js";
 import { ALIGNMENT, KERNELS, SCRATCH_BYTES, STATUS_CODES, addresses, arrayView, readArray, readField, readStruct, writeStruct } from "./abi.js";
+import { isPermissionError, nodeBuiltin, permissionFlag } from "./runtime.js";
 
 /** The library version; equals the engine's et_version() and the C header's ET_VERSION_STRING. */
 export const version = "0.1.0";
@@ -34,34 +35,40 @@ function defaultWasmUrl(flavour) {
       : new URL("../build/edgetag.wasm", import.meta.url);
   } catch (e) {
     throw new EdgetagError("MISSING", "edgetag: this runtime does not say where the library lies (import.meta.url is " +
-      "not set, as in Cloudflare Workers), so it cannot find the engine's .wasm: import build/edgetag.wasm (or " +
-      "edgetag-relaxed.wasm) as a module and pass it as the wasmModule option, or pass wasmUrl", { cause: e });
+      `not set, as in Cloudflare Workers), so it cannot find the engine's .wasm: ${PASS_THE_MODULE}`, { cause: e });
   }
 }
 
 /** What to pass instead, said once for every way the default .wasm cannot be had. */
-const PASS_THE_MODULE = "import the engine's .wasm as a module and pass it as the wasmModule option (or pass wasmUrl)";
+const PASS_THE_MODULE = "import the engine's .wasm as a module (edgetag/wasm/edgetag-relaxed.wasm, or edgetag.wasm " +
+  "where relaxed SIMD is missing) and pass it as the wasmModule option, or pass wasmUrl (the URL of a build, or " +
+  "{relaxed, baseline}: the URLs of both)";
+
+/** What a failed read or fetch of the .wasm needs: Deno's permission flag, or another way to give the engine. */
+function remedy(e, url) {
+  return isPermissionError(e) ? ` (Deno: run with ${permissionFlag(url)})` : `; ${PASS_THE_MODULE}`;
+}
 
 /** Compiles the engine's .wasm: while it downloads where the platform can (application/wasm over HTTP). */
 async function compileWasm(url) {
   let bytes;
   if (url.protocol === "file:") {
     try {
-      const { readFile } = await import("node:fs/promises");
-      bytes = await readFile(url);
+      const fs = await nodeBuiltin("node:fs/promises");
+      if (!fs) throw new Error("this runtime has no file system");
+      bytes = await fs.readFile(url);
     } catch (e) {
-      throw new EdgetagError(e?.name === "NotCapable" || e?.name === "PermissionDenied" ? "UNSUPPORTED" : "IO",
-        `edgetag: reading the engine's .wasm (${url.href}) failed: ${e?.message ?? e}` +
-        (e?.name === "NotCapable" || e?.name === "PermissionDenied" ? " (Deno: add --allow-read)" : `; ${PASS_THE_MODULE}`), { cause: e });
+      throw new EdgetagError("IO", `edgetag: reading the engine's .wasm (${url.href}) failed: ${e?.message ?? e}${remedy(e, url)}`,
+        { cause: e });
     }
   } else {
     let res;
     try {
       res = await fetch(url);
     } catch (e) {
-      throw new EdgetagError("IO", `edgetag: fetching ${url} failed: ${e?.message ?? e}`, { cause: e });
+      throw new EdgetagError("IO", `edgetag: fetching ${url} failed: ${e?.message ?? e}${remedy(e, url)}`, { cause: e });
     }
-    if (!res.ok) throw new EdgetagError("IO", `edgetag: fetching ${url} failed: HTTP ${res.status}`);
+    if (!res.ok) throw new EdgetagError("IO", `edgetag: fetching ${url} failed: HTTP ${res.status}${remedy(null, url)}`);
     if (typeof WebAssembly.compileStreaming === "function" && res.headers.get("content-type")?.startsWith("application/wasm"))
       return compiled(WebAssembly.compileStreaming(res));
     bytes = await res.arrayBuffer();
@@ -206,7 +213,9 @@ const moduleEngines = new WeakMap(); // wasmModule → Map(simd → Promise<Engi
  * Instantiates the engine once per flavour, wasmUrl or wasmModule (later calls return the same promise).
  * The flavour is the build's own: a wasmModule passed in is asked whether it holds the relaxed kernels, so
  * simd "auto" runs it as what it is; an explicit simd that contradicts it is refused.
- * @param {{simd?: "auto"|"relaxed"|"baseline", wasmModule?: WebAssembly.Module, wasmUrl?: string|URL}} [options]
+ * `wasmUrl` is one build's URL, or `{relaxed, baseline}`: the URLs of both, of which the flavour's is fetched.
+ * @param {{simd?: "auto"|"relaxed"|"baseline", wasmModule?: WebAssembly.Module,
+ *   wasmUrl?: string|URL|{relaxed?: string|URL, baseline?: string|URL}}} [options]
  */
 export function init(options = {}) {
   const simd = options.simd ?? "auto";
@@ -216,16 +225,17 @@ export function init(options = {}) {
   if (module !== undefined && !(module instanceof WebAssembly.Module))
     throw new EdgetagError("INVALID_ARGUMENT", "edgetag: wasmModule must be a WebAssembly.Module (the engine's .wasm imported as a module)");
   const wanted = simd === "auto" ? (relaxedSimdSupported() ? "relaxed" : "baseline") : simd;
+  const url = module ? null : wasmUrlOption(options.wasmUrl, simd, wanted);
   let table = engines, key = wanted;
   if (module) {
     if (!moduleEngines.has(module)) moduleEngines.set(module, new Map());
     table = moduleEngines.get(module), key = simd;
-  } else if (options.wasmUrl) key = `${simd} ${options.wasmUrl}`;
+  } else if (url) key = `${simd} ${url.href}`;
   if (!table.has(key)) {
     const promise = (async () => {
       if (wanted === "relaxed" && !module && !relaxedSimdSupported())
         throw new EdgetagError("UNSUPPORTED", "edgetag: this JavaScript engine has no relaxed SIMD");
-      const instance = await instantiate(module ?? await compileWasm(options.wasmUrl ? wasmUrlOption(options.wasmUrl) : defaultWasmUrl(wanted)));
+      const instance = await instantiate(module ?? await compileWasm(url ?? defaultWasmUrl(wanted)));
       const flavour = buildFlavour(instance);
       if (simd !== "auto" && flavour !== simd)
         throw new EdgetagError("INVALID_ARGUMENT", `edgetag: simd "${simd}" was asked for, but the wasm passed is the ${flavour} build`);
@@ -237,8 +247,18 @@ export function init(options = {}) {
   return table.get(key);
 }
 
-/** The wasmUrl option as a URL: relative to the page where there is one, else to this library. */
-function wasmUrlOption(url) {
+/**
+ * The wasmUrl option as the URL to fetch, or null without one: relative to the page where there is one, else
+ * to this library. Of {relaxed, baseline}, the wanted flavour's; with simd "auto", the other when only that is given.
+ */
+function wasmUrlOption(option, simd, wanted) {
+  if (option === undefined || option === null || option === "") return null;
+  let url = option;
+  if (typeof option === "object" && !(option instanceof URL)) {
+    url = option[wanted] ?? (simd === "auto" ? option.baseline ?? option.relaxed : undefined);
+    if (url === undefined)
+      throw new EdgetagError("INVALID_ARGUMENT", `edgetag: wasmUrl has no URL for the ${wanted} build`);
+  }
   try {
     return new URL(url, globalThis.location?.href ?? import.meta.url);
   } catch (e) {

@@ -109,6 +109,9 @@ function checkLoadOptions(options) {
  * key; default the URL), `onProgress({loaded, total})`, `signal` (AbortSignal), `simd`
  * ("auto" | "relaxed" | "baseline"), `worker` (true: run in a Web Worker, see worker-client.js), `wasmUrl`,
  * `wasmModule`.
+ * It resolves once the bytes are verified and the model loaded: a cache write of a model fetched or read
+ * elsewhere starts after, `model.origin.cache` says "storing", and `model.cached` resolves with the final
+ * origin ("stored", "not stored: …") when the write settles; a failed write never throws.
  * @returns {Promise<Model>}
  */
 export async function load(source, options = {}) {
@@ -130,8 +133,7 @@ export async function load(source, options = {}) {
     if (hit) {
       try {
         const model = new Model(engine, hit.ptr, hit.size);
-        model.origin = Object.freeze({ ...origin, kind: "cache", url: hit.manifest.url ?? null, sha256: hit.sha256, cache: "hit" });
-        return model;
+        return settled(model, { ...origin, kind: "cache", url: hit.manifest.url ?? null, sha256: hit.sha256, cache: "hit" });
       } catch (e) {
         origin.cacheError = `load: ${e.message}; the entry was dropped`;
         await cache.delete(key).catch(() => {});
@@ -177,13 +179,22 @@ export async function load(source, options = {}) {
     throw e;
   }
   const model = new Model(engine, got.ptr, got.size);
-  if (cache) {
-    const manifest = {
-      name: model.info.name || key, version: model.info.version || "0", sha256: origin.sha256, size: got.size,
-      url: origin.url, task: model.info.task, labels: model.info.nLabels, storedAt: Date.now(), engine: version,
-    };
-    origin.cache = await storeCached(cache, key, blob, manifest);
-  }
+  if (!cache) return settled(model, origin);
+  // 4. The answer does not wait for the cache: the write runs after, and its outcome lands in the origin.
+  const manifest = {
+    name: model.info.name || key, version: model.info.version || "0", sha256: origin.sha256, size: got.size,
+    url: origin.url, task: model.info.task, labels: model.info.nLabels, storedAt: Date.now(), engine: version,
+  };
+  model.origin = Object.freeze({ ...origin, cache: "storing" });
+  model.cached = storeCached(cache, key, blob, manifest)
+    .catch((e) => `not stored: ${e?.name ?? "Error"}: ${e?.message ?? e}`)
+    .then((outcome) => (model.origin = Object.freeze({ ...origin, cache: outcome })));
+  return model;
+}
+
+/** A model whose origin is final: `cached` resolves with it at once. */
+function settled(model, origin) {
   model.origin = Object.freeze({ ...origin });
+  model.cached = Promise.resolve(model.origin);
   return model;
 }

@@ -326,13 +326,17 @@ export class Model {
   }
 
   /**
-   * Extracts the entities of a text with a token classifier. Offsets are UTF-16 indices into the text
-   * (text.slice(start, end) === entity.text). Long texts run as overlapping windows.
-   * @param {string} text
+   * Extracts the entities of a text (or of each text of an array) with a token classifier. Offsets are UTF-16
+   * indices into the text (text.slice(start, end) === entity.text). Long texts run as overlapping windows.
+   * @param {string | string[]} input
    * @param {{aggregation?: "none"|"simple"|"first"|"average"|"max", stride?: number}} [options]
-   * @returns {{entities: Array<{label: string, score: number, start: number, end: number, text: string}>, escalate: boolean}}
+   * @returns {{entities: Array<{label: string, score: number, start: number, end: number, text: string}>, escalate: boolean} | Array<...>}
    */
-  extract(text, { aggregation = this.info.aggregation, stride = -1 } = {}) {
+  extract(input, options = {}) {
+    return Array.isArray(input) ? input.map((text) => this.#extract(String(text), options)) : this.#extract(input, options);
+  }
+
+  #extract(text, { aggregation = this.info.aggregation, stride = -1 } = {}) {
     this.#checkLive();
     const mode = AGGREGATIONS.indexOf(aggregation);
     if (mode < 0) throw new EdgetagError("INVALID_ARGUMENT", `edgetag: unknown aggregation ${aggregation}`);

@@ -7,6 +7,7 @@
 // once, since growing a wasm allocation would grow the module's memory for good.
 
 import { EdgetagError } from "./errors.js";
+import { isPermissionError, nodeBuiltin, permissionFlag } from "./runtime.js";
 
 /** A string that names a cached model rather than a URL: letters, digits, "_" and "-", optionally "@version". */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*(@[A-Za-z0-9._+-]+)?$/;
@@ -27,7 +28,9 @@ export function resolveUrl(source) {
   } catch {
     const cwd = typeof source === "string" && workingDirectory();
     if (cwd) return fileUrl(source, cwd);
-    throw new EdgetagError("INVALID_ARGUMENT", `edgetag: ${String(source)} is neither a URL nor the name of a cached model`);
+    const deno = typeof source === "string" && cwd === null && globalThis.Deno
+      ? " (Deno without --allow-read cannot resolve file paths: run with --allow-read, or pass a file: URL)" : "";
+    throw new EdgetagError("INVALID_ARGUMENT", `edgetag: ${String(source)} is neither a URL nor the name of a cached model${deno}`);
   }
 }
 
@@ -110,7 +113,8 @@ export async function openSource(source, { signal, fetchImpl } = {}) {
     } catch (e) {
       if (signal?.aborted) throw abortError(signal);
       const where = source instanceof Request ? source.url : String(source);
-      throw Object.assign(new EdgetagError("IO", `edgetag: fetching ${where} failed: ${e?.message ?? e}`), { cause: e });
+      const hint = isPermissionError(e) ? ` (Deno: run with ${permissionFlag(where)})` : "";
+      throw new EdgetagError("IO", `edgetag: fetching ${where} failed: ${e?.message ?? e}${hint}`, { cause: e });
     }
   }
   if (!response.ok && response.status !== 0)
@@ -126,9 +130,11 @@ export async function openSource(source, { signal, fetchImpl } = {}) {
 }
 
 async function openFile(url, signal) {
-  const { open } = await import("node:fs/promises");
-  const handle = await open(url).catch((e) => {
-    throw Object.assign(new EdgetagError("IO", `edgetag: cannot open ${url.href}: ${e.message}`), { cause: e });
+  const fs = await nodeBuiltin("node:fs/promises");
+  if (!fs) throw new EdgetagError("UNSUPPORTED", `edgetag: this runtime has no file system to read ${url.href} from`);
+  const handle = await fs.open(url).catch((e) => {
+    const hint = isPermissionError(e) ? ` (Deno: run with ${permissionFlag(url)})` : "";
+    throw new EdgetagError("IO", `edgetag: cannot open ${url.href}: ${e?.message ?? e}${hint}`, { cause: e });
   });
   const { size } = await handle.stat();
   let position = 0;

@@ -10,7 +10,11 @@
 // Results with typed arrays (logits, embed, tokenize) come back transferred, not copied.
 
 import { EdgetagError } from "./errors.js";
+import { nodeBuiltin } from "./runtime.js";
 import { checkAborted, isModelName, resolveUrl } from "./source.js";
+
+/** worker-main.js beside this file, for Node's worker threads (see spawn() for why it is not a literal there). */
+const WORKER_MAIN = "./worker-main.js";
 
 /**
  * A worker with one interface in browsers, Deno and Node: post(msg, transfer), onMessage(fn), onError(fn).
@@ -20,8 +24,22 @@ import { checkAborted, isModelName, resolveUrl } from "./source.js";
  */
 async function spawn(url) {
   if (typeof Worker === "function") {
-    const w = url ? new Worker(url, { type: "module", name: "edgetag" })
-      : new Worker(new URL("./worker-main.js", import.meta.url), { type: "module", name: "edgetag" });
+    const options = { type: "module", name: "edgetag" };
+    let w;
+    try {
+      // The options are written out as a literal: Vite reads them to build the worker as a module.
+      w = url ? new Worker(url, options) : new Worker(new URL("./worker-main.js", import.meta.url), { type: "module", name: "edgetag" });
+    } catch (e) {
+      // A page may not start a worker from another origin (the library served by a CDN): a same-origin blob:
+      // module that imports it may, where the CDN allows CORS; import.meta.url inside is still the CDN's URL.
+      if (e?.name !== "SecurityError") throw e;
+      const blob = URL.createObjectURL(new Blob([`import ${JSON.stringify(String(url ?? new URL(WORKER_MAIN, import.meta.url)))};\n`],
+        { type: "text/javascript" }));
+      w = new Worker(blob, options);
+      const free = () => URL.revokeObjectURL(blob);
+      w.addEventListener("message", free, { once: true });
+      w.addEventListener("error", free, { once: true });
+    }
     return {
       post: (m, t) => w.postMessage(m, t ?? []),
       onMessage: (fn) => w.addEventListener("message", (e) => fn(e.data)),
@@ -33,8 +51,10 @@ async function spawn(url) {
       terminate: () => w.terminate(),
     };
   }
-  const { Worker: NodeWorker } = await import("node:worker_threads");
-  const w = new NodeWorker(url ?? new URL("./worker-main.js", import.meta.url));
+  // Node: the URL is not written as a literal here, which would make bundlers ship a raw copy of the file for
+  // browsers, where this branch never runs.
+  const { Worker: NodeWorker } = await nodeBuiltin("node:worker_threads");
+  const w = new NodeWorker(url ?? new URL(WORKER_MAIN, import.meta.url));
   return {
     post: (m, t) => w.postMessage(m, t ?? []),
     onMessage: (fn) => w.on("message", fn),
@@ -45,6 +65,15 @@ async function spawn(url) {
     ref: () => w.ref(), unref: () => w.unref(),
     terminate: () => w.terminate(),
   };
+}
+
+/** The wasmUrl option as the worker can read it: absolute URLs, of one build or of both ({relaxed, baseline}). */
+function absoluteWasmUrl(option) {
+  if (!option) return undefined;
+  const absolute = (u) => (u === undefined || u === null ? undefined : new URL(u, globalThis.location?.href).href);
+  if (typeof option === "object" && !(option instanceof URL))
+    return { relaxed: absolute(option.relaxed), baseline: absolute(option.baseline) };
+  return absolute(option);
 }
 
 /** The source as something that can cross into the worker: a URL string, a Blob, bytes, or a stream. */
@@ -88,13 +117,13 @@ export async function createWorkerTagger(source, options = {}) {
     const p = await portable(source, options);
     const sent = {
       integrity: options.integrity, cache: options.cache, key: p.key ?? options.key, simd: options.simd,
-      wasmUrl: options.wasmUrl ? new URL(options.wasmUrl, globalThis.location?.href).href : undefined,
+      wasmUrl: absoluteWasmUrl(options.wasmUrl),
       wasmModule: options.wasmModule, size: p.size ?? options.size,
     };
     const { info, origin } = await tagger._send({ op: "load", source: p.source, options: sent, progress: !!onProgress },
       p.transfer ?? [], { signal, onProgress });
     tagger.info = info;
-    tagger.origin = origin;
+    tagger._loaded(origin);
     return tagger;
   } catch (e) {
     tagger.terminate();
@@ -108,13 +137,16 @@ export class WorkerTagger {
   #pending = new Map(); // id → {resolve, reject, onProgress}
   #next = 1;
   #dead = null; // the error every later call gets, once the worker is gone
+  #settleCache = null; // resolves `cached`, once
 
   constructor(worker) {
     this.#worker = worker;
     /** The model's info (as Model.info), once loaded. */
     this.info = null;
-    /** Where the model came from (as Model.origin). */
+    /** Where the model came from (as Model.origin): origin.cache "storing" until the worker's cache write settles. */
     this.origin = null;
+    /** Resolves with the final origin once the worker's cache write has settled (at once when there was none). */
+    this.cached = new Promise((resolve) => { this.#settleCache = resolve; });
     /** Bytes of the worker's wasm memory, as of the last answer. */
     this.wasmMemoryBytes = 0;
     worker.onMessage((m) => this.#receive(m));
@@ -122,7 +154,21 @@ export class WorkerTagger {
     worker.unref();
   }
 
+  /** The load's answer: the origin, final unless the worker is still writing the model to its cache. */
+  _loaded(origin) {
+    if (!this.#settleCache) return; // the write's outcome came first
+    this.origin = origin;
+    if (origin?.cache !== "storing") this.#cacheSettled(origin);
+  }
+
+  #cacheSettled(origin) {
+    this.origin = origin;
+    this.#settleCache?.(origin);
+    this.#settleCache = null;
+  }
+
   #receive(m) {
+    if (m?.type === "cached") { this.#cacheSettled(m.origin); return; }
     const p = this.#pending.get(m?.id);
     if (!p) return;
     if (m.type === "progress") { p.onProgress?.({ loaded: m.loaded, total: m.total }); return; }
@@ -147,6 +193,8 @@ export class WorkerTagger {
   #die(error) {
     if (this.#dead) return;
     this.#dead = error;
+    if (this.origin?.cache === "storing") this.#cacheSettled({ ...this.origin, cache: `not stored: ${error.message}` });
+    else this.#settleCache?.(this.origin);
     for (const [id, p] of this.#pending) { this.#settle(id); p.reject(error); }
   }
 
@@ -195,10 +243,14 @@ export class WorkerTagger {
   hidden(ids, options = {}) { return this.#call("hidden", [ids, options]); }
   tensors() { return this.#call("tensors", []); }
 
-  /** Frees the model and ends the worker. Later calls reject with EdgetagError("STATE"). Idempotent. */
+  /**
+   * Frees the model and ends the worker, once a cache write still running has settled. Later calls reject with
+   * EdgetagError("STATE"). Idempotent.
+   */
   async dispose() {
     if (!this.info) return;
     this.info = null;
+    await this.cached;
     try {
       await this._send({ op: "dispose" });
     } catch { /* the worker is gone already */ }

@@ -4,15 +4,16 @@
 // Messages in:  {id, op: "load", source, options}   {id, op: "call", method, args}   {op: "abort", target}
 //               {id, op: "dispose"}
 // Messages out: {id, type: "progress", loaded, total}   {id, type: "result", value, memory}
-//               {id, type: "error", error: {name, code, message}}
+//               {id, type: "error", error: {name, code, message}}   {type: "cached", origin} (the cache write's
+//               outcome, after the load's result when that said origin.cache "storing")
 // Typed arrays in results are transferred, not copied.
 
 import { EdgetagError } from "./errors.js";
 import { load } from "./load.js";
+import { nodeBuiltin } from "./runtime.js";
 
-const port = typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope
-  ? globalThis : (await import("node:worker_threads")).parentPort;
-
+/** Where messages come from and go: the worker's global scope, or a Node worker thread's parentPort. */
+let port = null;
 let model = null;
 const aborts = new Map(); // id of a running load → its AbortController
 const METHODS = new Set(["classify", "extract", "tokenize", "tokenizeWindows", "embed", "logits", "hidden", "tensors"]);
@@ -57,6 +58,8 @@ async function handle(msg) {
         aborts.delete(id);
       }
       reply(id, { info: model.info, origin: model.origin ?? null });
+      // The cache write runs after the answer; its outcome follows as a message of its own.
+      if (model.origin?.cache === "storing") model.cached.then((origin) => port.postMessage({ type: "cached", origin }));
     } else if (op === "call") {
       if (!model || !model.ptr) throw new EdgetagError("STATE", "edgetag: the model was disposed");
       if (!METHODS.has(msg.method)) throw new EdgetagError("INVALID_ARGUMENT", `edgetag: no method ${msg.method}`);
@@ -80,5 +83,14 @@ function onMessage(msg) {
   else queue = queue.then(() => handle(msg));
 }
 
-if (typeof port.addEventListener === "function" && port === globalThis) port.addEventListener("message", (e) => onMessage(e.data));
-else port.on("message", onMessage);
+// No top-level await, so that bundlers may build this worker in any format (Vite's default is "iife"). A Node
+// worker thread's messages wait in its port until the listener is attached.
+if (typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope) {
+  port = globalThis;
+  port.addEventListener("message", (e) => onMessage(e.data));
+} else {
+  nodeBuiltin("node:worker_threads").then(({ parentPort }) => {
+    port = parentPort;
+    port.on("message", onMessage);
+  });
+}

@@ -4,12 +4,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createServer } from "node:http";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { load } from "../../web/edgetag.js";
 import { path, readBuilt, simd } from "./helpers.mjs";
 
 const DENO = path("node_modules/.bin/deno");
 const MODEL = "build/ref/tiny.gguf";
+const SHIPPED = "models/reference-tiny.gguf"; // outside build/, which the permission test may read
 const TEXT = "Héllo wörld, ça va? 東京 🙂 ok";
 
 test("Deno: the same answers as Node from file:, HTTP, bytes and a Web Worker", async () => {
@@ -33,6 +35,25 @@ test("Deno: the same answers as Node from file:, HTTP, bytes and a Web Worker", 
     }
     assert.deepEqual(got.tokens, Array.from(node.tokenize(TEXT).offsets));
     node.dispose();
+  } finally {
+    server.close();
+  }
+});
+
+test("Deno: a refused permission is an EdgetagError that names the flag to add", async () => {
+  const server = createServer((req, res) => res.writeHead(404).end());
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const host = `127.0.0.1:${server.address().port}`;
+    const { stdout } = await promisify(execFile)(DENO, ["run", "--quiet", "--no-prompt", `--allow-read=${path("build")}`,
+      "tests/js/deno/permissions.mjs", pathToFileURL(path(SHIPPED)).href, `http://${host}/tiny.gguf`], { cwd: path(""), timeout: 60000 });
+    const got = JSON.parse(stdout.trim().split("\n").at(-1));
+    assert.deepEqual([got.file.edgetag, got.file.code, got.file.cause], [true, "IO", "NotCapable"]);
+    assert.ok(got.file.message.includes(`--allow-read=${path(SHIPPED)}`), got.file.message);
+    assert.deepEqual([got.http.edgetag, got.http.code, got.http.cause], [true, "IO", "NotCapable"]);
+    assert.ok(got.http.message.includes(`--allow-net=${host}`), got.http.message);
+    assert.deepEqual([got.path.edgetag, got.path.code, got.path.cause], [true, "IO", "NotCapable"]);
+    assert.ok(got.path.message.includes(`--allow-read=${path(SHIPPED)}`), got.path.message);
   } finally {
     server.close();
   }

@@ -237,6 +237,7 @@ describe("load() with a cache adapter", () => {
     const cache = memoryCache();
     const url = `${srv.base}/model.gguf`;
     const first = await load(url, opts({ cache }));
+    assert.equal((await first.cached).cache, "stored");
     assert.equal(first.origin.cache, "stored");
     assert.equal(first.origin.sha256, hex);
     const [{ manifest }] = cache.entries.values();
@@ -261,7 +262,9 @@ describe("load() with a cache adapter", () => {
   test("a cache entry whose bytes changed is dropped and the model fetched again", async () => {
     const cache = memoryCache();
     const url = `${srv.base}/model.gguf`;
-    (await load(url, opts({ cache }))).dispose();
+    const stored = await load(url, opts({ cache }));
+    await stored.cached;
+    stored.dispose();
     const entry = cache.entries.get(url);
     const bad = new Uint8Array(await entry.data.arrayBuffer());
     bad[1000] ^= 1;
@@ -271,7 +274,7 @@ describe("load() with a cache adapter", () => {
     assert.equal(m.origin.kind, "network");
     assert.ok(cache.calls.some(([op, k]) => op === "delete" && k === url), "the bad entry is deleted");
     assert.equal(srv.count("/model.gguf"), n + 1);
-    assert.equal(m.origin.cache, "stored");
+    assert.equal((await m.cached).cache, "stored");
     m.dispose();
   });
 
@@ -287,14 +290,53 @@ describe("load() with a cache adapter", () => {
     const roomy = memoryCache({ quotaBytes: bytes.length * 1.5 });
     roomy.entries.set("old", { data: new Blob([new Uint8Array(bytes.length)]), manifest: { name: (await load(bytes, opts())).info.name, version: "old", sha256: "0".repeat(64) } });
     const m = await load(url, opts({ cache: roomy }));
-    assert.match(m.origin.cache, /^stored after evicting 1 older version$/);
+    assert.match((await m.cached).cache, /^stored after evicting 1 older version$/);
     assert.ok(!roomy.entries.has("old"));
     m.dispose();
     const tiny = memoryCache({ quotaBytes: 1000 });
     const m2 = await load(url, opts({ cache: tiny }));
-    assert.equal(m2.origin.cache, "not stored: quota exceeded");
+    assert.equal((await m2.cached).cache, "not stored: quota exceeded");
     assert.deepEqual(m2.logits(IDS).rows, 1);
     m2.dispose();
+  });
+
+  test("the answer does not wait for the cache write: origin.cache is \"storing\", then `cached` settles it", async () => {
+    const cache = memoryCache();
+    let release;
+    const gate = new Promise((r) => { release = r; });
+    const put = cache.put;
+    cache.put = async function (...args) { await gate; return put.apply(this, args); };
+    const url = `${srv.base}/model.gguf`;
+    const m = await load(url, opts({ cache }));
+    assert.equal(m.origin.cache, "storing");
+    assert.equal(m.logits(IDS).rows, 1, "the model answers while the write is pending");
+    let settled = false;
+    m.cached.then(() => { settled = true; });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(settled, false);
+    release();
+    const origin = await m.cached;
+    assert.deepEqual([origin.cache, m.origin.cache, Object.isFrozen(m.origin)], ["stored", "stored", true]);
+    assert.equal(origin.sha256, hex);
+    m.dispose();
+    const n = srv.count("/model.gguf");
+    const again = await load(url, opts({ cache }));
+    assert.deepEqual([again.origin.kind, again.origin.cache, srv.count("/model.gguf")], ["cache", "hit", n]);
+    assert.equal(await again.cached, again.origin, "nothing to write: cached resolves with the origin at once");
+    again.dispose();
+  });
+
+  test("a failing cache write is reported in origin, not thrown", async () => {
+    const failing = { get: async () => undefined, put: async () => { throw new Error("disk gone"); }, delete: async () => {} };
+    const m = await load(`${srv.base}/model.gguf`, opts({ cache: failing }));
+    assert.equal(m.origin.cache, "storing");
+    assert.equal((await m.cached).cache, "not stored: Error: disk gone");
+    assert.equal(m.origin.cache, "not stored: Error: disk gone");
+    assert.equal(m.logits(IDS).rows, 1);
+    m.dispose();
+    const unloaded = await load(bytes, opts());
+    assert.equal((await unloaded.cached).cache, "none", "no cache: settled at once");
+    unloaded.dispose();
   });
 
   test("a cache that throws on read is treated as a miss", async () => {
@@ -317,6 +359,8 @@ describe("the worker tagger", () => {
     const w = await createWorkerTagger(`${srv.base}/model.gguf`, opts({ onProgress: (e) => events.push(e) }));
     assert.equal(events.at(-1).loaded, bytes.length);
     assert.deepEqual(w.info, local.info);
+    assert.deepEqual(await w.cached, w.origin, "no cache in a Node worker thread: settled with the load");
+    assert.equal(w.origin.cache, "none");
     const [a, b] = [await w.logits(IDS), local.logits(IDS)];
     assert.ok(a.data instanceof Float32Array);
     assert.deepEqual(a.data, b.data);
@@ -356,6 +400,11 @@ describe("the worker tagger", () => {
     const w = await load(new Uint8Array(bytes), opts({ worker: true }));
     await assert.rejects(w.logits([101, 5000, 102]), { name: "EdgetagError", code: "INPUT" });
     await w.dispose();
+    // Both builds' URLs cross into the worker, which fetches its flavour's.
+    const wasmUrl = { relaxed: pathToFileURL(path("build/edgetag-relaxed.wasm")), baseline: pathToFileURL(path("build/edgetag.wasm")) };
+    const w2 = await load(new Uint8Array(bytes), opts({ worker: true, wasmUrl }));
+    assert.equal((await w2.logits(IDS)).rows, 1);
+    await w2.dispose();
     await assert.rejects(createWorkerTagger(`${srv.base}/garbage.gguf`, opts()), { name: "EdgetagError", code: "BAD_MAGIC" });
     await assert.rejects(createWorkerTagger(`${srv.base}/tampered.gguf`, opts({ integrity: hex })), { code: "INTEGRITY" });
     const c = new AbortController();

@@ -116,6 +116,7 @@ describe("through withEscalation: nothing found leaves the device", () => {
     const text = `My name is Maria Gonzalez. ${TEXT}`;
     const byModel = pii.extract(text).entities;
     assert.ok(byModel.some((e) => e.text.includes("Maria")), "pii-ner misses the name");
+    assert.deepEqual(pii.extract([text, TEXT]), [pii.extract(text), pii.extract(TEXT)], "an array: one extraction per text");
     const t = withEscalation(classifier, {
       endpoint: { kind: "json", url: cloud.jsonUrl }, threshold: 1.01, retries: 0, redact: anyOf(pii, patternRedactor()),
     });

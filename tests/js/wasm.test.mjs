@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import test from "node:test";
+import { pathToFileURL } from "node:url";
 
 import { EdgetagError, init, load, relaxedSimdSupported, version } from "../../web/edgetag.js";
 import { nodeHasRelaxedSimd, path, readBuilt, simd } from "./helpers.mjs";
@@ -82,6 +83,23 @@ test("the relaxed build settles on one int8 kernel set over its first runs, with
   // dot16 and dot32 sum the same integers: the answers are identical bit for bit whichever is kept.
   assert.deepEqual(model.logits(ids).data, first);
   model.dispose();
+});
+
+test("wasmUrl: one build's URL, or both builds' ({relaxed, baseline}) of which the runtime's flavour is fetched", async () => {
+  const url = (f) => pathToFileURL(path(`build/${f}`));
+  const both = { relaxed: url("edgetag-relaxed.wasm"), baseline: url("edgetag.wasm") };
+  assert.equal((await init({ simd, wasmUrl: both })).flavour, simd);
+  assert.equal((await init({ simd: "baseline", wasmUrl: url("edgetag.wasm") })).flavour, "baseline");
+  // "auto" with only one build given takes it, whatever this runtime could run.
+  assert.equal((await init({ wasmUrl: { baseline: url("edgetag.wasm") } })).flavour, "baseline");
+  assert.throws(() => init({ simd: "relaxed", wasmUrl: { baseline: url("edgetag.wasm") } }),
+    (e) => e instanceof EdgetagError && e.code === "INVALID_ARGUMENT" && /no URL for the relaxed build/.test(e.message));
+  // A .wasm that is not there: the error says what to pass instead.
+  await assert.rejects(init({ simd, wasmUrl: url("missing.wasm") }),
+    (e) => e instanceof EdgetagError && e.code === "IO" && /wasmModule/.test(e.message) && /wasmUrl/.test(e.message));
+  const m = await load(tiny(), { simd, wasmUrl: both });
+  assert.ok(m.classify("a text").label);
+  m.dispose();
 });
 
 test("model info, labels and the tensor table read back", async () => {

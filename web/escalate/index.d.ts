@@ -21,18 +21,30 @@ export declare const POLICY_DEFAULTS: Readonly<{
   maxResponseBytes: number;
 }>;
 
-/** What a tagger needs to be wrapped: a loaded Model, or a worker's tagger whose methods return promises. */
+/** What escalation reads of a tagger's info. */
+export interface TaggerInfo {
+  readonly task?: string;
+  /** Classifiers: the label set (the cloud must answer one of them). */
+  readonly labels?: readonly string[];
+  /** Token classifiers: the entity types (default: labels without B-/I- and "O"). */
+  readonly entityTypes?: readonly string[];
+  /** Calibrated escalation threshold, or null. */
+  readonly threshold?: number | null;
+  /** The label that means "escalate" (default escalateLabels). */
+  readonly abstainLabel?: string | null;
+}
+
+/**
+ * What a tagger needs to be wrapped: a loaded Model, a WorkerTagger (whose methods return promises), or your
+ * own object of that shape.
+ */
 export interface TaggerLike {
-  readonly info: {
-    readonly task?: string;
-    /** Classifiers: the label set (the cloud must answer one of them). */
-    readonly labels?: readonly string[];
-    /** Token classifiers: the entity types (default: labels without B-/I- and "O"). */
-    readonly entityTypes?: readonly string[];
-    /** Calibrated escalation threshold, or null. */
-    readonly threshold?: number | null;
-  };
-  /** Called with a string or, for a batch, an array of strings (answering an array). */
+  /** Null once the tagger is disposed (a WorkerTagger's): withEscalation refuses it, calls reject with STATE. */
+  readonly info: TaggerInfo | null;
+  /**
+   * Called with a string, or for a batch an array of strings, answering one result or an array of them. A
+   * Model's and a WorkerTagger's overloads fit; so does a function that takes one string, if batches never come.
+   */
   classify?(input: string | string[]): MaybePromise<Classification | Classification[]>;
   extract?(text: string, options?: ExtractOptions): MaybePromise<{ entities: Entity[]; escalate?: boolean }>;
   tokenize?(...args: any[]): unknown;
@@ -255,8 +267,8 @@ export interface EscalationStats {
 
 /** A tagger whose uncertain answers go to the cloud. Every method is async. */
 export interface EscalatingTagger {
-  /** The wrapped tagger's info. */
-  readonly info: TaggerLike["info"];
+  /** The wrapped tagger's info (null once it is disposed). */
+  readonly info: TaggerInfo | null;
   /** The wrapped tagger. */
   readonly tagger: TaggerLike;
   /** One local batch; the uncertain texts escalate concurrently within maxConcurrent/maxQueue. */

@@ -82,6 +82,7 @@ class EscalatingTagger {
 
   #checkLive() {
     if (this.#disposed) throw new EdgetagError("STATE", "edgetag: the escalating tagger was disposed");
+    if (!this.#tagger.info) throw new EdgetagError("STATE", "edgetag: the wrapped tagger was disposed");
   }
 
   /** policy.signal stops every call under way: one listener, there while there are calls. */

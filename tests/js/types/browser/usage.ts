@@ -1,10 +1,12 @@
-// Compiled (never run) by tests/types.test.mjs with `tsc --noEmit`: the declarations must describe the
-// loader the way a TypeScript user calls it, and reject misuse.
+// Compiled (never run) by tests/js/types.test.mjs with `tsc --strict --noEmit` and the DOM lib: the declarations
+// must describe the library the way a page's TypeScript calls it, and reject misuse. "edgetag" resolves to this
+// repository's own package (its exports map and types conditions), as it would from node_modules.
 import {
   EdgetagError, anyOf, createWorkerTagger, indexedDBCache, init, load, patternRedactor, relaxedSimdSupported, version,
   withEscalation,
   type CacheAdapter, type Classification, type Matrix, type ModelInfo, type Progress, type WorkerTagger,
-} from "../../../web/edgetag.js";
+  type Extraction, type ModelOrigin, type IDBFactoryLike,
+} from "edgetag";
 
 async function main(bytes: Uint8Array): Promise<void> {
   const engine = await init({ simd: relaxedSimdSupported() ? "relaxed" : "baseline" });
@@ -55,13 +57,26 @@ async function sources(signal: AbortSignal): Promise<void> {
     delete: async () => {},
   };
   await load(new URL("https://example.com/m.gguf"), { cache: mine, key: "m" });
-  const db = indexedDBCache({ dbName: "models" });
+  const db = indexedDBCache({ dbName: "models", indexedDB: window.indexedDB });
+  const factory: IDBFactoryLike = indexedDB;
+  void factory;
   const stored: number = (await db.list()).length + (await db.evict((await db.list())[0]));
   // Off the main thread: the same methods, returning promises.
   const w: WorkerTagger = await load("/m.gguf", { worker: true, onProgress });
   const c: Classification = await w.classify("text", { signal });
   const e2: number = (await w.extract("text")).entities.length + (await w.embed("x")).length;
-  const w2 = await createWorkerTagger(new Uint8Array(8), { transfer: true, cache: "indexeddb" });
+  const w2 = await createWorkerTagger(new Uint8Array(8), { transfer: true, cache: "indexeddb", workerUrl: "/assets/worker.js",
+    wasmUrl: { relaxed: "/assets/edgetag-relaxed.wasm", baseline: "/assets/edgetag.wasm" } });
+  // The first visit answers before the cache write; `cached` settles it.
+  const settled: ModelOrigin = await fromUrl.cached;
+  const fromWorker: ModelOrigin | null = await w.cached;
+  const perText: Extraction[] = await w.extract(["one", "two"]);
+  const one: Extraction = fromUrl.extract("one");
+  console.log(settled.cache, fromWorker?.cache, perText.length, one.entities);
+  // A worker's tagger is a tagger escalation wraps.
+  const escalating = withEscalation(w, { endpoint: { url: "https://example.com/classify", kind: "json" } });
+  const answers = await escalating.classify(["a", "b"]);
+  console.log(answers[0].source, (await escalating.classify("c")).escalation.wanted);
   await w2.dispose();
   await w.dispose();
   console.log(label, batch, ents, origin, vec, vecs, stored, c, e2);

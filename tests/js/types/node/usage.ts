@@ -1,0 +1,50 @@
+// Compiled (never run) by tests/js/types.test.mjs with `tsc --strict --noEmit`, `lib: ["es2022"]` and @types/node:
+// no DOM. The declarations must hold what a Node program does with the library.
+import { readFile } from "node:fs/promises";
+import { pathToFileURL } from "node:url";
+import {
+  EdgetagError, createWorkerTagger, init, load, withEscalation, patternRedactor, anyOf,
+  type Classification, type Extraction, type Model, type ModelOrigin, type WorkerTagger,
+} from "edgetag";
+
+async function main(): Promise<void> {
+  // A file path, a file: URL, the package's own model, bytes from the file system.
+  const byPath: Model = await load("./models/intent-clinc.gguf");
+  const byUrl = await load(pathToFileURL("/srv/models/maint-ner.gguf"));
+  const shipped = await load(import.meta.resolve("edgetag/models/pii-ner.gguf"), { integrity: "sha256-AAAA" });
+  const fromBuffer = await load(await readFile("./models/intent-clinc.gguf"), { simd: "baseline" });
+  const one: Classification = byPath.classify("book a table");
+  const many: Classification[] = byPath.classify(["a", "b"]);
+  const ents: Extraction = byUrl.extract("replace pump seal");
+  const perText: Extraction[] = byUrl.extract(["a", "b"], { aggregation: "first" });
+  const origin: ModelOrigin = await fromBuffer.cached;
+  console.log(one.label, many.length, ents.entities.length, perText.length, origin.kind, shipped.info.labels.length);
+
+  // A worker thread, escalation around it, redaction with the shipped PII model.
+  const worker: WorkerTagger = await load("./models/intent-clinc.gguf", { worker: true });
+  const escalating = withEscalation(worker, {
+    endpoint: { kind: "openai", url: "https://api.example.com/v1/chat/completions", model: "m", headers: { authorization: "Bearer x" } },
+    redact: anyOf(shipped, patternRedactor()),
+    timeoutMs: 5000,
+  });
+  const answer = await escalating.classify("how tall is the eiffel tower");
+  console.log(answer.source, answer.localLabel, escalating.stats().requests.classify);
+  const batch = await (await createWorkerTagger(await readFile("./m.gguf"))).classify(["x", "y"]);
+  console.log(batch.map((c) => c.label));
+
+  // The engine: the builds beside the library, or builds from elsewhere.
+  const engine = await init({ simd: "auto", wasmUrl: { baseline: pathToFileURL("/opt/edgetag.wasm") } });
+  console.log(engine.flavour);
+  try {
+    await load("./missing.gguf");
+  } catch (e) {
+    if (e instanceof EdgetagError) console.log(e.code);
+  }
+  // @ts-expect-error: extract answers one Extraction per text, not one for all
+  const wrong: Extraction = byUrl.extract(["a", "b"]);
+  // @ts-expect-error: a cache adapter cannot cross into a worker thread
+  await load("./m.gguf", { worker: true, cache: { get: async () => undefined, put: async () => {}, delete: async () => {} } });
+  void wrong;
+}
+
+void main;
