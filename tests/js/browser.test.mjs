@@ -4,21 +4,17 @@
 // progress events and abort.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { checkChromium, launchChromium } from "./browser/chromium.mjs";
 import { startServer } from "./browser/server.mjs";
 import { path, readBuilt } from "./helpers.mjs";
 
-const CHROMIUM = "/usr/bin/chromium";
 const MODEL_PATH = "/build/ref/tiny.gguf";
 const bytes = readBuilt("build/ref/tiny.gguf", "make refmodels");
 readBuilt("build/edgetag.wasm", "make wasm");
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync"];
-
-if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`make setup\` (it installs Debian's chromium)`);
+checkChromium();
 
 /** Misbehaving model routes beside the static files. */
 const routes = {
@@ -38,7 +34,7 @@ const routes = {
 describe("in Chromium", () => {
   let srv, profile, context, page;
   const launch = async () => {
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS });
+    context = await launchChromium(profile);
     page = context.pages()[0] ?? await context.newPage();
     page.on("pageerror", (e) => console.log(`page error: ${e.message}`));
     await open();
