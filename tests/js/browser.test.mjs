@@ -154,6 +154,35 @@ describe("in Chromium", () => {
     }
   });
 
+  test("a browser that refuses Blobs in IndexedDB (WebKit's ephemeral sessions): the model is kept as an ArrayBuffer", async () => {
+    // WebKit answers a Blob value in an ephemeral session's IndexedDB with this error (tests/js/demo/webkit.test.mjs
+    // meets it for real); here the page's IDBObjectStore.put refuses Blobs the same way.
+    const r = await run(async (et, url) => {
+      await et.indexedDBCache().clear();
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (value, ...rest) {
+        if (value?.data instanceof Blob) throw new DOMException("Error preparing Blob/File data to be stored in object store", "UnknownError");
+        return put.call(this, value, ...rest);
+      };
+      try {
+        const first = await et.load(url);
+        const out = { first: first.origin.cache };
+        first.dispose();
+        const again = await et.load(url);
+        Object.assign(out, { again: again.origin.kind, label: typeof again.classify("hello").label });
+        again.dispose();
+        const db = await new Promise((ok, ko) => { const q = indexedDB.open("edgetag"); q.onsuccess = () => ok(q.result); q.onerror = () => ko(q.error); });
+        const [rec] = await new Promise((ok) => { const q = db.transaction("models").objectStore("models").getAll(); q.onsuccess = () => ok(q.result); });
+        db.close();
+        out.stored = Object.prototype.toString.call(rec.data);
+        return out;
+      } finally {
+        IDBObjectStore.prototype.put = put;
+      }
+    }, MODEL_PATH);
+    assert.deepEqual(r, { first: "stored", again: "cache", label: "string", stored: "[object ArrayBuffer]" });
+  });
+
   test("integrity: a tampered model is refused and nothing is cached", async () => {
     const sri = "sha256-" + (await crypto.subtle.digest("SHA-256", bytes).then((d) => Buffer.from(d).toString("base64")));
     const r = await run(async (et, { sri }) => {
