@@ -27,17 +27,20 @@ const ms = (t) => (t < 10 ? `${t.toFixed(1)} ms` : `${Math.round(t)} ms`);
 const NOTE_TYPES = ["PhysicalObject", "Activity", "Process", "State", "Property"];
 
 /**
- * Text with its entities as <mark>s, each ending in a chip with its label and score. The entity's last word
- * and its chip do not wrap apart (the chip never starts a line on its own).
+ * Text with its entities as <mark>s, each ending in a chip with its label and score; those scored below
+ * `threshold` are marked unsure (a dashed outline). The entity's last word and its chip do not wrap apart
+ * (the chip never starts a line on its own).
  */
-export function renderTagged(target, text, entities, { kind }) {
+export function renderTagged(target, text, entities, { kind, threshold = null }) {
   target.replaceChildren(...pieces(text, entities).map(({ text: t, entity }) => {
     if (!entity) return document.createTextNode(t);
     const type = kind === "pii" ? "pii" : entity.label;
     const cut = t.length <= 24 ? 0 : t.search(/\S+\s*$/); // a short entity never wraps at all
     const chip = el("span", { class: "ent-tag" }, humanize(entity.label),
       typeof entity.score === "number" ? [" ", el("span", { class: "ent-score" }, score(entity.score))] : null);
-    return el("mark", { class: "ent", dataset: { type, kind, label: entity.label } },
+    const unsure = threshold !== null && typeof entity.score === "number" && entity.score < threshold;
+    return el("mark", { class: "ent", dataset: { type, kind, label: entity.label, ...(unsure && { unsure: "true" }) },
+      title: unsure ? `Unsure: ${score(entity.score)} is below ${score(threshold)}` : null },
       cut > 0 ? t.slice(0, cut) : null, el("span", { class: "ent-tail" }, t.slice(Math.max(cut, 0)), chip));
   }));
 }
@@ -83,10 +86,12 @@ export function reasonText(part, { what }) {
   return `Unsure (${trigger}), but ${failure(e.reason)}. Kept the on-device answer.`;
 }
 
-/** The legend of the entity types present. */
-function renderLegend(list, entities) {
+/** The legend of the entity types present, and of the unsure outline when an entity has it. */
+function renderLegend(list, entities, threshold) {
   const present = NOTE_TYPES.filter((t) => entities.some((e) => e.label === t));
-  list.replaceChildren(...present.map((t) => el("li", { dataset: { type: t } }, el("span", { class: "swatch", "aria-hidden": "true" }), humanize(t))));
+  const unsure = entities.some((e) => typeof e.score === "number" && e.score < threshold);
+  list.replaceChildren(...present.map((t) => el("li", { dataset: { type: t } }, el("span", { class: "swatch", "aria-hidden": "true" }), humanize(t))),
+    unsure ? el("li", { class: "legend-unsure" }, el("span", { class: "swatch", "aria-hidden": "true" }), `dashed: below ${score(threshold)}`) : null);
   list.hidden = present.length === 0;
 }
 
@@ -116,10 +121,10 @@ export function renderRecord(root, record) {
 
   const ent = record.entities;
   $("entities-card").hidden = false;
-  renderTagged($("entities-text"), record.note, ent.items, { kind: "note" });
+  renderTagged($("entities-text"), record.note, ent.items, { kind: "note", threshold: ent.threshold });
   renderBadge($("entities-badge"), ent);
   $("entities-why").textContent = (ent.items.length ? "" : "No equipment, activity or fault found. ") + reasonText(ent, { what: "lowest score" });
-  renderLegend($("entities-legend"), ent.items);
+  renderLegend($("entities-legend"), ent.items, ent.threshold);
 
   $("pii-card").hidden = false;
   renderTagged($("pii-text"), record.note, record.pii.items, { kind: "pii" });
