@@ -90,8 +90,9 @@ export function reasonText(part, { what }) {
 function renderLegend(list, entities, threshold) {
   const present = NOTE_TYPES.filter((t) => entities.some((e) => e.label === t));
   const unsure = entities.some((e) => typeof e.score === "number" && e.score < threshold);
-  list.replaceChildren(...present.map((t) => el("li", { dataset: { type: t } }, el("span", { class: "swatch", "aria-hidden": "true" }), humanize(t))),
-    unsure ? el("li", { class: "legend-unsure" }, el("span", { class: "swatch", "aria-hidden": "true" }), `dashed: below ${score(threshold)}`) : null);
+  const items = present.map((t) => el("li", { dataset: { type: t } }, el("span", { class: "swatch", "aria-hidden": "true" }), humanize(t)));
+  if (unsure) items.push(el("li", { class: "legend-unsure" }, el("span", { class: "swatch", "aria-hidden": "true" }), `dashed: below ${score(threshold)}`));
+  list.replaceChildren(...items);
   list.hidden = present.length === 0;
 }
 
