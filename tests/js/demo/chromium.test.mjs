@@ -249,13 +249,44 @@ describe("the field-notes demo in Chromium", () => {
     assert.ok(!JSON.stringify(doc).includes(KEY), "the key is not in the export");
   });
 
+  test("settings: a threshold of 0 keeps an unsure note on the device; with redaction off the preview warns and shows the text as written", async () => {
+    const asked = servers.cloud.received.length;
+    // By keyboard: the calibrated choice off (Space), the slider to its minimum (Home), redaction off, Save.
+    await page.click("#open-settings");
+    await page.focus("#threshold-auto");
+    await page.keyboard.press("Space");
+    await page.focus("#threshold");
+    await page.keyboard.press("Home");
+    assert.equal(await page.textContent("#threshold-out"), "0.00");
+    await page.focus("#redact");
+    await page.keyboard.press("Space");
+    assert.ok(await page.isVisible("#redact-warning"), "turning redaction off warns at once");
+    await page.focus("#settings-save");
+    await page.keyboard.press("Enter");
+
+    const r = await tag(UNSURE);
+    assert.equal(r.entitiesBadge.source, "local");
+    assert.match(r.entitiesWhy, /^Confident \(lowest score 0\.\d\d ≥ 0\.00\)/);
+    assert.equal(r.intent.badge.source, "local");
+    assert.equal(servers.cloud.received.length, asked, "nothing was asked");
+    assert.equal(r.sent[0].text, UNSURE.note, "without redaction the note would go as written");
+    assert.ok(await page.isVisible("#sent-preview .warning"), "and the preview says so");
+
+    await page.click("#open-settings");
+    await page.check("#threshold-auto");
+    await page.check("#redact");
+    await page.click("#settings-save");
+    const s = JSON.parse(await page.evaluate(() => localStorage.getItem("edgetag-field-notes:settings")));
+    assert.deepEqual([s.threshold, s.redact, s.apiKey], [null, true, KEY]);
+  });
+
   test("offline: a reload opens the app from the service worker, tags and classifies on the device, and says why nothing was sent", async () => {
     const served = servers.demo.requests.length, asked = servers.cloud.received.length;
     await context.setOffline(true);
     await page.reload();
     await ready();
     const before = await results();
-    assert.equal(before.history, 2, "the history survived the reload");
+    assert.equal(before.history, 3, "the history survived the reload");
     assert.equal(before.online, "Offline");
     assert.ok(before.banner, "the offline banner is shown");
     assert.match(before.engine, /models read from this device/);
@@ -265,7 +296,7 @@ describe("the field-notes demo in Chromium", () => {
     assert.match(r.entitiesWhy, /^Offline: lowest score 0\.\d\d is below 0\.80, but nothing is sent without a connection/);
     assert.equal(r.intent.badge.source, "local");
     assert.match(r.intent.why, /^Offline: /);
-    assert.equal(r.history, 3);
+    assert.equal(r.history, 4);
     // Only the browser's own check for a new service worker (sw.js and the scripts it imports) reaches the
     // server: DevTools' offline emulation covers pages and workers, not that check, which a phone with no
     // signal simply fails. The page, the library, the engine and the models came from the device.
@@ -284,7 +315,7 @@ describe("the field-notes demo in Chromium", () => {
     await launch();
     await page.goto(`${servers.demo.base}/`);
     await ready();
-    assert.equal(await saved(), 3);
+    assert.equal(await saved(), 4);
     const shown = await results();
     assert.equal(shown.entitiesText, UNSURE.note, "the latest note is shown again");
 
@@ -297,7 +328,7 @@ describe("the field-notes demo in Chromium", () => {
     assert.match(unsure.entitiesWhy, /but the cloud could not be reached\. Kept the on-device answer\./);
     assert.match(unsure.sentState, /the cloud could not be reached, nothing arrived/);
     assert.ok(unsure.sent.every((x) => !x.sent), "nothing is marked as sent");
-    assert.equal(unsure.history, 5);
+    assert.equal(unsure.history, 6);
     await shot("desktop-5-after-restart-servers-stopped");
   });
 

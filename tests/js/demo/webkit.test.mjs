@@ -19,7 +19,12 @@ describe("the field-notes demo in WebKitGTK (Safari's engine family)", { skip: m
   const ready = () => s().until(`return document.body.dataset.models === "ready" ? true :
     (document.getElementById("loading-error").hidden ? null : document.getElementById("loading-error-text").textContent)`,
   Boolean, { timeoutMs: 90_000 }).then((v) => assert.equal(v, true, `the models did not load: ${v}`));
-  const shot = async (name) => writeFileSync(join(SHOTS, `${name}.png`), await s().screenshot());
+  /** A screenshot once the page has painted (WebKitGTK's snapshot can lag a frame behind the DOM). */
+  const shot = async (name, rect = { width: 1280, height: 900 }) => {
+    await s().setWindowRect(rect).catch(() => {});
+    await s().executeAsync("const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 400)));");
+    writeFileSync(join(SHOTS, `${name}.png`), await s().screenshot());
+  };
 
   /** Types a note through the page (WebDriver's element commands would do the same, slower) and waits for it. */
   const tag = async ({ note, request }) => {
@@ -71,6 +76,7 @@ describe("the field-notes demo in WebKitGTK (Safari's engine family)", { skip: m
     const offline = await s().until(`return document.body.dataset.offlineReady === "true" &&
       [navigator.serviceWorker.controller.scriptURL, document.getElementById("ready-text").textContent]`, Boolean, { timeoutMs: 30_000 });
     assert.deepEqual(offline, [`${servers.demo.base}/sw.js`, "Works offline"]);
+    await s().until("return document.getElementById('loading').hidden", Boolean);
     await shot("webkit-1-tagged");
   });
 
@@ -88,6 +94,7 @@ describe("the field-notes demo in WebKitGTK (Safari's engine family)", { skip: m
     assert.equal(r.intent.badge.source, "local");
     assert.equal(r.history, 2);
     await shot("webkit-2-offline-reload");
+    await shot("webkit-3-offline-reload-narrow", { width: 390, height: 844 }); // MiniBrowser's window stops at about 450 px
     const away = await s().execute("return performance.getEntriesByType('resource').map((e) => e.name).filter((u) => !u.startsWith('http://127.0.0.1:'))");
     assert.deepEqual(away, []);
     assert.deepEqual(outside.seen, [], "nothing went past the loopback");
