@@ -88,11 +88,18 @@ async function refreshHistory() {
   $("export").disabled = $("clear-history").disabled = state.records.length === 0;
 }
 
+/** On a one-column screen, brings the results into view (smoothly, unless the user asks for less motion). */
+function revealResults() {
+  if (!matchMedia("(max-width: 959px)").matches) return;
+  const behavior = matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
+  $("results").scrollIntoView({ behavior, block: "start" });
+}
+
 function showRecord(record, { scroll = true } = {}) {
   state.selected = record.id;
   renderRecord(document, record);
   renderHistory($("history-list"), state.records, { selected: state.selected, onSelect: (r) => showRecord(r) });
-  if (scroll && matchMedia("(max-width: 899px)").matches) $("results").scrollIntoView({ behavior: "smooth", block: "start" });
+  if (scroll) revealResults();
 }
 
 async function onSubmit(event) {
@@ -118,6 +125,7 @@ async function onSubmit(event) {
     state.selected = record.id;
     renderRecord(document, record);
     await refreshHistory();
+    revealResults();
     const sources = [record.entities.source, record.intent?.source].filter(Boolean);
     announce(`Saved. ${record.entities.items.length} tagged, ${record.pii.items.length} personal data, ` +
       (record.intent ? `request routed to ${record.intent.label}, ` : "") + `answered ${sources.includes("cloud") ? "partly by the cloud" : "on this device"}.`);

@@ -5,7 +5,7 @@
 // Everything the user typed reaches the page as text nodes (never as HTML): el(…) builds elements from
 // strings with textContent.
 
-import { humanize, pieces, placeholderPieces, score } from "./spans.js";
+import { humanize, pieces, placeholderPieces, score, typeName } from "./spans.js";
 
 /** An element with a class and children (strings become text nodes). */
 export function el(tag, props = {}, ...children) {
@@ -36,7 +36,7 @@ export function renderTagged(target, text, entities, { kind, threshold = null })
     if (!entity) return document.createTextNode(t);
     const type = kind === "pii" ? "pii" : entity.label;
     const cut = t.length <= 24 ? 0 : t.search(/\S+\s*$/); // a short entity never wraps at all
-    const chip = el("span", { class: "ent-tag" }, humanize(entity.label),
+    const chip = el("span", { class: "ent-tag" }, typeName(entity.label),
       typeof entity.score === "number" ? [" ", el("span", { class: "ent-score" }, score(entity.score))] : null);
     const unsure = threshold !== null && typeof entity.score === "number" && entity.score < threshold;
     return el("mark", { class: "ent", dataset: { type, kind, label: entity.label, ...(unsure && { unsure: "true" }) },
@@ -90,7 +90,7 @@ export function reasonText(part, { what }) {
 function renderLegend(list, entities, threshold) {
   const present = NOTE_TYPES.filter((t) => entities.some((e) => e.label === t));
   const unsure = entities.some((e) => typeof e.score === "number" && e.score < threshold);
-  const items = present.map((t) => el("li", { dataset: { type: t } }, el("span", { class: "swatch", "aria-hidden": "true" }), humanize(t)));
+  const items = present.map((t) => el("li", { dataset: { type: t } }, el("span", { class: "swatch", "aria-hidden": "true" }), typeName(t)));
   if (unsure) items.push(el("li", { class: "legend-unsure" }, el("span", { class: "swatch", "aria-hidden": "true" }), `dashed: below ${score(threshold)}`));
   list.replaceChildren(...items);
   list.hidden = present.length === 0;

@@ -95,5 +95,8 @@ export function humanize(label) {
   }).join(" ");
 }
 
+/** An entity type's short name for chips and legends: MaintIE's "PhysicalObject" is an "Object"; others as humanize(). */
+export const typeName = (label) => (String(label).replace(/^[BIES]-/, "") === "PhysicalObject" ? "Object" : humanize(label));
+
 /** A probability as people read it: 0.8734 → "0.87". */
 export const score = (p) => (typeof p === "number" && Number.isFinite(p) ? p.toFixed(2) : "—");

@@ -42,6 +42,14 @@ describe("the field-notes demo in Chromium", () => {
   const results = () => page.evaluate(READ_RESULTS);
   const ready = () => page.waitForFunction(() => document.body.dataset.models === "ready", null, { timeout: 60_000 });
   const saved = () => page.evaluate(() => document.querySelectorAll("#history-list li").length);
+  /** The settings as kept on the device, once settings[key] is `value` (the dialog saves them on its close event). */
+  const stored = async (key, value) => {
+    const handle = await page.waitForFunction(([k, v]) => {
+      const s = JSON.parse(localStorage.getItem("edgetag-field-notes:settings") ?? "{}");
+      return s[k] === v ? s : null;
+    }, [key, value], { timeout: 5000 });
+    return handle.jsonValue();
+  };
 
   /** Types a note (and a request) and submits it; resolves when it is saved and shown. */
   const tag = async ({ note, request }) => {
@@ -199,7 +207,7 @@ describe("the field-notes demo in Chromium", () => {
     await shot("phone-4-settings", { size: PHONE });
     await axe("settings dialog, phone");
     await page.click("#settings-save");
-    assert.ok((await page.evaluate(() => localStorage.getItem("edgetag-field-notes:settings"))).includes(KEY));
+    await stored("apiKey", KEY);
 
     await page.setViewportSize(DESKTOP);
     await page.getByRole("button", { name: "Loose fan belt" }).click();
@@ -263,6 +271,7 @@ describe("the field-notes demo in Chromium", () => {
     assert.ok(await page.isVisible("#redact-warning"), "turning redaction off warns at once");
     await page.focus("#settings-save");
     await page.keyboard.press("Enter");
+    await stored("redact", false);
 
     const r = await tag(UNSURE);
     assert.equal(r.entitiesBadge.source, "local");
@@ -276,7 +285,7 @@ describe("the field-notes demo in Chromium", () => {
     await page.check("#threshold-auto");
     await page.check("#redact");
     await page.click("#settings-save");
-    const s = JSON.parse(await page.evaluate(() => localStorage.getItem("edgetag-field-notes:settings")));
+    const s = await stored("redact", true);
     assert.deepEqual([s.threshold, s.redact, s.apiKey], [null, true, KEY]);
   });
 
@@ -304,6 +313,8 @@ describe("the field-notes demo in Chromium", () => {
     assert.deepEqual(reached.filter((p) => !/^\/(sw\.js|precache-manifest\.js|vendor\/workbox\/workbox-[a-z]+(\.prod)?\.js)$/.test(p)), []);
     assert.equal(servers.cloud.received.length, asked, "nothing reached the cloud");
     await shot("phone-5-offline", { size: PHONE });
+    await page.evaluate(() => document.getElementById("entities-card").scrollIntoView());
+    await shot("phone-6-offline-answer", { size: PHONE, top: false });
     await shot("desktop-4-offline");
     await axe("offline, desktop");
     await context.setOffline(false);

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { redactText } from "../../../web/redact.js";
-import { humanize, pieces, placeholderPieces, redactPreview } from "../../../demo/spans.js";
+import { humanize, pieces, placeholderPieces, redactPreview, typeName } from "../../../demo/spans.js";
 
 const e = (text, label, sub, from = 0) => {
   const start = text.indexOf(sub, from);
@@ -51,4 +51,6 @@ test("placeholders are marked in the sent text; labels read as words", () => {
   assert.equal(humanize("US_SSN"), "US SSN");
   assert.equal(humanize("last_maintenance"), "Last maintenance");
   assert.equal(humanize("B-PERSON"), "Person");
+  assert.equal(typeName("PhysicalObject"), "Object");
+  assert.equal(typeName("EMAIL_ADDRESS"), "Email address");
 });
