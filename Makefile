@@ -4,10 +4,12 @@
 #   make wasm      build/edgetag.wasm (SIMD128) and build/edgetag-relaxed.wasm (relaxed SIMD)
 #   make native    build/edgetag (the CLI) and the native test binaries, same sources via SIMDe
 #   make asan      the native tests and CLI under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make test      every test suite, in five parts that run alone too: test-native (C under ASan/UBSan, fuzz
-#                  smoke), test-py, test-js (Node, Deno), test-browser (Chromium), test-package (the npm tarball)
+#   make demo      the main job: Field Notes, the offline PWA (demo/), on http://127.0.0.1:8470 with a stand-in
+#                  cloud on :8471 (DEMO_PORT, CLOUD_PORT) until Ctrl-C; make demo-cli: the CLI on the shipped models
+#   make test      every test suite, in six parts that run alone too: test-native (C under ASan/UBSan, fuzz
+#                  smoke), test-py, test-js (Node, Deno), test-browser (Chromium), test-demo (the PWA in
+#                  Chromium and WebKitGTK), test-package (the npm tarball)
 #   make fuzz-run  the tokenizer fuzzer for FUZZ_SECONDS (600) into build/fuzz/corpus
-#   make demo      the main job: the CLI on the shipped reference model
 #   make bench     edgetag vs onnxruntime-web/-node in Node and Chromium (bench/RESULTS.md); GEMM kernels; tokenizer
 #   make tokfixtures  vocabularies, tokenizer.json files and the corpus of the tokenizer parity tests
 #   make golden    regenerate tests/fixtures/golden/*.json with PyTorch (python3 -m tools.fixtures.make_golden)
@@ -207,7 +209,7 @@ JS_TESTS      := $(filter-out tests/js/browser.test.mjs,$(wildcard tests/js/*.te
 ENGINE_TESTS  := tests/js/wasm.test.mjs tests/js/parity.test.mjs tests/js/int8.test.mjs tests/js/models.test.mjs
 
 .NOTPARALLEL: test
-test: test-native test-py test-js test-browser test-package
+test: test-native test-py test-js test-browser test-demo test-package
 
 # The C tests under ASan + UBSan, then the tokenizer fuzzer on its committed seeds and for 20 seconds.
 test-native: setup asan
@@ -236,6 +238,13 @@ test-browser: setup wasm refmodels
 	@echo "== Chromium: IndexedDB cache, Web Worker, integrity, progress, abort"
 	$(NODE) --test tests/js/browser.test.mjs
 
+# The demo (demo/) end to end: headless Chromium (first visit, escalation, offline reload, restart with the
+# servers stopped, export, axe-core, screenshots in build/demo-screenshots/), then WebKitGTK over WebDriver.
+DEMO_TESTS := tests/js/demo/spans.test.mjs tests/js/demo/chromium.test.mjs tests/js/demo/webkit.test.mjs
+test-demo: setup wasm
+	@echo "== the demo: Field Notes in Chromium and in WebKitGTK (Safari's engine family); screenshots in build/demo-screenshots/"
+	$(NODE) --test --test-concurrency=1 $(DEMO_TESTS)
+
 # The package as a user gets it: npm pack (whose prepack builds the wasm), its files and size, publint, then the
 # tarball installed offline into fresh folders where the README's install snippets run verbatim.
 test-package: setup wasm
@@ -243,13 +252,21 @@ test-package: setup wasm
 	EDGETAG_OTHER_NODE="$$(command -v $(NODE))" $(NODE_LTS) --test tests/package/package.test.mjs
 
 # ---- the main job --------------------------------------------------------------------------------
-# The shipped int8 models on a few texts: intents (with escalation advice), maintenance entities, and
-# the PII a client would redact before escalating a text.
+# Field Notes (demo/): the app on http://127.0.0.1:$(DEMO_PORT) and the stand-in cloud on :$(CLOUD_PORT), both
+# from demo/server/main.mjs, until Ctrl-C. The app's files, the library, both engine builds and the int8
+# models are served as they are: no build step beyond the wasm.
+DEMO_PORT  ?= 8470
+CLOUD_PORT ?= 8471
+demo: setup wasm
+	@DEMO_PORT=$(DEMO_PORT) CLOUD_PORT=$(CLOUD_PORT) exec $(NODE) demo/server/main.mjs
+
+# The shipped int8 models through the CLI on a few texts: intents (with escalation advice), maintenance
+# entities, and the PII a client would redact before escalating a text.
 DEMO_INTENTS := "book a table for two at 7pm tonight" "what's the weather like in Paris tomorrow" \
                 "my card got declined at the store" "how tall is the eiffel tower"
 DEMO_NOTES   := "replace leaking hydraulic pump seal on excavator 12" "engine oil pressure low, check filter"
 DEMO_PII     := "Hi, I'm Anna Kowalski from Berlin; my card 4111 1111 1111 1111 was charged twice, call me on 555-867-5309"
-demo: setup build/edgetag
+demo-cli: setup build/edgetag
 	@echo "\$$ build/edgetag classify --model models/intent-clinc.gguf TEXT...   (label, probability, advice)"
 	@build/edgetag classify --model models/intent-clinc.gguf $(DEMO_INTENTS)
 	@echo
@@ -293,4 +310,4 @@ clean:
 	rm -rf build
 
 .PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden golden-models models manifest train \
-        test test-native test-py test-js test-browser test-package demo eval bench sizes clean
+        test test-native test-py test-js test-browser test-demo test-package demo demo-cli eval bench sizes clean

@@ -44,7 +44,7 @@ function parseName(key) {
 
 /**
  * The IndexedDB cache: one record per model file, keyed by name + version + sha256, holding the bytes (a
- * Blob, which browsers keep on disk) and the manifest, indexed by the key it was stored under (its URL) and
+ * Blob, which browsers keep on disk; an ArrayBuffer where the browser refuses Blobs) and the manifest, indexed by the key it was stored under (its URL) and
  * by model name. Works in pages and in workers.
  * @param {{dbName?: string, indexedDB?: IDBFactory}} [options]
  */
@@ -97,13 +97,27 @@ export function indexedDBCache({ dbName = "edgetag", indexedDB = globalThis.inde
       const [record] = await find(store, key);
       return record ? { data: record.data, manifest: record.manifest } : undefined;
     }),
-    put: (key, data, manifest) => transact("readwrite", (store) => {
+    /**
+     * Stores the bytes as a Blob. WebKit refuses Blob values in the IndexedDB of an ephemeral session ("UnknownError:
+     * Error preparing Blob/File data to be stored in object store"; seen in WebDriver's WebKitGTK, whose sessions
+     * are ephemeral, as Safari's Private Browsing windows are). Any failure but a full disk is then tried once
+     * more with the bytes as an ArrayBuffer, which every engine stores (a full disk goes back to load(), which
+     * evicts and retries).
+     */
+    async put(key, data, manifest) {
       const blob = data instanceof Blob ? data : new Blob([data]);
-      store.put({
+      const record = (bytes) => ({
         id: `${manifest.name}@${manifest.version}#${manifest.sha256}`, key, name: manifest.name,
-        version: manifest.version, sha256: manifest.sha256, storedAt: manifest.storedAt ?? Date.now(), manifest, data: blob,
+        version: manifest.version, sha256: manifest.sha256, storedAt: manifest.storedAt ?? Date.now(), manifest, data: bytes,
       });
-    }),
+      try {
+        await transact("readwrite", (store) => { store.put(record(blob)); });
+      } catch (e) {
+        if (isQuotaError(e)) throw e;
+        const bytes = await blob.arrayBuffer();
+        await transact("readwrite", (store) => { store.put(record(bytes)); });
+      }
+    },
     delete: (key) => transact("readwrite", async (store) => {
       for (const r of await find(store, key)) store.delete(r.id);
     }),
