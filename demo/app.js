@@ -10,7 +10,7 @@ import { relaxedSimdSupported, version } from "./web/edgetag.js";
 import { analyse } from "./analyse.js";
 import { createCloud } from "./cloud.js";
 import { openHistory } from "./history.js";
-import { allCached, loadModels, modelsStored } from "./models.js";
+import { allCached, loadModels, modelsStored, storing } from "./models.js";
 import { clearResults, renderHistory, renderRecord } from "./render.js";
 import { bindSettingsDialog, loadSettings } from "./settings.js";
 import { finishLoading, setReady, showLoadingError, showProgress, watchConnection } from "./status.js";
@@ -46,7 +46,8 @@ function updateReadiness() {
   if (!state.models) return;
   const cached = allCached(state.models.origins);
   const controlled = Boolean(navigator.serviceWorker?.controller);
-  if (cached && controlled) setReady("ready", "Works offline", "The app and its models are stored on this device.");
+  if (storing(state.models.origins)) setReady("busy", "Preparing", "Storing the models on this device.");
+  else if (cached && controlled) setReady("ready", "Works offline", "The app and its models are stored on this device.");
   else if (!cached) setReady("partial", "Online only", "The models could not be stored on this device: they will download again next time.");
   else if (state.worker) setReady("partial", "Online only", state.worker);
   else setReady("busy", "Preparing", "Storing the app's files for offline use.");
@@ -77,6 +78,10 @@ async function startModels() {
   $("analyse").disabled = false;
   document.body.dataset.models = "ready";
   updateReadiness();
+  state.models.stored.then((origins) => {
+    state.models.origins = origins;
+    updateReadiness();
+  });
   engineLine();
 }
 

@@ -59,7 +59,11 @@ export async function loadModels({ onProgress, signal } = {}) {
     for (const t of Object.values(taggers)) t.terminate();
     throw e;
   }
-  return { ...taggers, origins: Object.fromEntries(state.map((s) => [s.key, s.origin])) };
+  // The library answers before its cache write ends (origin.cache "storing"); `stored` settles with the
+  // origins once every write has, stored or not.
+  const stored = Promise.all(state.map(async (s) => [s.key, (await taggers[s.key].cached) ?? s.origin]))
+    .then((entries) => Object.fromEntries(entries));
+  return { ...taggers, origins: Object.fromEntries(state.map((s) => [s.key, s.origin])), stored };
 }
 
 /** Whether every model is in the library's cache already (then loading is quick and needs no network). */
@@ -72,6 +76,11 @@ export async function modelsStored() {
   } catch {
     return false;
   }
+}
+
+/** True while a model's cache write is still running. */
+export function storing(origins) {
+  return Object.values(origins).some((o) => o?.cache === "storing");
 }
 
 /** True when every model is kept on the device (read from the cache, or stored there on this visit). */

@@ -172,7 +172,7 @@ describe("in Chromium", () => {
       };
       try {
         const first = await et.load(url);
-        const out = { first: first.origin.cache };
+        const out = { first: (await first.cached).cache }; // the write settles after load() answers
         first.dispose();
         const again = await et.load(url);
         Object.assign(out, { again: again.origin.kind, label: typeof again.classify("hello").label });
