@@ -44,7 +44,7 @@ comma := ,
 # Compile with -O3, link without -O (the driver would run Debian's binaryen 108, which breaks relaxed SIMD).
 WASM_CFLAGS  := --target=wasm32-wasi -O3 -msimd128 -mbulk-memory -mnontrapping-fptoint -msign-ext -DNDEBUG $(WARN) $(INCLUDES)
 WASM_EXPORTS := et_version et_version_number et_status_string \
-                et_model_default_params_by_ref et_model_load_from_buffer et_model_free et_model_get_info \
+                et_model_default_params_by_ref et_model_load_from_buffer et_model_load_vocab_from_buffer et_model_free et_model_get_info \
                 et_model_label et_model_tensor_info et_type_name \
                 et_context_default_params_by_ref et_context_create et_context_free et_context_memory \
                 et_context_last_error et_context_run et_context_logits et_context_hidden et_context_embeddings \
@@ -84,7 +84,7 @@ build/abi-layout.wasm: tests/js/abi/layout.c include/edgetag.h | build/.setup
 NATIVE_CFLAGS := -O2 -g -march=x86-64-v2 -ffp-contract=off $(WARN) $(INCLUDES)
 ASAN_CFLAGS   := -O1 -g -march=x86-64-v2 -ffp-contract=off -fno-omit-frame-pointer \
                  -fsanitize=address,undefined -fno-sanitize-recover=all $(WARN) $(INCLUDES)
-NATIVE_TESTS  := test_kernels test_gguf test_engine test_tokenizer test_tagging
+NATIVE_TESTS  := test_kernels test_gguf test_engine test_tokenizer test_tagging test_llamacpp
 
 define native_flavour # $(1) = dir, $(2) = CFLAGS
 $(1)/obj/%.o: %.c $$(HEADERS) | build/.setup
