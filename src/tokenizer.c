@@ -50,12 +50,18 @@ static int has_prefix(const et_vocab *v, int k, const uint8_t *t, uint32_t n) {
     return pn && n > pn && memcmp(t, v->prefix[k], pn) == 0;
 }
 
+/* In llama.cpp's spelling a continuation is spelled as it is, so a continuation's bytes can spell a
+ * word-initial token ("▁a", when the text itself holds U+2581) or an added token: those are no
+ * continuations (vocab.txt's spelling would need "##▁a"), and the lookup does not return them. */
 int32_t et_vocab_find(const et_vocab *v, int continuation, const uint8_t *p, uint32_t n) {
     if (!v->table || n > v->max_bytes) return -1;
     for (uint32_t h = hash_token(v, continuation, p, n) & v->mask;; h = (h + 1) & v->mask) {
         const uint32_t e = v->table[h];
         if (!e) return -1;
-        if (token_is(v, e - 1, continuation, p, n)) return (int32_t)(e - 1);
+        if (token_is(v, e - 1, continuation, p, n)) {
+            const int bare = continuation && !v->prefix_len[1];
+            return !bare || et_vocab_is_continuation(v, (int32_t)(e - 1)) ? (int32_t)(e - 1) : -1;
+        }
     }
 }
 

@@ -107,6 +107,9 @@ static void test_uncased(void) {
     expect(m, " \t \xe3\x80\x80 ", NULL, 0, IDS(CLS, SEP), NULL, "whitespace only");
     expect(m, "dogs.", NULL, 0, IDS(CLS, DOG, HASH_S, DOT, SEP), OFFS(0, 0, 0, 3, 3, 4, 4, 5, 0, 0), "suffix piece");
     expect(m, "dogz", NULL, 0, IDS(CLS, UNK, SEP), OFFS(0, 0, 0, 4, 0, 0), "[UNK] covers the whole word");
+    /* U+2581, llama.cpp's word-start mark, is an ordinary character of the text: "a▁a" is no "a" + "▁a". */
+    expect(m, "a\xe2\x96\x81" "a", NULL, 0, IDS(CLS, UNK, SEP), NULL, "U+2581 inside a word");
+    expect(m, "\xe2\x96\x81" "a a\xe2\x96\x81", NULL, 0, IDS(CLS, UNK, UNK, SEP), NULL, "U+2581 at a word's ends");
     expect(m, "HELLO W\xc3\x96RLD", NULL, 0, IDS(CLS, HELLO, WORLD, SEP), NULL, "uppercase and accents");
     expect(m, "\xce\xa3", NULL, 0, IDS(CLS, SIGMA, SEP), NULL, "capital sigma lowercases to sigma");
     expect(m, "x\xce\xa3", NULL, 0, IDS(CLS, UNK, SEP), NULL, "word-final capital sigma is still sigma (per code point)");
