@@ -26,7 +26,8 @@ Input folder:
 
 Tasks: BertModel, BertForMaskedLM, BertForPreTraining -> embedding (MLM/NSP heads dropped);
 BertForSequenceClassification -> sequence_classification; BertForTokenClassification ->
-token_classification. --outtype f16 stores the 2-D tensors as F16; 1-D tensors are always F32.
+token_classification. --outtype f16 stores the 2-D tensors as F16 but for position_embd and token_types, which
+stay F32 as in llama.cpp's files (llama.cpp cannot add an F16 token_types row); 1-D tensors are always F32.
 
 Every user error (missing file, bad config, wrong shape, unknown tensor, ...) ends the program with exit
 status 1 and one line "convert.py: error: ..." on stderr. Notes (dropped heads) also go to stderr.

@@ -17,6 +17,9 @@ from tools.formats import ggufio
 # reference-tiny.gguf is compared with a fresh conversion), so it changes only with what the converter writes.
 # 2: format 2 (llama.cpp's vocabulary spelling and keys, layout.py).
 CONVERTER = "edgetag tools/convert.py 2"
+# Tensors that stay F32 in an f16 file, as llama.cpp's converter keeps them: llama.cpp adds the segment
+# embedding's row to F32 activations with an op that takes no F16 operand (it aborts on an F16 token_types).
+F32_ALWAYS = ("position_embd.weight", "token_types.weight")
 
 
 def check_abstain_label(flag, edgetag, labels):
@@ -87,7 +90,7 @@ def convert(folder, out_path, outtype="f32", task="auto", model_version=None, na
     for gguf_name, _, _ in expected:
         hf_name, arr = mapped[gguf_name]
         ggml_type = ggufio.GGML_TYPE_F32
-        if outtype == "f16" and arr.ndim == 2:
+        if outtype == "f16" and arr.ndim == 2 and gguf_name not in F32_ALWAYS:
             ggml_type = ggufio.GGML_TYPE_F16
             if np.abs(arr).max() > 65504.0:
                 raise ConvertError("tensor %s has values beyond the F16 range; use --outtype f32" % hf_name)
