@@ -226,6 +226,8 @@ static void test_spec_errors(void) {
         {NULL, NULL, NULL, 0, 0, ET_ERR_UNSUPPORTED, "'blk.0.attn_qkv.weight' is not one", NULL, 0, "blk.0.attn_qkv.weight"},
         {NULL, NULL, NULL, 0, 0, ET_ERR_UNSUPPORTED, "'edgetag.row_scale.blk.0.attn_q.weight'", NULL, 0,
          "edgetag.row_scale.blk.0.attn_q.weight"}, /* scales of a weight that is not I8 */
+        /* A llama.cpp classifier loaded for its embeddings: its unused head is no reason to refuse it. */
+        {NULL, NULL, NULL, 0, 0, ET_OK, "", NULL, 0, "cls.output.bias"},
         {"tokenizer.ggml.token_type_count", NULL, NULL, 0, 0, ET_OK, ""},
         {"edgetag.task", NULL, NULL, 0, 0, ET_OK, ""},
         {NULL, "cls.weight", NULL, 0, 0, ET_OK, ""}, /* pooler optional for embeddings */
