@@ -12,6 +12,7 @@
 #   make fuzz-run  the tokenizer fuzzer for FUZZ_SECONDS (600) into build/fuzz/corpus
 #   make bench     edgetag vs onnxruntime-web/-node in Node and Chromium (bench/RESULTS.md); GEMM kernels; tokenizer
 #   make tokfixtures  vocabularies, tokenizer.json files and the corpus of the tokenizer parity tests
+#   make llamacpp  an independent llama.cpp (npm node-llama-cpp, build/llamacpp) and the files it loads
 #   make golden    regenerate tests/fixtures/golden/*.json with PyTorch (python3 -m tools.fixtures.make_golden)
 #   make models    regenerate the shipped reference model models/reference-tiny.gguf
 #   make manifest  models/manifest.json and the cards' SHA-256 lines, from the shipped int8 models
@@ -47,7 +48,7 @@ comma := ,
 # Compile with -O3, link without -O (the driver would run Debian's binaryen 108, which breaks relaxed SIMD).
 WASM_CFLAGS  := --target=wasm32-wasi -O3 -msimd128 -mbulk-memory -mnontrapping-fptoint -msign-ext -DNDEBUG $(WARN) $(INCLUDES)
 WASM_EXPORTS := et_version et_version_number et_status_string \
-                et_model_default_params_by_ref et_model_load_from_buffer et_model_free et_model_get_info \
+                et_model_default_params_by_ref et_model_load_from_buffer et_model_load_vocab_from_buffer et_model_free et_model_get_info \
                 et_model_label et_model_tensor_info et_type_name \
                 et_context_default_params_by_ref et_context_create et_context_free et_context_memory \
                 et_context_last_error et_context_run et_context_logits et_context_hidden et_context_embeddings \
@@ -87,7 +88,7 @@ build/abi-layout.wasm: tests/js/abi/layout.c include/edgetag.h | build/.setup
 NATIVE_CFLAGS := -O2 -g -march=x86-64-v2 -ffp-contract=off $(WARN) $(INCLUDES)
 ASAN_CFLAGS   := -O1 -g -march=x86-64-v2 -ffp-contract=off -fno-omit-frame-pointer \
                  -fsanitize=address,undefined -fno-sanitize-recover=all $(WARN) $(INCLUDES)
-NATIVE_TESTS  := test_kernels test_gguf test_engine test_tokenizer test_tagging
+NATIVE_TESTS  := test_kernels test_gguf test_engine test_tokenizer test_tagging test_llamacpp
 
 define native_flavour # $(1) = dir, $(2) = CFLAGS
 $(1)/obj/%.o: %.c $$(HEADERS) | build/.setup
@@ -158,10 +159,14 @@ build/tok/%.gguf: build/tok/%/tokenizer.json tools/fixtures/make_reference.py $(
 	$(PY) -m tools.fixtures.make_reference --shape tiny --vocab build/tok/$* -o build/tok/$*-model
 	$(PY) -m tools.convert build/tok/$*-model -o $@ --name "edgetag tokenizer fixture ($*, random weights)"
 
+# llama.cpp's bge vocabulary (tests/fixtures/llamacpp) as Hugging Face saves a tokenizer: the oracle of its cases.
+build/tok/bge/tokenizer.json: tests/fixtures/llamacpp/ggml-vocab-bert-bge.gguf tools/tokenizer/vocab_from_gguf.py tools/convert/layout.py | build/.setup
+	$(PY) -m tools.tokenizer.vocab_from_gguf $< -o build/tok/bge
+
 build/tok/corpus.jsonl: $(wildcard tools/fixtures/*tokcorpus*.py) tools/data/datasets.py | build/.setup
 	$(PY) -m tools.fixtures.make_tokcorpus -o $@ --data $(DATA)
 
-tokfixtures: build/tok/uncased.gguf build/tok/corpus.jsonl $(if $(wildcard $(DATA)),build/tok/cased.gguf)
+tokfixtures: build/tok/uncased.gguf build/tok/corpus.jsonl build/tok/bge/tokenizer.json $(if $(wildcard $(DATA)),build/tok/cased.gguf)
 
 golden: | build/.setup
 	$(PY) -m tools.fixtures.make_golden --out tests/fixtures/golden --work build/ref
@@ -192,6 +197,39 @@ models: build/ref/tiny.gguf $(foreach m,$(TRAINED),models/$(m).gguf models/$(m)-
 # integrity string), read from the files by the engine itself; tests/js/manifest.test.mjs checks they are current.
 manifest: build/edgetag.wasm
 	$(NODE) tools/manifest.mjs
+
+# ---- an independent llama.cpp for tests/js/llamacpp*.test.mjs -----------------------------------------
+# npm node-llama-cpp with its prebuilt Linux x64 CPU binary, as a package of its own (tests/js/llamacpp/):
+# installed with --omit=optional so none of its CUDA/Vulkan variants (~600 MB) come along, which in the root
+# package would also drop the optional platform binaries of esbuild, workerd and deno. `npm install` from the
+# lock file, not `npm ci`: the lock has no entries for the variants the registry here does not serve (other
+# platforms), which npm ci counts as out of sync. Scripts are not run: getLlama({build: "never"}) uses the
+# prebuilt binary as it is.
+LLAMACPP := build/llamacpp/node_modules/.package-lock.json
+$(LLAMACPP): tests/js/llamacpp/package.json tests/js/llamacpp/package-lock.json | build/.setup
+	@mkdir -p build/llamacpp
+	cp tests/js/llamacpp/package.json tests/js/llamacpp/package-lock.json build/llamacpp/
+	cd build/llamacpp && npm install --omit=optional --ignore-scripts --no-audit --no-fund --loglevel=error
+
+# The files it loads besides the f32 ones: q8_0 (edgetag quantize) of the plain BERT and of the shipped
+# models, and tiny as f16.
+build/ref/%-q8_0.gguf: build/ref/%.gguf build/edgetag
+	build/edgetag quantize $< $@ --type q8_0
+
+build/llamacpp/%-q8_0.gguf: models/%-f32.gguf build/edgetag
+	@mkdir -p build/llamacpp
+	build/edgetag quantize $< $@ --type q8_0
+
+build/ref/tiny-f16.gguf: build/ref/tiny/model.safetensors $(wildcard tools/convert/*.py) tools/formats/ggufio.py
+	$(PY) -m tools.convert build/ref/tiny -o $@ --outtype f16 --name "edgetag reference tiny (random weights)"
+
+# MiniLM laid out as llama.cpp's converter lays out a BERT (F16, no pooler, nothing of ours): the other way.
+build/llamacpp/minilm-llamacpp.gguf: build/ref/minilm.gguf tools/fixtures/make_llamacpp_bert.py tools/convert/layout.py
+	@mkdir -p build/llamacpp
+	$(PY) -m tools.fixtures.make_llamacpp_bert $< $@
+
+llamacpp: $(LLAMACPP) build/ref/minilm-q8_0.gguf build/ref/tiny-f16.gguf build/llamacpp/minilm-llamacpp.gguf \
+          $(foreach m,$(TRAINED),build/llamacpp/$(m)-q8_0.gguf)
 
 # ---- setup ---------------------------------------------------------------------------------------
 build/.setup: tools/setup.sh package.json package-lock.json
@@ -224,7 +262,7 @@ test-py: setup native refmodels tokfixtures
 	$(PY) -m unittest discover -s tests/py -t . -p 'test_*.py'
 
 # The library and the engine in Node (the machine's and the LTS), Deno and the CLIs.
-test-js: setup wasm native asan refmodels tokfixtures build/abi-layout.wasm
+test-js: setup wasm native asan refmodels tokfixtures build/abi-layout.wasm llamacpp
 	@echo "== Node: wasm SIMD128 build, native CLI and native CLI under ASan + UBSan"
 	EDGETAG_CLI_ASAN=build/asan/edgetag ASAN_OPTIONS=detect_leaks=1 $(NODE) --test $(JS_TESTS)
 	@echo "== Node: the relaxed-SIMD build (Node 20 needs --no-liftoff for correct relaxed dots)"
@@ -310,4 +348,4 @@ clean:
 	rm -rf build
 
 .PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden golden-models models manifest train \
-        test test-native test-py test-js test-browser test-demo test-package demo demo-cli eval bench sizes clean
+        llamacpp test test-native test-py test-js test-browser test-demo test-package demo demo-cli eval bench sizes clean

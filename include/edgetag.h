@@ -66,8 +66,9 @@ extern "C" {
 #define ET_VERSION_STRING "0.1.0"
 #define ET_VERSION_NUMBER (ET_VERSION_MAJOR * 1000000 + ET_VERSION_MINOR * 1000 + ET_VERSION_PATCH)
 
-/* Highest edgetag.format_version this engine reads. */
-#define ET_FORMAT_VERSION 1
+/* Highest edgetag.format_version this engine reads (2: llama.cpp's vocabulary spelling and keys; 1, the
+ * first layout, still reads). */
+#define ET_FORMAT_VERSION 2
 
 /* The version of the library linked at run time: "MAJOR.MINOR.PATCH". */
 const char *et_version(void);
@@ -141,15 +142,26 @@ void et_model_default_params_by_ref(et_model_params *out);
 et_status et_model_load_from_buffer(const void *data, size_t size, const et_model_params *params,
                                     et_model **out, et_error *error);
 
+/* Loads only the tokenizer of a GGUF file: its keys and vocabulary, for et_tokenize, et_tokenize_windows,
+ * et_model_token(_id), et_model_get_info and et_model_tensor_info. The file needs no tensors (llama.cpp's
+ * vocabulary-only files have none; a full model's are ignored), and the model cannot run:
+ * et_context_create refuses it with ET_ERR_UNSUPPORTED. A file without tensors loads only this way.
+ * Ownership, params and errors as et_model_load_from_buffer. */
+et_status et_model_load_vocab_from_buffer(const void *data, size_t size, const et_model_params *params,
+                                          et_model **out, et_error *error);
+
 #ifndef __wasm__
-/* Reads the whole file into memory the model owns, then loads it as et_model_load_from_buffer does.
- * Not in the WebAssembly build (it has no file system). */
+/* Reads the whole file into memory the model owns, then loads it as et_model_load_from_buffer (or
+ * et_model_load_vocab_from_buffer) does. Not in the WebAssembly build (it has no file system). */
 et_status et_model_load_from_file(const char *path, const et_model_params *params, et_model **out,
                                   et_error *error);
+et_status et_model_load_vocab_from_file(const char *path, const et_model_params *params, et_model **out,
+                                        et_error *error);
 #endif
 
 #ifndef __wasm__
-#define ET_QUANT_I8 1   /* Linear weights and word embeddings as I8 + F32 per-row scales (the int8 path) */
+#define ET_QUANT_I8 1   /* Linear weights and word embeddings as I8 + F32 per-row scales (the int8 path;
+                           edgetag's own: llama.cpp does not read these files) */
 #define ET_QUANT_Q8_0 2 /* the same tensors as llama.cpp's Q8_0 blocks (interop; converted to F32 at load) */
 
 /* Writes a quantized copy of the model in `data` into a new malloc'd buffer (*out, *out_size; free it
@@ -261,10 +273,12 @@ et_status et_tokenize_windows(const et_model *model, const char *text, size_t te
 et_status et_merge_windows(const float *rows, int32_t cols, const int32_t *lengths, const int32_t *first_token,
                            int32_t n_windows, float *out, int32_t n_content);
 
-/* The spelling of token `id` (UTF-8, not NUL-terminated, owned by the model's buffer). */
+/* The spelling of token `id` as the file has it (UTF-8, not NUL-terminated, owned by the model's buffer):
+ * llama.cpp's "▁the" / "s" in files of format 2 and llama.cpp's own, vocab.txt's "the" / "##s" in older
+ * ones (models/FORMAT.md). */
 et_status et_model_token(const et_model *model, int32_t id, const char **text, int32_t *len);
 
-/* The id of the token spelled exactly `text` ("##" prefix included for continuations), or -1. */
+/* The id of the token spelled exactly `text`, as et_model_token spells it, or -1. */
 int32_t et_model_token_id(const et_model *model, const char *text, size_t len);
 
 /* The Unicode version of the tokenizer's character data ("14.0.0"). */
@@ -305,7 +319,7 @@ et_context_params et_context_default_params(void);
 void et_context_default_params_by_ref(et_context_params *out);
 
 /* Makes a context for `model` (which must outlive it) with one arena sized for the params' limits.
- * params may be NULL (defaults). */
+ * params may be NULL (defaults). ET_ERR_UNSUPPORTED for a vocabulary-only model (it has no weights). */
 et_status et_context_create(const et_model *model, const et_context_params *params, et_context **out);
 
 /* Frees the context. NULL is a no-op. */

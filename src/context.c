@@ -35,6 +35,7 @@ et_status et_context_create(const et_model *model, const et_context_params *para
     if (!out) return ET_ERR_INVALID_ARGUMENT;
     *out = NULL;
     if (!model) return ET_ERR_INVALID_ARGUMENT;
+    if (model->vocab_only) return ET_ERR_UNSUPPORTED; /* a tokenizer only: no weights to run */
     const et_context_params p = params ? *params : et_context_default_params();
     const et_model_info *mi = &model->info;
     if (p.max_tokens < 0 || p.max_texts < 0 || p.max_seq < 0 || p.max_seq > mi->n_ctx || p.kernels < ET_KERNELS_AUTO ||

@@ -75,7 +75,19 @@ static et_status read_task(const gguf_file *f, int32_t *task, et_error *err) {
     return ET_OK;
 }
 
-/* The labels of a classifier: the head's row count is the truth; the names must match it. */
+/* Do two string arrays hold the same strings? */
+static int same_strings(const gguf_array *a, const gguf_array *b) {
+    if (a->n != b->n) return 0;
+    for (uint64_t i = 0, pa = 0, pb = 0; i < a->n; i++) {
+        const gguf_str x = gguf_array_next_str(a, &pa), y = gguf_array_next_str(b, &pb);
+        if (x.len != y.len || memcmp(x.ptr, y.ptr, (size_t)x.len) != 0) return 0;
+    }
+    return 1;
+}
+
+/* The labels of a classifier: the head's row count is the truth; the names must match it. They are
+ * llama.cpp's bert.classifier.output_labels (our files of format 2, llama.cpp's) or edgetag.labels
+ * (format 1); when both are present they must agree. */
 static et_status read_labels(const gguf_file *f, int32_t task, et_hparams *hp, const gguf_array **labels, et_error *err) {
     hp->n_labels = 0;
     *labels = NULL;
@@ -83,11 +95,21 @@ static et_status read_labels(const gguf_file *f, int32_t task, et_hparams *hp, c
     const gguf_tensor *head = gguf_find_tensor(f, "cls.output.weight");
     if (!head) return et__fail(err, ET_ERR_MISSING, "model: tensor 'cls.output.weight' is missing (a classifier needs it)");
     hp->n_labels = head->ne[1];
-    const et_status s = gguf_get_str_array(f, "edgetag.labels", 1, labels, err);
-    if (s) return s;
+    const gguf_array *theirs, *ours;
+    et_status s;
+    if ((s = gguf_get_str_array(f, "bert.classifier.output_labels", 0, &theirs, err)) ||
+        (s = gguf_get_str_array(f, "edgetag.labels", 0, &ours, err)))
+        return s;
+    if (!theirs && !ours)
+        return et__fail(err, ET_ERR_MISSING, "model: required key 'bert.classifier.output_labels' (or edgetag.labels) is "
+                        "missing: a classifier needs its labels");
+    if (theirs && ours && !same_strings(theirs, ours))
+        return et__fail(err, ET_ERR_CORRUPT, "model: bert.classifier.output_labels and edgetag.labels disagree");
+    *labels = theirs ? theirs : ours;
     if ((int64_t)(*labels)->n != hp->n_labels)
-        return et__fail(err, ET_ERR_SHAPE, "model: edgetag.labels has %llu names, cls.output.weight has %lld rows",
-                        (unsigned long long)(*labels)->n, (long long)hp->n_labels);
+        return et__fail(err, ET_ERR_SHAPE, "model: %s has %llu names, cls.output.weight has %lld rows",
+                        theirs ? "bert.classifier.output_labels" : "edgetag.labels", (unsigned long long)(*labels)->n,
+                        (long long)hp->n_labels);
     return ET_OK;
 }
 
@@ -214,21 +236,27 @@ static void fill_sizes(et_model_info *in, const et_hparams *hp, uint64_t n_tenso
     in->n_tensors = (int32_t)n_tensors;
 }
 
-/* The loader's steps in order; each checks what it reads before the next one runs. */
+/* The loader's steps in order; each checks what it reads before the next one runs. A vocabulary-only
+ * model reads the keys and the tokenizer, and neither labels nor tensors. */
 static et_status bind_model(et_model *m, et_error *err) {
     const gguf_file *f = &m->gguf;
     et_model_info *in = &m->info;
+    const int full = !m->vocab_only;
     et_hparams hp;
-    const gguf_array *labels;
+    const gguf_array *labels = NULL;
     gguf_str name, version;
     uint64_t tensor_bytes = 0, string_bytes = 0;
     et_status s;
+    hp.n_labels = 0;
+    in->abstain_label = -1;
     if ((s = read_hparams(f, &hp, err)) || (s = read_task(f, &in->task, err)) ||
-        (s = et__model_read_tokenizer(m, &hp, err)) || (s = read_labels(f, in->task, &hp, &labels, err)) ||
+        (s = et__model_read_tokenizer(m, &hp, m->vocab_only, err)) ||
+        (full && (s = read_labels(f, in->task, &hp, &labels, err))) ||
         (s = read_calibration(f, in, err)) || (s = gguf_get_str(f, "general.name", 0, &name, err)) ||
         (s = gguf_get_str(f, "edgetag.model.version", 0, &version, err)) ||
-        (s = read_aggregation(f, &in->aggregation, err)) || (s = read_abstain_label(f, labels, &in->abstain_label, err)) ||
-        (s = et__model_bind_tensors(m, &hp, &tensor_bytes, err)) ||
+        (s = read_aggregation(f, &in->aggregation, err)) ||
+        (full && (s = read_abstain_label(f, labels, &in->abstain_label, err))) ||
+        (full && (s = et__model_bind_tensors(m, &hp, &tensor_bytes, err))) ||
         (s = copy_strings(m, labels, name, version, &string_bytes, err)) ||
         (s = map_entity_types(m, hp.n_labels, err)))
         return s;
@@ -249,16 +277,18 @@ void et_model_default_params_by_ref(et_model_params *out) {
     if (out) *out = et_model_default_params();
 }
 
-static et_status load(const void *data, size_t size, void *owned, int pack_in_place, et_model **out, et_error *error) {
+static et_status load(const void *data, size_t size, void *owned, int pack_in_place, int vocab_only, et_model **out,
+                      et_error *error) {
     et_model *m = calloc(1, sizeof *m);
     if (!m) {
         free(owned);
         return et__fail(error, ET_ERR_OUT_OF_MEMORY, "model: no memory for the model");
     }
     m->owned_buffer = owned;
+    m->vocab_only = vocab_only;
     et_status s = gguf_parse(&m->gguf, data, size, error);
     if (!s) s = bind_model(m, error);
-    if (!s) s = et__model_pack_linears(m, pack_in_place || owned != NULL, error);
+    if (!s && !vocab_only) s = et__model_pack_linears(m, pack_in_place || owned != NULL, error);
     if (s) {
         et_model_free(m);
         return s;
@@ -271,26 +301,37 @@ static et_status load(const void *data, size_t size, void *owned, int pack_in_pl
     return ET_OK;
 }
 
-et_status et__model_load_owned(void *buffer, size_t size, et_model **out, et_error *error) {
-    return load(buffer, size, buffer, 1, out, error);
+et_status et__model_load_owned(void *buffer, size_t size, int vocab_only, et_model **out, et_error *error) {
+    return load(buffer, size, buffer, 1, vocab_only, out, error);
+}
+
+/* et_model_load_from_buffer and et_model_load_vocab_from_buffer; `fn` names the call in messages. */
+static et_status load_buffer(const char *fn, const void *data, size_t size, const et_model_params *params,
+                             int vocab_only, et_model **out, et_error *error) {
+    if (!out) return et__fail(error, ET_ERR_INVALID_ARGUMENT, "%s: out is NULL", fn);
+    *out = NULL;
+    if (!data) return et__fail(error, ET_ERR_INVALID_ARGUMENT, "%s: data is NULL", fn);
+    const et_model_params p = params ? *params : et_model_default_params();
+    if (p.copy_buffer) {
+        void *copy = aligned_alloc(16, (size + 15) & ~(size_t)15);
+        if (!copy) return et__fail(error, ET_ERR_OUT_OF_MEMORY, "%s: no memory to copy %zu bytes", fn, size);
+        memcpy(copy, data, size);
+        return load(copy, size, copy, 1, vocab_only, out, error);
+    }
+    if (((uintptr_t)data & 15u) != 0)
+        return et__fail(error, ET_ERR_ALIGNMENT, "%s: buffer at %p is not 16-byte aligned (align it, or set copy_buffer)",
+                        fn, data);
+    return load(data, size, NULL, p.pack_in_place, vocab_only, out, error);
 }
 
 et_status et_model_load_from_buffer(const void *data, size_t size, const et_model_params *params, et_model **out,
                                     et_error *error) {
-    if (!out) return et__fail(error, ET_ERR_INVALID_ARGUMENT, "et_model_load_from_buffer: out is NULL");
-    *out = NULL;
-    if (!data) return et__fail(error, ET_ERR_INVALID_ARGUMENT, "et_model_load_from_buffer: data is NULL");
-    const et_model_params p = params ? *params : et_model_default_params();
-    if (p.copy_buffer) {
-        void *copy = aligned_alloc(16, (size + 15) & ~(size_t)15);
-        if (!copy) return et__fail(error, ET_ERR_OUT_OF_MEMORY, "et_model_load_from_buffer: no memory to copy %zu bytes", size);
-        memcpy(copy, data, size);
-        return load(copy, size, copy, 1, out, error);
-    }
-    if (((uintptr_t)data & 15u) != 0)
-        return et__fail(error, ET_ERR_ALIGNMENT, "et_model_load_from_buffer: buffer at %p is not 16-byte aligned "
-                        "(align it, or set copy_buffer)", data);
-    return load(data, size, NULL, p.pack_in_place, out, error);
+    return load_buffer("et_model_load_from_buffer", data, size, params, 0, out, error);
+}
+
+et_status et_model_load_vocab_from_buffer(const void *data, size_t size, const et_model_params *params, et_model **out,
+                                          et_error *error) {
+    return load_buffer("et_model_load_vocab_from_buffer", data, size, params, 1, out, error);
 }
 
 void et_model_free(et_model *m) {

@@ -12,6 +12,10 @@
 #include "gguf.h"
 #include "tokenizer.h"
 
+/* The per-row scales of an I8 weight "X.weight" are the F32 tensor ET_ROW_SCALE_PREFIX "X.weight": a
+ * name in edgetag's namespace, which no llama.cpp convention can take for its own. */
+#define ET_ROW_SCALE_PREFIX "edgetag.row_scale."
+
 /* A Linear layer: y = x·Wᵀ + b, W either f32 or int8 with one scale per output row (symmetric). */
 typedef struct et_linear {
     const float *wp;      /* [out/8][in][8] f32 packed in panels at load (out % 8 == 0), or NULL */
@@ -55,6 +59,7 @@ struct et_model {
     size_t converted_bytes;
     int32_t *wsums;                 /* owned row sums of the int8 matrices */
     void *owned_buffer;             /* the file bytes, when the model owns them */
+    int vocab_only;                 /* loaded by et_model_load_vocab_*: a tokenizer, no weights bound */
 };
 
 /* The hyper-parameters as the loader reads and checks them, before they go to et_model_info. */
@@ -65,9 +70,10 @@ typedef struct et_hparams {
     double eps;
 } et_hparams;
 
-/* Reads the tokenizer (model_vocab.c): n_vocab and n_types from the embedding tables, the special ids
- * into m->info, and m->vocab from the tokenizer.* keys, which must agree with the tables. */
-et_status et__model_read_tokenizer(et_model *m, et_hparams *hp, et_error *err);
+/* Reads the tokenizer (model_vocab.c): n_vocab and n_types from the embedding tables (from the keys when
+ * `vocab_only`), the special ids into m->info, and m->vocab from the tokenizer.* keys, which must agree
+ * with the tables. */
+et_status et__model_read_tokenizer(et_model *m, et_hparams *hp, int vocab_only, et_error *err);
 
 /* Checks every tensor the encoder reads against the hyper-parameters, allocates the F32 copies and int8
  * row sums, and binds m's layers, embeddings and head (model_tensors.c). Sets info.weights_bytes and
@@ -81,9 +87,9 @@ et_status et__model_bind_tensors(et_model *m, const et_hparams *hp, uint64_t *ow
  * said so, or the model owns it); other matrices stay as they are and run on the row-major kernels. */
 et_status et__model_pack_linears(et_model *m, int in_place, et_error *err);
 
-/* Takes ownership of `buffer` (allocated with malloc/aligned_alloc) and loads the model from it;
- * frees it on failure. For the file loader. */
-et_status et__model_load_owned(void *buffer, size_t size, et_model **out, et_error *error);
+/* Takes ownership of `buffer` (allocated with malloc/aligned_alloc) and loads the model (or only its
+ * tokenizer, `vocab_only`) from it; frees it on failure. For the file loaders. */
+et_status et__model_load_owned(void *buffer, size_t size, int vocab_only, et_model **out, et_error *error);
 
 /* Writes a F32, F16, BF16 or Q8_0 tensor's values as F32 into dst (all its elements). */
 void et__tensor_to_f32(const gguf_tensor *t, float *dst);

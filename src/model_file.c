@@ -10,30 +10,42 @@
 #include "internal.h"
 #include "model.h"
 
-et_status et_model_load_from_file(const char *path, const et_model_params *params, et_model **out, et_error *error) {
-    (void)params; /* the bytes are ours already: nothing to borrow or copy */
-    if (!out) return et__fail(error, ET_ERR_INVALID_ARGUMENT, "et_model_load_from_file: out is NULL");
+/* Both file loaders; `fn` names the call in messages. The params are unused: the bytes are ours already,
+ * nothing to borrow or copy. */
+static et_status load_file(const char *fn, const char *path, int vocab_only, et_model **out, et_error *error) {
+    if (!out) return et__fail(error, ET_ERR_INVALID_ARGUMENT, "%s: out is NULL", fn);
     *out = NULL;
-    if (!path) return et__fail(error, ET_ERR_INVALID_ARGUMENT, "et_model_load_from_file: path is NULL");
+    if (!path) return et__fail(error, ET_ERR_INVALID_ARGUMENT, "%s: path is NULL", fn);
     FILE *fp = fopen(path, "rb");
-    if (!fp) return et__fail(error, ET_ERR_IO, "et_model_load_from_file: cannot open '%s'", path);
+    if (!fp) return et__fail(error, ET_ERR_IO, "%s: cannot open '%s'", fn, path);
     struct stat st;
     long size = -1;
     if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && fseek(fp, 0, SEEK_END) == 0) size = ftell(fp);
     if (size < 0 || fseek(fp, 0, SEEK_SET) != 0) {
         fclose(fp);
-        return et__fail(error, ET_ERR_IO, "et_model_load_from_file: cannot size '%s' (not a regular file?)", path);
+        return et__fail(error, ET_ERR_IO, "%s: cannot size '%s' (not a regular file?)", fn, path);
     }
     void *buf = aligned_alloc(16, size > 0 ? ((size_t)size + 15) & ~(size_t)15 : 16);
     if (!buf) {
         fclose(fp);
-        return et__fail(error, ET_ERR_OUT_OF_MEMORY, "et_model_load_from_file: no memory for %ld bytes", size);
+        return et__fail(error, ET_ERR_OUT_OF_MEMORY, "%s: no memory for %ld bytes", fn, size);
     }
     const size_t got = fread(buf, 1, (size_t)size, fp);
     fclose(fp);
     if (got != (size_t)size) {
         free(buf);
-        return et__fail(error, ET_ERR_IO, "et_model_load_from_file: read %zu of %ld bytes of '%s'", got, size, path);
+        return et__fail(error, ET_ERR_IO, "%s: read %zu of %ld bytes of '%s'", fn, got, size, path);
     }
-    return et__model_load_owned(buf, (size_t)size, out, error);
+    return et__model_load_owned(buf, (size_t)size, vocab_only, out, error);
+}
+
+et_status et_model_load_from_file(const char *path, const et_model_params *params, et_model **out, et_error *error) {
+    (void)params;
+    return load_file("et_model_load_from_file", path, 0, out, error);
+}
+
+et_status et_model_load_vocab_from_file(const char *path, const et_model_params *params, et_model **out,
+                                        et_error *error) {
+    (void)params;
+    return load_file("et_model_load_vocab_from_file", path, 1, out, error);
 }

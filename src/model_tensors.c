@@ -23,7 +23,7 @@ typedef struct binding {
     int64_t ne0, ne1; /* ne1 = 0: one-dimensional */
     int required;
     const float **dst;
-    et_linear *lin;       /* for a matrix that may be int8 (with its `.scale`), else NULL */
+    et_linear *lin;       /* for a matrix that may be int8 (with its scales), else NULL */
     const gguf_tensor *t; /* found in the file, or NULL */
     const gguf_tensor *scale; /* the int8 matrix's scales */
 } binding;
@@ -171,16 +171,18 @@ static et_status check_binding(const gguf_file *f, binding *b, et_error *err) {
         if (!b->lin)
             return et__fail(err, ET_ERR_UNSUPPORTED, "model: tensor '%s' is I8; only Linear weights and token_embd may be",
                             b->name);
-        /* Its per-row scales: "X.weight" → "X.scale", F32 [rows]. */
-        char scale_name[48];
-        const size_t base = strlen(b->name) - strlen(".weight");
-        et__format(scale_name, sizeof scale_name, "%.*s.scale", (int)base, b->name);
+        /* Its per-row scales: "edgetag.row_scale.X.weight", F32 [rows] (format 1 named them "X.scale",
+         * which llama.cpp reads as a per-tensor scale of shape [1]: that name is still read here). */
+        char scale_name[80], legacy[64];
+        et__format(scale_name, sizeof scale_name, "%s%s", ET_ROW_SCALE_PREFIX, b->name);
+        et__format(legacy, sizeof legacy, "%.*s.scale", (int)(strlen(b->name) - strlen(".weight")), b->name);
         b->scale = gguf_find_tensor(f, scale_name);
+        if (!b->scale) b->scale = gguf_find_tensor(f, legacy);
         if (!b->scale)
             return et__fail(err, ET_ERR_MISSING, "model: tensor '%s' is I8 but its scales '%s' are missing", b->name, scale_name);
         if (b->scale->n_dims != 1 || b->scale->ne[0] != b->ne1 || b->scale->type != GGUF_TYPE_F32)
-            return et__fail(err, ET_ERR_SHAPE, "model: tensor '%s' must be F32 [%lld], one scale per row of '%s'", scale_name,
-                            (long long)b->ne1, b->name);
+            return et__fail(err, ET_ERR_SHAPE, "model: tensor '%.*s' must be F32 [%lld], one scale per row of '%s'",
+                            (int)b->scale->name.len, b->scale->name.ptr, (long long)b->ne1, b->name);
         return ET_OK;
     }
     default:
@@ -214,6 +216,34 @@ static et_status check_all(const gguf_file *f, table *tb, sizes *z, et_error *er
         }
     }
     return ET_OK;
+}
+
+/* Every tensor of the file must be one the engine reads: the table's, their int8 scales, and a
+ * classifier an embedding model does not run (a llama.cpp classifier or reranker loaded for its
+ * embeddings). Anything else would change what the file computes elsewhere and be ignored here, so it
+ * is refused: llama.cpp's per-tensor scales "X.scale" above all. */
+static et_status check_known(const gguf_file *f, const table *tb, int task, et_error *err) {
+    if (!f->n_tensors) return ET_OK;
+    uint8_t *used = calloc((size_t)f->n_tensors, 1);
+    if (!used) return et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory for %llu tensor flags",
+                               (unsigned long long)f->n_tensors);
+    for (int i = 0; i < tb->n; i++) {
+        if (tb->b[i].t) used[tb->b[i].t - f->tensors] = 1;
+        if (tb->b[i].scale) used[tb->b[i].scale - f->tensors] = 1;
+    }
+    et_status s = ET_OK;
+    for (uint64_t i = 0; i < f->n_tensors && !s; i++) {
+        const gguf_str n = f->tensors[i].name;
+        if (used[i] || (task == ET_TASK_EMBEDDING && (gguf_str_eq(n, "cls.output.weight") || gguf_str_eq(n, "cls.output.bias"))))
+            continue;
+        const int scale = (n.len > 6 && memcmp(n.ptr + n.len - 6, ".scale", 6) == 0) ||
+                          (n.len > 12 && memcmp(n.ptr + n.len - 12, ".input_scale", 12) == 0);
+        s = et__fail(err, ET_ERR_UNSUPPORTED, "model: tensor '%.*s' is not one this engine reads%s", (int)(n.len > 64 ? 64 : n.len),
+                     n.ptr, scale ? " (llama.cpp's per-tensor scale of a weight: not applied here, so the file is refused)"
+                                  : " (models/FORMAT.md lists them)");
+    }
+    free(used);
+    return s;
 }
 
 static et_status allocate_copies(et_model *m, const sizes *z, et_error *err) {
@@ -274,6 +304,7 @@ et_status et__model_bind_tensors(et_model *m, const et_hparams *hp, uint64_t *ow
     expect_head(&tb, m, hp);
     sizes z;
     et_status s = check_all(&m->gguf, &tb, &z, err);
+    if (!s) s = check_known(&m->gguf, &tb, m->info.task, err);
     if (!s) s = allocate_copies(m, &z, err);
     if (!s) bind_all(m, &tb);
     free(tb.b);

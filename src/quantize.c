@@ -3,7 +3,8 @@
  *
  *   ET_QUANT_I8:   every Linear weight of the encoder layers and the word-embedding table become GGUF I8
  *                  tensors, symmetric per output row (scale = max|row| / 127, levels −127…127), each
- *                  followed by its F32 scales "X.scale" [rows]. The engine runs them on its int8 GEMMs.
+ *                  followed by its F32 scales "edgetag.row_scale.X.weight" [rows] (ET_ROW_SCALE_PREFIX).
+ *                  The engine runs them on its int8 GEMMs; llama.cpp does not read these files.
  *   ET_QUANT_Q8_0: the same tensors in llama.cpp's Q8_0 blocks (for other readers; the engine converts
  *                  them back to F32 at load). Rows not a multiple of 32 stay as they are.
  * Everything else — keys, other tensors (biases, LayerNorms, position and segment embeddings, pooler,
@@ -68,7 +69,7 @@ static int quantizable(const gguf_tensor *t) {
 /* One output tensor: its info and where its bytes are. */
 typedef struct otensor {
     gguf_str name;
-    char owned_name[64]; /* for the ".scale" tensors we add */
+    char owned_name[80]; /* for the scale tensors we add */
     uint32_t n_dims, type;
     int64_t ne[2];
     const uint8_t *data; /* copied unchanged, or NULL when `made` holds the bytes */
@@ -91,7 +92,7 @@ static et_status quantize_tensor(const gguf_tensor *t, int32_t type, otensor *o,
             free(x);
             return et__fail(err, ET_ERR_OUT_OF_MEMORY, "quantize: no memory for tensor %.*s", (int)t->name.len, t->name.ptr);
         }
-        et__format(s->owned_name, sizeof s->owned_name, "%.*s.scale", (int)(t->name.len - strlen(".weight")), t->name.ptr);
+        et__format(s->owned_name, sizeof s->owned_name, "%s%.*s", ET_ROW_SCALE_PREFIX, (int)t->name.len, t->name.ptr);
         s->name.ptr = s->owned_name, s->name.len = strlen(s->owned_name);
         s->n_dims = 1, s->ne[0] = rows, s->ne[1] = 1, s->type = GGUF_TYPE_F32, s->n_bytes = (uint64_t)rows * 4;
         for (int64_t r = 0; r < rows; r++) {

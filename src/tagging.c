@@ -200,11 +200,9 @@ typedef struct unit {
 } unit;
 _Static_assert(sizeof(unit) == ET_TAGGING_UNIT_BYTES, "the tagging block plans units of ET_TAGGING_UNIT_BYTES");
 
-/* Is content token t a piece of the word before it ("##…")? */
+/* Is content token t a piece of the word before it ("##…", or in llama.cpp's spelling not "▁…")? */
 static int is_subword(const et_model *m, int32_t id) {
-    const char *text;
-    int32_t len;
-    return et_model_token(m, id, &text, &len) == ET_OK && len > 2 && text[0] == '#' && text[1] == '#';
+    return id >= 0 && (uint32_t)id < m->vocab.n && et_vocab_is_continuation(&m->vocab, id);
 }
 
 /* An added token the text contained verbatim ([SEP], [MASK] …): no entity, as Hugging Face skips the
@@ -219,7 +217,7 @@ static int is_special(const et_model *m, int32_t id, int32_t start, int32_t end)
 }
 
 /* Entities from per-token probabilities — Hugging Face's token-classification pipeline: tokens (none,
- * simple) or words (first, average, max; a word is a token and the "##" pieces after it) become units
+ * simple) or words (first, average, max; a word is a token and the continuation pieces after it) become units
  * with a label and score, then units become entities (none: each unit not tagged O; otherwise
  * group(): B- starts an entity, I- of the same type continues it). Added tokens typed in the text get
  * no entity. `scratch` holds n units (16 bytes each). Returns the number of entities written to out. */
@@ -240,7 +238,7 @@ int32_t et__decode_entities(const et_model *m, const float *probs, const int32_t
             t++;
             continue;
         }
-        /* A word: this token and the "##" pieces after it. */
+        /* A word: this token and the continuation pieces after it. */
         int32_t e = t + 1;
         while (e < n && is_subword(m, tok_id[e]) && !is_special(m, tok_id[e], tok_off[2 * e], tok_off[2 * e + 1])) e++;
         int best;

@@ -6,8 +6,9 @@
  *                White_Space to ' '), CJK ideographs isolated, strip accents (NFD with canonical
  *                reordering, then drop Mn), lowercase (per code point)
  *             ─► BertPreTokenizer: split on whitespace, isolate each punctuation character
- *             ─► WordPiece: greedy longest match, "##" continuations, [UNK] for a whole word that
- *                cannot be covered or is longer than max_input_chars_per_word
+ *             ─► WordPiece: greedy longest match, continuation pieces ("##s", or "s" in llama.cpp's
+ *                spelling where word-initial ones are "▁the"), [UNK] for a whole word that cannot be
+ *                covered or is longer than max_input_chars_per_word
  *
  * Every normalized character carries the index of the original code point it came from, so each token
  * gets [start, end) offsets into the original text, in code points. Nothing is allocated: one word (at
@@ -30,26 +31,57 @@ static uint32_t fnv1a(uint32_t h, const uint8_t *p, uint32_t n) {
 
 #define FNV_BASIS 2166136261u
 
-static uint32_t hash_token(int continuation, const uint8_t *p, uint32_t n) {
-    uint32_t h = FNV_BASIS;
-    if (continuation) h = fnv1a(h, (const uint8_t *)"##", 2);
-    return fnv1a(h, p, n);
+/* A piece is hashed and compared as its full spelling: the prefix of its kind, then its bytes. */
+static uint32_t hash_token(const et_vocab *v, int continuation, const uint8_t *p, uint32_t n) {
+    const int k = continuation != 0;
+    return fnv1a(fnv1a(FNV_BASIS, v->prefix[k], v->prefix_len[k]), p, n);
 }
 
 static int token_is(const et_vocab *v, uint32_t id, int continuation, const uint8_t *p, uint32_t n) {
+    const int k = continuation != 0;
     const uint8_t *t = v->base + v->str_off[id];
-    const uint32_t tn = v->str_len[id];
-    if (continuation) return tn == n + 2 && t[0] == '#' && t[1] == '#' && memcmp(t + 2, p, n) == 0;
-    return tn == n && memcmp(t, p, n) == 0;
+    const uint32_t tn = v->str_len[id], pn = v->prefix_len[k];
+    return tn == pn + n && memcmp(t, v->prefix[k], pn) == 0 && memcmp(t + pn, p, n) == 0;
 }
 
+/* Does spelling t[0 … n) start with prefix k, with something after it? */
+static int has_prefix(const et_vocab *v, int k, const uint8_t *t, uint32_t n) {
+    const uint32_t pn = v->prefix_len[k];
+    return pn && n > pn && memcmp(t, v->prefix[k], pn) == 0;
+}
+
+/* In llama.cpp's spelling a continuation is spelled as it is, so a continuation's bytes can spell a
+ * word-initial token ("▁a", when the text itself holds U+2581) or an added token: those are no
+ * continuations (vocab.txt's spelling would need "##▁a"), and the lookup does not return them. */
 int32_t et_vocab_find(const et_vocab *v, int continuation, const uint8_t *p, uint32_t n) {
     if (!v->table || n > v->max_bytes) return -1;
-    for (uint32_t h = hash_token(continuation, p, n) & v->mask;; h = (h + 1) & v->mask) {
+    for (uint32_t h = hash_token(v, continuation, p, n) & v->mask;; h = (h + 1) & v->mask) {
         const uint32_t e = v->table[h];
         if (!e) return -1;
-        if (token_is(v, e - 1, continuation, p, n)) return (int32_t)(e - 1);
+        if (token_is(v, e - 1, continuation, p, n)) {
+            const int bare = continuation && !v->prefix_len[1];
+            return !bare || et_vocab_is_continuation(v, (int32_t)(e - 1)) ? (int32_t)(e - 1) : -1;
+        }
     }
+}
+
+int32_t et_vocab_find_spelling(const et_vocab *v, const uint8_t *p, uint32_t n) {
+    if (!v->table) return -1;
+    for (uint32_t h = fnv1a(FNV_BASIS, p, n) & v->mask;; h = (h + 1) & v->mask) {
+        const uint32_t e = v->table[h];
+        if (!e) return -1;
+        if (v->str_len[e - 1] == n && memcmp(v->base + v->str_off[e - 1], p, n) == 0) return (int32_t)(e - 1);
+    }
+}
+
+int et_vocab_is_continuation(const et_vocab *v, int32_t id) {
+    const uint8_t *t = v->base + v->str_off[id];
+    const uint32_t n = v->str_len[id];
+    if (v->prefix_len[1]) return has_prefix(v, 1, t, n);
+    if (has_prefix(v, 0, t, n) || (n == v->prefix_len[0] && memcmp(t, v->prefix[0], n) == 0)) return 0;
+    for (int32_t i = 0; i < v->n_specials; i++)
+        if (v->specials[i] == id) return 0;
+    return 1;
 }
 
 et_status et_vocab_init(et_vocab *v, uint32_t n, const uint8_t *base, const et_vocab_config *c, et_error *err) {
@@ -60,6 +92,10 @@ et_status et_vocab_init(et_vocab *v, uint32_t n, const uint8_t *base, const et_v
     v->lowercase = c->lowercase, v->chinese = c->chinese, v->max_chars = c->max_chars;
     v->strip_accents = c->strip_accents < 0 ? c->lowercase : c->strip_accents; /* Hugging Face's default */
     v->cls = c->cls, v->sep = c->sep, v->unk = c->unk;
+    const int k = c->spelling == ET_SPELLING_PHANTOM ? 0 : 1; /* which kind of piece has a prefix */
+    const char *prefix = k == 0 ? "\xe2\x96\x81" : "##";      /* U+2581, or "##" */
+    v->prefix_len[k] = (uint8_t)strlen(prefix);
+    memcpy(v->prefix[k], prefix, v->prefix_len[k]);
     uint32_t cap = 16;
     while (cap < 2 * n) cap <<= 1;
     v->n = n;
@@ -79,12 +115,13 @@ void et_vocab_set(et_vocab *v, uint32_t id, const char *text, uint32_t len) {
     const uint8_t *t = (const uint8_t *)text;
     v->str_off[id] = (uint32_t)(t - v->base);
     v->str_len[id] = len;
-    const int cont = len > 2 && t[0] == '#' && t[1] == '#';
-    const uint32_t body = len - (cont ? 2u : 0u);
+    const int k = has_prefix(v, 0, t, len) ? 0 : has_prefix(v, 1, t, len) ? 1 : -1;
+    const uint32_t body = len - (k >= 0 ? v->prefix_len[k] : 0u);
     if (body > v->max_bytes) v->max_bytes = body;
     /* Insert by the full spelling; a repeated spelling maps to its last id. */
     for (uint32_t h = fnv1a(FNV_BASIS, t, len) & v->mask;; h = (h + 1) & v->mask) {
-        if (!v->table[h] || token_is(v, v->table[h] - 1, 0, t, len)) {
+        const uint32_t e = v->table[h];
+        if (!e || (v->str_len[e - 1] == len && memcmp(v->base + v->str_off[e - 1], t, len) == 0)) {
             v->table[h] = id + 1;
             break;
         }
@@ -354,7 +391,7 @@ static int32_t count_tokens(tok *t, const uint8_t *s, size_t n, int32_t limit) {
 static et_status check_vocab(const et_vocab *v, et_error *err) {
     if (v->cls < 0 || v->sep < 0 || v->unk < 0)
         return et__fail(err, ET_ERR_UNSUPPORTED, "et_tokenize: the model's vocabulary lacks [CLS], [SEP] or [UNK] "
-                        "(tokenizer.ggml.cls_token_id, seperator_token_id, unknown_token_id)");
+                        "(tokenizer.ggml.bos_token_id or cls_token_id, seperator_token_id, unknown_token_id)");
     return ET_OK;
 }
 

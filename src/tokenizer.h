@@ -19,6 +19,15 @@
 #define ET_MAX_WORD_CHARS 1024
 #define ET_MAX_SPECIALS 64
 
+/* How a vocabulary spells its pieces. vocab.txt's WordPiece spelling: a word-initial piece as it is
+ * ("the"), a continuation with "##" ("##s"). llama.cpp's converter's: a word-initial piece after the
+ * "phantom space" U+2581 ▁ ("▁the"), a continuation as it is ("s"). Added tokens ([CLS], …) are
+ * spelled as they are in both. The tokenizer runs the same either way; only the lookups differ. */
+typedef enum et_spelling {
+    ET_SPELLING_WORDPIECE = 0, /* "the", "##s" */
+    ET_SPELLING_PHANTOM = 1,   /* "▁the", "s" */
+} et_spelling;
+
 /* Everything about a vocabulary but its tokens: Hugging Face's BertNormalizer flags, WordPiece's word
  * limit, and the special tokens the template and WordPiece insert. */
 typedef struct et_vocab_config {
@@ -27,6 +36,7 @@ typedef struct et_vocab_config {
     int32_t chinese;       /* tokenize_chinese_chars: CJK ideographs become words of their own */
     int32_t max_chars;     /* max_input_chars_per_word: a longer word is [UNK]; 1 … ET_MAX_WORD_CHARS */
     int32_t cls, sep, unk; /* ids of [CLS], [SEP], [UNK]; -1 when absent (texts are then refused) */
+    int32_t spelling;      /* et_spelling */
 } et_vocab_config;
 
 typedef struct et_vocab {
@@ -36,7 +46,9 @@ typedef struct et_vocab {
     uint32_t *str_len;           /* [V] its length in bytes */
     uint32_t *table;             /* [mask + 1] open-addressing hash of the strings: id + 1, 0 = empty */
     uint32_t mask;
-    uint32_t max_bytes;          /* longest token, in bytes, "##" excluded */
+    uint32_t max_bytes;          /* longest token, in bytes, its spelling's prefix excluded */
+    uint8_t prefix[2][4];        /* the spelling's prefix of [0] a word-initial piece, [1] a continuation */
+    uint8_t prefix_len[2];
     int32_t specials[ET_MAX_SPECIALS]; /* added tokens matched verbatim in the raw text */
     int32_t n_specials;
     uint8_t special_first[32];   /* bit set of the specials' first bytes */
@@ -50,7 +62,7 @@ typedef struct et_vocab {
  * spelling (et_vocab_set) and mark the added tokens (et_vocab_add_special). */
 et_status et_vocab_init(et_vocab *v, uint32_t n, const uint8_t *base, const et_vocab_config *c, et_error *err);
 
-/* Token `id` (< n) is spelled text[0 … len), bytes inside `base` ("##" first for a continuation). Called
+/* Token `id` (< n) is spelled text[0 … len), bytes inside `base`, in the vocabulary's spelling. Called
  * once per id in id order; a spelling given twice maps to its last id, as vocab.txt loading does. */
 void et_vocab_set(et_vocab *v, uint32_t id, const char *text, uint32_t len);
 
@@ -64,8 +76,16 @@ void et_vocab_free(et_vocab *v);
 /* Bytes the vocabulary allocated. */
 uint64_t et_vocab_bytes(const et_vocab *v);
 
-/* The id of the token spelled `prefix ## bytes` (continuation) or `bytes`, or -1. */
+/* The id of the piece `bytes` as a continuation or as a word-initial piece (the spelling's prefix added
+ * to `bytes`), or -1. */
 int32_t et_vocab_find(const et_vocab *v, int continuation, const uint8_t *bytes, uint32_t len);
+
+/* The id of the token spelled exactly `bytes` (prefix included), or -1. */
+int32_t et_vocab_find_spelling(const et_vocab *v, const uint8_t *bytes, uint32_t len);
+
+/* Whether token `id` (< n) continues a word ("##s" in WordPiece spelling; in llama.cpp's, a token that
+ * is neither word-initial nor an added token). */
+int et_vocab_is_continuation(const et_vocab *v, int32_t id);
 
 /* et_tokenize and et_tokenize_windows of include/edgetag.h on a vocabulary, with the same arguments and
  * results; `default_length` is what a max_length of 0 stands for (the model's positions). */

@@ -23,8 +23,10 @@
 /* Prints msg (when not NULL) and the usage to stderr; returns 2, bad usage's exit status. */
 int cli_usage(const char *msg);
 
-/* Loads a model file; NULL after a message on stderr. */
+/* Loads a model file (or only its tokenizer: cli_open_vocab, which also reads vocabulary-only files);
+ * NULL after a message on stderr. */
 et_model *cli_open_model(const char *path);
+et_model *cli_open_vocab(const char *path);
 
 /* --kernels NAME: *out = the kernel set of that name (et_kernels_choice order); 0, or usage's status. */
 int cli_parse_kernels(const char *name, int *out);

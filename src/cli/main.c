@@ -5,7 +5,7 @@
  *
  *   edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids …] [--reference | --kernels K]
  *   edgetag embed   --model M.gguf --ids … [--pooling mean|cls] [--normalize] [--reference | --kernels K]
- *   edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] [--] TEXT...
+ *   edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] [--] TEXT...   (M may be vocabulary-only)
  *   edgetag classify --model M.gguf [--json] [--] TEXT... | --jsonl < texts.jsonl
  *   edgetag extract  --model M.gguf [--json] [--aggregation none|simple|first|average|max] [--] TEXT... | --jsonl
  *     (--jsonl: one JSON string per line of stdin, one JSON result per line of stdout)
@@ -42,6 +42,16 @@ et_model *cli_open_model(const char *path) {
     et_model *m = NULL;
     et_error err;
     if (et_model_load_from_file(path, NULL, &m, &err) != ET_OK) {
+        fprintf(stderr, "edgetag: %s: %s\n", path, err.message);
+        return NULL;
+    }
+    return m;
+}
+
+et_model *cli_open_vocab(const char *path) {
+    et_model *m = NULL;
+    et_error err;
+    if (et_model_load_vocab_from_file(path, NULL, &m, &err) != ET_OK) {
         fprintf(stderr, "edgetag: %s: %s\n", path, err.message);
         return NULL;
     }

@@ -33,7 +33,8 @@ static int tokenize_one(const et_model *m, const char *text, const char *pair, i
     return 0;
 }
 
-/* tokenize: ids, type ids and code-point offsets of each TEXT (and --pair), a JSON line each. */
+/* tokenize: ids, type ids and code-point offsets of each TEXT (and --pair), a JSON line each. Only the
+ * model's tokenizer is loaded: llama.cpp's vocabulary-only files work too. */
 int cli_tokenize(int argc, char **argv) {
     const char *model_path = NULL, *pair = NULL;
     /* The texts, gathered at the front of argv + 2: the n-th text is never before argument n + 2. */
@@ -57,7 +58,7 @@ int cli_tokenize(int argc, char **argv) {
         }
     }
     if (!model_path || !n_texts) return cli_usage("tokenize needs --model and a TEXT");
-    et_model *m = cli_open_model(model_path);
+    et_model *m = cli_open_vocab(model_path); /* the tokenizer is all it needs */
     if (!m) return 1;
     int rc = 0;
     for (int t = 0; t < n_texts && !rc; t++) rc = tokenize_one(m, texts[t], pair, (int32_t)max_length);

@@ -470,7 +470,8 @@ static void test_quantized(void) {
     CHECK(iq.int8_matrices == 2 * 6 + 1 && iq0.int8_matrices == 0, "int8 matrices: %d, %d", iq.int8_matrices, iq0.int8_matrices);
     et_tensor_info ti;
     CHECK(et_model_tensor_info(mq, 0, &ti) == ET_OK && ti.type == 24 && !strcmp(ti.name, "token_embd.weight"), "I8 embeddings");
-    CHECK(et_model_tensor_info(mq, 1, &ti) == ET_OK && ti.type == 0 && !strcmp(ti.name, "token_embd.scale"), "scales follow");
+    CHECK(et_model_tensor_info(mq, 1, &ti) == ET_OK && ti.type == 0 && !strcmp(ti.name, "edgetag.row_scale.token_embd.weight"),
+          "scales follow, in edgetag's namespace: %s", ti.name);
 
     int32_t ids[40], lengths[2] = {23, 17};
     tl_rng r = {77};

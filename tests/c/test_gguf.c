@@ -158,7 +158,7 @@ static void test_header_fields(const uint8_t *p, size_t n, const tl_layout *lay)
     const size_t heads = value_of(p, n, "bert.attention.head_count");
     CHECK(load_patched(p, n, heads, 5, 4, &err) == ET_ERR_SHAPE, "5 heads for 24: %s", err.message);
     const size_t fmt = value_of(p, n, "edgetag.format_version");
-    CHECK(load_patched(p, n, fmt, 2, 4, &err) == ET_ERR_BAD_VERSION, "format version 2: %s", err.message);
+    CHECK(load_patched(p, n, fmt, 3, 4, &err) == ET_ERR_BAD_VERSION, "format version 3: %s", err.message);
     const size_t eps = value_of(p, n, "bert.attention.layer_norm_epsilon");
     const float bad_eps = -1.0f;
     uint32_t bits;
@@ -190,6 +190,8 @@ static void test_spec_errors(void) {
         et_status want;
         const char *mention;
         const char *abstain_label; /* edgetag.escalation.abstain_label (labels are label_0 …), NULL absent */
+        int layout;                /* tl_model_spec.layout: 0 the default (2), 1 the first layout */
+        const char *extra_tensor;  /* an extra tensor of shape [1] */
     } cases[] = {
         {"general.architecture", NULL, NULL, 0, 0, ET_ERR_MISSING, "general.architecture"},
         {"bert.context_length", NULL, NULL, 0, 0, ET_ERR_MISSING, "bert.context_length"},
@@ -199,7 +201,8 @@ static void test_spec_errors(void) {
         {"bert.attention.head_count", NULL, NULL, 0, 0, ET_ERR_MISSING, "bert.attention.head_count"},
         {"bert.attention.layer_norm_epsilon", NULL, NULL, 0, 0, ET_ERR_MISSING, "layer_norm_epsilon"},
         {"tokenizer.ggml.tokens", NULL, NULL, 0, 0, ET_ERR_MISSING, "tokenizer.ggml.tokens"},
-        {"edgetag.labels", NULL, NULL, 1, 0, ET_ERR_MISSING, "edgetag.labels"},
+        {"bert.classifier.output_labels", NULL, NULL, 1, 0, ET_ERR_MISSING, "bert.classifier.output_labels"},
+        {"edgetag.labels", NULL, NULL, 1, 0, ET_ERR_MISSING, "bert.classifier.output_labels", NULL, 1},
         {NULL, "token_embd.weight", NULL, 0, 0, ET_ERR_MISSING, "token_embd.weight"},
         {NULL, "position_embd.weight", NULL, 0, 0, ET_ERR_MISSING, "position_embd.weight"},
         {NULL, "blk.1.ffn_down.bias", NULL, 0, 0, ET_ERR_MISSING, "blk.1.ffn_down.bias"},
@@ -209,8 +212,22 @@ static void test_spec_errors(void) {
         {NULL, NULL, "blk.1.ffn_up.bias", 0, 0, ET_ERR_SHAPE, "blk.1.ffn_up.bias"},
         {NULL, NULL, "token_types.weight", 0, 0, ET_ERR_SHAPE, "token_types.weight"},
         {NULL, NULL, "cls.output.bias", 2, 0, ET_ERR_SHAPE, "cls.output.bias"},
-        {NULL, NULL, NULL, 1, 1, ET_ERR_SHAPE, "edgetag.labels"},
-        {NULL, NULL, NULL, 2, -1, ET_ERR_SHAPE, "edgetag.labels"},
+        {NULL, NULL, NULL, 1, 1, ET_ERR_SHAPE, "bert.classifier.output_labels"},
+        {NULL, NULL, NULL, 2, -1, ET_ERR_SHAPE, "bert.classifier.output_labels"},
+        {NULL, NULL, NULL, 1, 1, ET_ERR_SHAPE, "edgetag.labels", NULL, 1},
+        /* The first layout (format 1) reads as it always did. */
+        {NULL, NULL, NULL, 0, 0, ET_OK, "", NULL, 1},
+        {NULL, NULL, NULL, 1, 0, ET_OK, "", "label_1", 1},
+        {NULL, NULL, NULL, 2, 0, ET_OK, "", NULL, 1},
+        /* A tensor the engine would ignore is refused: llama.cpp's per-tensor scales above all. */
+        {NULL, NULL, NULL, 0, 0, ET_ERR_UNSUPPORTED, "'blk.0.attn_q.scale' is not one this engine reads (llama.cpp's per-tensor", NULL, 0,
+         "blk.0.attn_q.scale"},
+        {NULL, NULL, NULL, 1, 0, ET_ERR_UNSUPPORTED, "'blk.1.ffn_down.input_scale'", NULL, 0, "blk.1.ffn_down.input_scale"},
+        {NULL, NULL, NULL, 0, 0, ET_ERR_UNSUPPORTED, "'blk.0.attn_qkv.weight' is not one", NULL, 0, "blk.0.attn_qkv.weight"},
+        {NULL, NULL, NULL, 0, 0, ET_ERR_UNSUPPORTED, "'edgetag.row_scale.blk.0.attn_q.weight'", NULL, 0,
+         "edgetag.row_scale.blk.0.attn_q.weight"}, /* scales of a weight that is not I8 */
+        /* A llama.cpp classifier loaded for its embeddings: its unused head is no reason to refuse it. */
+        {NULL, NULL, NULL, 0, 0, ET_OK, "", NULL, 0, "cls.output.bias"},
         {"tokenizer.ggml.token_type_count", NULL, NULL, 0, 0, ET_OK, ""},
         {"edgetag.task", NULL, NULL, 0, 0, ET_OK, ""},
         {NULL, "cls.weight", NULL, 0, 0, ET_OK, ""}, /* pooler optional for embeddings */
@@ -229,6 +246,8 @@ static void test_spec_errors(void) {
         s.n_labels = s.task ? 3 : 0;
         s.label_names_delta = cases[i].label_delta;
         s.abstain_label = cases[i].abstain_label;
+        s.layout = cases[i].layout ? cases[i].layout : 2;
+        s.extra_tensor = cases[i].extra_tensor;
         uint8_t *p;
         const size_t n = tl_build_model(&s, &p, NULL);
         et_error err;

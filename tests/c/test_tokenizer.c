@@ -5,6 +5,10 @@
  * them: a kept character keeps its original position, removed ones vanish, inserted ones take the
  * position of the character they came from). Parity with an independent tokenizer on a large corpus is
  * tests/js/tokenizer.test.mjs.
+ *
+ * Every case runs twice: on the vocabulary spelled as llama.cpp's converter and our writer spell it
+ * ("▁hello", "aff"; format 2) and as vocab.txt and our first layout spell it ("hello", "##aff"; format 1).
+ * How the reader tells the spellings apart, and what it refuses, closes the file.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +34,14 @@ typedef struct model_buf {
     et_model *m;
 } model_buf;
 
+/* The file layout every model of the run is built in (tl_model_spec.layout): main runs the cases under
+ * both. Test-only state; the engine has none. */
+static int layout = 2;
+
 static model_buf make(int lowercase, int strip, int max_chars) {
     tl_model_spec s = tl_small_spec();
     s.n_vocab = 5 + N_WORDS, s.words = words, s.lowercase = lowercase, s.strip_accents = strip, s.max_chars = max_chars;
+    s.layout = layout;
     model_buf r;
     const size_t n = tl_build_model(&s, &r.buf, NULL);
     et_error err;
@@ -98,6 +107,9 @@ static void test_uncased(void) {
     expect(m, " \t \xe3\x80\x80 ", NULL, 0, IDS(CLS, SEP), NULL, "whitespace only");
     expect(m, "dogs.", NULL, 0, IDS(CLS, DOG, HASH_S, DOT, SEP), OFFS(0, 0, 0, 3, 3, 4, 4, 5, 0, 0), "suffix piece");
     expect(m, "dogz", NULL, 0, IDS(CLS, UNK, SEP), OFFS(0, 0, 0, 4, 0, 0), "[UNK] covers the whole word");
+    /* U+2581, llama.cpp's word-start mark, is an ordinary character of the text: "a▁a" is no "a" + "▁a". */
+    expect(m, "a\xe2\x96\x81" "a", NULL, 0, IDS(CLS, UNK, SEP), NULL, "U+2581 inside a word");
+    expect(m, "\xe2\x96\x81" "a a\xe2\x96\x81", NULL, 0, IDS(CLS, UNK, UNK, SEP), NULL, "U+2581 at a word's ends");
     expect(m, "HELLO W\xc3\x96RLD", NULL, 0, IDS(CLS, HELLO, WORLD, SEP), NULL, "uppercase and accents");
     expect(m, "\xce\xa3", NULL, 0, IDS(CLS, SIGMA, SEP), NULL, "capital sigma lowercases to sigma");
     expect(m, "x\xce\xa3", NULL, 0, IDS(CLS, UNK, SEP), NULL, "word-final capital sigma is still sigma (per code point)");
@@ -212,10 +224,14 @@ static void test_capacity_and_arguments(void) {
     /* The vocabulary accessors. */
     const char *t;
     int32_t len;
-    CHECK(et_model_token(r.m, AFF, &t, &len) == ET_OK && len == 5 && !memcmp(t, "##aff", 5), "token text");
+    const char *aff = layout == 1 ? "##aff" : "aff", *hello = layout == 1 ? "hello" : "\xe2\x96\x81hello";
+    CHECK(et_model_token(r.m, AFF, &t, &len) == ET_OK && len == (int32_t)strlen(aff) && !memcmp(t, aff, (size_t)len),
+          "token text");
     CHECK(et_model_token(r.m, 5 + N_WORDS, &t, &len) == ET_ERR_INVALID_ARGUMENT, "token out of range");
-    CHECK(et_model_token_id(r.m, "##aff", 5) == AFF && et_model_token_id(r.m, "aff", 3) == -1 &&
+    CHECK(et_model_token_id(r.m, aff, strlen(aff)) == AFF && et_model_token_id(r.m, hello, strlen(hello)) == HELLO &&
               et_model_token_id(r.m, "[CLS]", 5) == CLS, "token ids");
+    const char *other_aff = layout == 1 ? "aff" : "##aff"; /* the other spelling is no token */
+    CHECK(et_model_token_id(r.m, other_aff, strlen(other_aff)) == -1, "'%s' is no token in layout %d", other_aff, layout);
     CHECK(!strcmp(et_tokenizer_unicode_version(), "14.0.0"), "Unicode version %s", et_tokenizer_unicode_version());
     unmake(&r);
 }
@@ -305,7 +321,7 @@ static void test_no_allocation(void) {
 static void test_specials_from_ids(void) {
     /* Without tokenizer.ggml.token_type, the special ids are the added tokens. */
     tl_model_spec s = tl_small_spec();
-    s.n_vocab = 5 + N_WORDS, s.words = words, s.no_token_types = 1;
+    s.n_vocab = 5 + N_WORDS, s.words = words, s.no_token_types = 1, s.layout = layout;
     uint8_t *buf;
     const size_t n = tl_build_model(&s, &buf, NULL);
     et_model *m = NULL;
@@ -316,15 +332,144 @@ static void test_specials_from_ids(void) {
     free(buf);
 }
 
+/* ---- spellings and llama.cpp's keys ------------------------------------------------------------- */
+
+/* Loads a spec; returns the status (the model is freed) and the message in err. */
+static et_status try_load(const tl_model_spec *s, et_error *err) {
+    uint8_t *buf;
+    const size_t n = tl_build_model(s, &buf, NULL);
+    et_model *m = NULL;
+    const et_status st = et_model_load_from_buffer(buf, n, NULL, &m, err);
+    if (!st) expect(m, "unaffable hello", NULL, 0, IDS(CLS, UN, AFF, ABLE, HELLO, SEP), NULL, "after load");
+    et_model_free(m);
+    free(buf);
+    return st;
+}
+
+/* Our files say their spelling with edgetag.format_version; other files are told by their tokens; a
+ * vocabulary that mixes both spellings without a version, or contradicts its version, is refused. */
+static void test_spellings(void) {
+    static const char *mixed[N_WORDS];
+    for (int i = 0; i < N_WORDS; i++) mixed[i] = words[i];
+    mixed[N_WORDS - 1] = "####zz"; /* llama.cpp's spelling of vocab.txt's "####zz" is "##zz" */
+    const struct {
+        int layout, format_version, mixed;
+        et_status want;
+        const char *mention;
+    } cases[] = {
+        {2, -1, 0, ET_OK, ""},                 /* llama.cpp's files carry no edgetag.format_version */
+        {1, -1, 0, ET_OK, ""},                 /* nor do other writers' vocab.txt-spelled files */
+        {2, 2, 1, ET_OK, ""},                  /* format 2 says which: a "##…" token is a continuation "##…" */
+        {2, -1, 1, ET_ERR_UNSUPPORTED, "cannot tell the vocabulary's spelling: 1 tokens are spelled like '##zz'"},
+        {1, 2, 0, ET_ERR_CORRUPT, "edgetag.format_version 2 promises llama.cpp's spelling"},
+        {2, 1, 0, ET_ERR_CORRUPT, "edgetag.format_version 1 promises vocab.txt's spelling"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tl_model_spec s = tl_small_spec();
+        s.n_vocab = 5 + N_WORDS, s.words = cases[i].mixed ? mixed : words;
+        s.layout = cases[i].layout, s.format_version = cases[i].format_version;
+        et_error err;
+        const et_status st = try_load(&s, &err);
+        CHECK(st == cases[i].want, "spelling case %zu: status %d, want %d: %s", i, st, cases[i].want, st ? err.message : "");
+        if (st) CHECK(strstr(err.message, cases[i].mention), "spelling case %zu: %s", i, err.message);
+    }
+}
+
+/* Where the value of `key` starts in a built file (after the key and its value type). */
+static uint8_t *value_at(uint8_t *buf, size_t n, const char *key) {
+    for (size_t i = 0; i + strlen(key) + 4 < n; i++)
+        if (!memcmp(buf + i, key, strlen(key))) return buf + i + strlen(key) + 4;
+    return NULL;
+}
+
+/* Patches the u32 value of `key` (or element `element` of its i32 array) in a built file and loads it. */
+static et_status load_with_u32(const tl_model_spec *s, const char *key, uint32_t value, size_t element, et_error *err) {
+    uint8_t *buf;
+    const size_t n = tl_build_model(s, &buf, NULL);
+    uint8_t *at = value_at(buf, n, key);
+    if (element != (size_t)-1) at += 12 + 4 * element; /* after the array's element type and count */
+    memcpy(at, &value, 4);
+    et_model *m = NULL;
+    const et_status st = et_model_load_from_buffer(buf, n, NULL, &m, err);
+    et_model_free(m);
+    free(buf);
+    return st;
+}
+
+/* What the reader does with llama.cpp's tokenizer keys, and what it refuses. */
+static void test_llamacpp_keys(void) {
+    tl_model_spec s = tl_small_spec();
+    s.n_vocab = 5 + N_WORDS, s.words = words;
+    et_error err;
+    /* [CLS] is bos_token_id; an older cls_token_id must agree with it. */
+    CHECK(load_with_u32(&s, "tokenizer.ggml.bos_token_id", 2, (size_t)-1, &err) == ET_ERR_CORRUPT &&
+              strstr(err.message, "tokenizer.ggml.bos_token_id 2 and cls_token_id 1 disagree"), "bos vs cls: %s", err.message);
+    tl_model_spec t = s;
+    t.skip_key = "tokenizer.ggml.cls_token_id";
+    CHECK(try_load(&t, &err) == ET_OK, "bos_token_id alone: %s", err.message);
+    t = s, t.skip_key = "tokenizer.ggml.bos_token_id";
+    CHECK(try_load(&t, &err) == ET_OK, "cls_token_id alone (llama.cpp's files of 2024): %s", err.message);
+    /* Token types: 6 (byte fallback) is not WordPiece's; beyond it, corrupt. */
+    CHECK(load_with_u32(&s, "tokenizer.ggml.token_type", 6, 7, &err) == ET_ERR_UNSUPPORTED && strstr(err.message, "token 7 has type 6"),
+          "byte token: %s", err.message);
+    CHECK(load_with_u32(&s, "tokenizer.ggml.token_type", 9, 7, &err) == ET_ERR_CORRUPT, "type 9: %s", err.message);
+    /* The normalizer: llama.cpp's keys and ours (format 1) may both be present only when they agree. */
+    t = s, t.lowercase = 1, t.bool_key = "edgetag.tokenizer.do_lower_case", t.bool_value = 0;
+    CHECK(try_load(&t, &err) == ET_ERR_CORRUPT && strstr(err.message, "tokenizer.ggml.normalizer.lowercase is true but "
+          "edgetag.tokenizer.do_lower_case says false"), "lowercase conflict: %s", err.message);
+    t.bool_value = 1;
+    CHECK(try_load(&t, &err) == ET_OK, "lowercase twice, agreeing: %s", err.message);
+    t = s, t.layout = 1, t.strip_accents = -1, t.bool_key = "tokenizer.ggml.normalizer.strip_accents", t.bool_value = 0;
+    CHECK(try_load(&t, &err) == ET_ERR_CORRUPT && strstr(err.message, "strip_accents"), "strip conflict: %s", err.message);
+    t = s, t.str_key = "tokenizer.ggml.normalizer.lowercase";
+    CHECK(try_load(&t, &err) == ET_ERR_CORRUPT && strstr(err.message, "expected a bool"), "mistyped: %s", err.message);
+    t = s, t.str_key = "tokenizer.ggml.precompiled_charsmap";
+    CHECK(try_load(&t, &err) == ET_ERR_UNSUPPORTED && strstr(err.message, "precompiled_charsmap"), "charsmap: %s", err.message);
+    /* A tokenizer other than WordPiece. */
+    uint8_t *buf;
+    size_t n = tl_build_model(&s, &buf, NULL);
+    memcpy(value_at(buf, n, "tokenizer.ggml.model") + 8, "gpt2", 4); /* after the string's length */
+    et_model *m = NULL;
+    CHECK(et_model_load_from_buffer(buf, n, NULL, &m, &err) == ET_ERR_UNSUPPORTED && strstr(err.message, "'gpt2'"),
+          "tokenizer gpt2: %s", err.message);
+    free(buf);
+    /* A vocabulary-only file (no tensors) loads only as a tokenizer, which cannot run. */
+    t = s, t.no_tensors = 1;
+    n = tl_build_model(&t, &buf, NULL);
+    CHECK(et_model_load_from_buffer(buf, n, NULL, &m, &err) == ET_ERR_MISSING && !m && strstr(err.message, "no tensors"),
+          "no tensors: %s", err.message);
+    CHECK(et_model_load_vocab_from_buffer(buf, n, NULL, &m, &err) == ET_OK && m, "vocabulary only: %s", err.message);
+    expect(m, "Hello, unaffable", NULL, 0, IDS(CLS, HELLO, COMMA, UN, AFF, ABLE, SEP), NULL, "a vocabulary-only model tokenizes");
+    et_model_info in;
+    et_model_get_info(m, &in);
+    CHECK(in.n_vocab == 5 + N_WORDS && in.n_tensors == 0 && in.weights_bytes == 0 && in.n_token_types == 2 && in.n_ctx == 32,
+          "vocabulary-only info");
+    et_context *ctx = NULL;
+    CHECK(et_context_create(m, NULL, &ctx) == ET_ERR_UNSUPPORTED && !ctx, "a vocabulary-only model cannot run");
+    et_model_free(m);
+    free(buf);
+    n = tl_build_model(&s, &buf, NULL); /* a full file loads as a tokenizer too, its tensors untouched */
+    CHECK(et_model_load_vocab_from_buffer(buf, n, NULL, &m, &err) == ET_OK && et_context_create(m, NULL, &ctx) == ET_ERR_UNSUPPORTED,
+          "a full file as vocabulary only: %s", err.message);
+    et_model_get_info(m, &in);
+    CHECK(in.n_tensors == 5 + 2 * 16 + 2 && in.weights_bytes == 0, "tensors listed, none bound");
+    et_model_free(m);
+    free(buf);
+}
+
 int main(void) {
-    test_uncased();
-    test_long_words();
-    test_cased_and_flags();
-    test_invalid_utf8();
-    test_capacity_and_arguments();
-    test_windows();
-    test_merge_windows();
-    test_no_allocation();
-    test_specials_from_ids();
+    for (layout = 1; layout <= 2; layout++) {
+        test_uncased();
+        test_long_words();
+        test_cased_and_flags();
+        test_invalid_utf8();
+        test_capacity_and_arguments();
+        test_windows();
+        test_merge_windows();
+        test_no_allocation();
+        test_specials_from_ids();
+    }
+    test_spellings();
+    test_llamacpp_keys();
     return tl_finish("test_tokenizer");
 }

@@ -125,7 +125,7 @@ static void kv_strs(builder *b, const char *k, char **v, size_t n) {
 enum { W_MATRIX, W_BIAS, W_NORM, W_EMBED };
 static void add_tensor(builder *b, const char *name, uint64_t ne0, uint64_t ne1, int kind) {
     const tl_model_spec *s = b->spec;
-    if (s->skip_tensor && !strcmp(s->skip_tensor, name)) return;
+    if (s->no_tensors || (s->skip_tensor && !strcmp(s->skip_tensor, name))) return;
     if (s->bad_shape && !strcmp(s->bad_shape, name)) ne0++;
     tensor *t = &b->t[b->n_t++];
     memset(t, 0, sizeof *t);
@@ -166,7 +166,7 @@ tl_model_spec tl_small_spec(void) {
         .n_layer = 2, .n_embd = 24, .n_head = 3, .n_ff = 40, .n_ctx = 32, .n_vocab = 50, .n_types = 2,
         .eps = 1e-5f, .task = ET_TASK_EMBEDDING, .n_labels = 0, .with_pooler = 1, .weight_type = 0,
         .round_to = 0, .alignment = 0, .version = 3, .seed = 42, .lowercase = -1, .strip_accents = -2,
-        .threshold = -1,
+        .threshold = -1, .layout = 2,
     };
     return s;
 }
@@ -179,7 +179,8 @@ size_t tl_build_model(const tl_model_spec *s, uint8_t **out, tl_layout *layout) 
     kv_str(&b, "general.architecture", "bert");
     kv_str(&b, "general.name", "testlib model");
     if (s->alignment) kv_u32(&b, "general.alignment", s->alignment);
-    kv_u32(&b, "edgetag.format_version", 1);
+    const int lay_v = s->layout == 1 ? 1 : 2; /* the file layout: tl_model_spec.layout */
+    if (s->format_version >= 0) kv_u32(&b, "edgetag.format_version", (uint32_t)(s->format_version ? s->format_version : lay_v));
     kv_u32(&b, "bert.context_length", (uint32_t)s->n_ctx);
     kv_u32(&b, "bert.embedding_length", (uint32_t)s->n_embd);
     kv_u32(&b, "bert.feed_forward_length", (uint32_t)s->n_ff);
@@ -192,9 +193,11 @@ size_t tl_build_model(const tl_model_spec *s, uint8_t **out, tl_layout *layout) 
     static const char *const specials[5] = {"[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"};
     for (int i = 0; i < s->n_vocab; i++) {
         const char *w = i < 5 ? specials[i] : s->words ? s->words[i - 5] : NULL;
-        vocab[i] = malloc(w ? strlen(w) + 1 : 24);
-        if (w) strcpy(vocab[i], w);
-        else snprintf(vocab[i], 24, "w%d", i);
+        vocab[i] = malloc(w ? strlen(w) + 4 : 24);
+        if (!w) snprintf(vocab[i], 24, "%sw%d", lay_v == 2 ? "\xe2\x96\x81" : "", i);
+        else if (lay_v == 1 || i < 5) strcpy(vocab[i], w);
+        else if (w[0] == '#' && w[1] == '#' && w[2]) strcpy(vocab[i], w + 2); /* llama.cpp's spelling */
+        else snprintf(vocab[i], strlen(w) + 4, "\xe2\x96\x81%s", w);
     }
     kv_strs(&b, "tokenizer.ggml.tokens", vocab, (size_t)s->n_vocab);
     for (int i = 0; i < s->n_vocab; i++) free(vocab[i]);
@@ -203,16 +206,24 @@ size_t tl_build_model(const tl_model_spec *s, uint8_t **out, tl_layout *layout) 
         put_u32(&b.kv, 9), put_u32(&b.kv, 5), put_u64(&b.kv, (uint64_t)s->n_vocab);
         for (int i = 0; i < s->n_vocab; i++) put_u32(&b.kv, i == 3 ? 2u : i < 5 ? 3u : 1u);
     }
-    if (s->lowercase >= 0) kv_bool(&b, "edgetag.tokenizer.do_lower_case", s->lowercase);
-    if (s->strip_accents >= -1 && key_wanted(&b, "edgetag.tokenizer.strip_accents"))
-        put_u32(&b.kv, 5), put_u32(&b.kv, (uint32_t)s->strip_accents);
+    if (lay_v == 1) {
+        if (s->lowercase >= 0) kv_bool(&b, "edgetag.tokenizer.do_lower_case", s->lowercase);
+        if (s->strip_accents >= -1 && key_wanted(&b, "edgetag.tokenizer.strip_accents"))
+            put_u32(&b.kv, 5), put_u32(&b.kv, (uint32_t)s->strip_accents);
+    } else {
+        if (s->lowercase >= 0) kv_bool(&b, "tokenizer.ggml.normalizer.lowercase", s->lowercase);
+        if (s->strip_accents >= 0) kv_bool(&b, "tokenizer.ggml.normalizer.strip_accents", s->strip_accents);
+    }
     if (s->max_chars) kv_u32(&b, "edgetag.tokenizer.max_input_chars_per_word", (uint32_t)s->max_chars);
+    if (s->bool_key) kv_bool(&b, s->bool_key, s->bool_value);
+    if (s->str_key) kv_str(&b, s->str_key, "x");
     if (s->temperature > 0) kv_f32(&b, "edgetag.calibration.temperature", s->temperature);
     if (s->threshold >= 0) kv_f32(&b, "edgetag.escalation.threshold", s->threshold);
     if (s->aggregation) kv_str(&b, "edgetag.tagging.aggregation", s->aggregation);
     if (s->abstain_label) kv_str(&b, "edgetag.escalation.abstain_label", s->abstain_label);
     kv_u32(&b, "tokenizer.ggml.token_type_count", (uint32_t)s->n_types);
     kv_u32(&b, "tokenizer.ggml.padding_token_id", 0);
+    if (lay_v == 2) kv_u32(&b, "tokenizer.ggml.bos_token_id", 1);
     kv_u32(&b, "tokenizer.ggml.cls_token_id", 1);
     kv_u32(&b, "tokenizer.ggml.seperator_token_id", 2);
     kv_u32(&b, "tokenizer.ggml.unknown_token_id", 3);
@@ -227,7 +238,7 @@ size_t tl_build_model(const tl_model_spec *s, uint8_t **out, tl_layout *layout) 
             if (s->label_names && i < s->n_labels) snprintf(labels[i], 32, "%s", s->label_names[i]);
             else snprintf(labels[i], 32, "label_%d", i);
         }
-        kv_strs(&b, "edgetag.labels", labels, (size_t)n);
+        kv_strs(&b, lay_v == 2 ? "bert.classifier.output_labels" : "edgetag.labels", labels, (size_t)n);
         for (int i = 0; i < n; i++) free(labels[i]);
         free(labels);
     }
@@ -263,6 +274,7 @@ size_t tl_build_model(const tl_model_spec *s, uint8_t **out, tl_layout *layout) 
         add_tensor(&b, "cls.output.weight", H, (uint64_t)s->n_labels, W_MATRIX);
         add_tensor(&b, "cls.output.bias", (uint64_t)s->n_labels, 0, W_BIAS);
     }
+    if (s->extra_tensor) add_tensor(&b, s->extra_tensor, 1, 0, W_NORM);
 
     const uint64_t align = s->alignment ? s->alignment : 32;
     buf f = {0};

@@ -60,9 +60,20 @@ typedef struct tl_model_spec {
     const char *skip_key;     /* name of a key to leave out, or NULL */
     const char *bad_shape;    /* name of a tensor written with ne[0] + 1, or NULL */
     int label_names_delta;    /* write n_labels + delta label names */
-    const char *const *words; /* vocabulary after the 5 specials (n_vocab - 5 entries), or NULL: "w5", "w6", … */
-    int lowercase;            /* edgetag.tokenizer.do_lower_case: -1 absent (default true), 0, 1 */
-    int strip_accents;        /* edgetag.tokenizer.strip_accents: -2 absent, -1 follow lowercase, 0, 1 */
+    const char *const *words; /* vocabulary after the 5 specials (n_vocab - 5 entries), or NULL: "w5", "w6", …,
+                               * in vocab.txt's spelling ("##s"); layout 2 writes it in llama.cpp's ("s", "▁w5") */
+    int layout;               /* 2 (default): what the converter writes now (format 2: llama.cpp's spelling and
+                               * keys); 1: the first layout (vocab.txt's spelling, edgetag.* keys) */
+    int format_version;       /* edgetag.format_version written: 0 = the layout's, -1 = none */
+    int lowercase;            /* do_lower_case (layout 1: edgetag.tokenizer.do_lower_case, layout 2:
+                               * tokenizer.ggml.normalizer.lowercase): -1 absent (default true), 0, 1 */
+    int strip_accents;        /* strip_accents (edgetag.tokenizer.strip_accents, or tokenizer.ggml.normalizer.
+                               * strip_accents where -1 is left out): -2 absent, -1 follow lowercase, 0, 1 */
+    const char *extra_tensor; /* name of an extra F32 tensor of shape [1] to add, or NULL */
+    const char *bool_key;     /* an extra bool key (value bool_value) to write, or NULL */
+    int bool_value;
+    const char *str_key;      /* an extra string key (value "x") to write, or NULL */
+    int no_tensors;           /* write the keys only, as llama.cpp's vocabulary-only files */
     int max_chars;            /* edgetag.tokenizer.max_input_chars_per_word: 0 absent */
     int no_token_types;       /* leave out tokenizer.ggml.token_type */
     const char *const *label_names; /* the classifier's labels, or NULL: "label_0", "label_1", … */

@@ -1,6 +1,8 @@
 // gguf-interop.test.mjs — our files through an independent GGUF reader (npm @huggingface/gguf): its view
 // of keys, tensor names, shapes, types and offsets must agree with what the engine read, and every key
-// in our files must be documented in models/FORMAT.md.
+// in our files must be documented in models/FORMAT.md. Every kind of file: f32, f16, q8_0 and int8, the
+// shipped models, and llama.cpp's vocabulary-only fixture. (llama.cpp itself reading them:
+// llamacpp.test.mjs.)
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import test from "node:test";
@@ -10,12 +12,16 @@ import { gguf } from "@huggingface/gguf";
 import { load } from "../../web/edgetag.js";
 import { SHAPES, path, readBuilt, simd } from "./helpers.mjs";
 
-const files = ["models/reference-tiny.gguf", ...SHAPES.map((s) => `build/ref/${s}.gguf`)];
+const files = [
+  "models/reference-tiny.gguf", ...SHAPES.flatMap((s) => [`build/ref/${s}.gguf`, `build/ref/${s}-i8.gguf`]),
+  "build/ref/minilm-q8_0.gguf", "build/ref/tiny-f16.gguf",
+  ...["intent-clinc", "maint-ner", "pii-ner"].flatMap((m) => [`models/${m}.gguf`, `models/${m}-f32.gguf`]),
+];
 const documented = new Set([...readFileSync(path("models/FORMAT.md"), "utf8").matchAll(/^\| `([a-z_.]+)` \|/gm)].map((m) => m[1]));
 
 for (const file of files) {
   test(`@huggingface/gguf and edgetag read ${file} the same way`, async () => {
-    const bytes = readBuilt(file, "make refmodels");
+    const bytes = readBuilt(file, "make refmodels llamacpp");
     const theirs = await gguf(path(file), { allowLocalFile: true });
     const model = await load(bytes, { simd });
     const ours = model.tensors(), info = model.info, md = theirs.metadata;
@@ -38,10 +44,20 @@ for (const file of files) {
     assert.equal(md["bert.context_length"], info.nCtx);
     assert.equal(md["bert.attention.layer_norm_epsilon"], info.layerNormEps);
     assert.equal(md["tokenizer.ggml.tokens"].length, info.nVocab);
+    assert.equal(md["tokenizer.ggml.bos_token_id"], info.specialIds.cls);
     assert.equal(md["tokenizer.ggml.cls_token_id"], info.specialIds.cls);
     assert.equal(md["tokenizer.ggml.seperator_token_id"], info.specialIds.sep);
+    assert.equal(md["edgetag.format_version"], 2);
     assert.equal(md["edgetag.task"], info.task);
-    assert.deepEqual(md["edgetag.labels"] ?? [], info.labels);
+    assert.deepEqual(md["bert.classifier.output_labels"] ?? [], info.labels);
+    // The tokens as llama.cpp spells them: word-initial pieces with U+2581, none with "##".
+    assert.ok(md["tokenizer.ggml.tokens"].some((t) => t.startsWith("\u2581")));
+    assert.ok(!md["tokenizer.ggml.tokens"].some((t) => /^##./u.test(t)));
+    // int8 scales live in edgetag's namespace; nothing is named as llama.cpp's per-tensor scales.
+    for (const t of theirs.tensorInfos) {
+      assert.ok(!/\.(scale|input_scale)$/.test(t.name), t.name);
+      if (t.dtype === "I8") assert.ok(theirs.tensorInfos.some((u) => u.name === `edgetag.row_scale.${t.name}`), t.name);
+    }
 
     for (const key of Object.keys(md)) {
       if (["version", "tensor_count", "kv_count"].includes(key)) continue;
@@ -50,3 +66,13 @@ for (const file of files) {
     model.dispose();
   });
 }
+
+test("@huggingface/gguf reads llama.cpp's vocabulary-only fixture as the engine does", async () => {
+  const file = "tests/fixtures/llamacpp/ggml-vocab-bert-bge.gguf";
+  const { metadata: md, tensorInfos } = await gguf(path(file), { allowLocalFile: true });
+  assert.equal(tensorInfos.length, 0);
+  assert.equal(md["tokenizer.ggml.tokens"].length, 30522);
+  assert.equal(md["tokenizer.ggml.tokens"][1996], "\u2581the");
+  assert.equal(md["tokenizer.ggml.cls_token_id"], 101);
+  assert.equal(md["bert.block_count"], 12);
+});

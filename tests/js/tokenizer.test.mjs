@@ -8,13 +8,13 @@
 //     behaviour the engine follows), each shown and checked on its own;
 //   - hand-checked offsets from Hugging Face's documented behaviour.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import test from "node:test";
 
 import { load } from "../../web/edgetag.js";
 import { path, readBuilt, simd } from "./helpers.mjs";
 import { encode, loadOracle } from "./tokenizer/oracle.mjs";
+import { changedAfterUnicode14 } from "./tokenizer/unicode.mjs";
 
 const VOCABS = ["uncased", "cased"];
 const corpus = () => readBuilt("build/tok/corpus.jsonl", "make tokfixtures").toString("utf8").trim().split("\n").map((l) => JSON.parse(l));
@@ -184,26 +184,9 @@ test("hand-checked offsets (bert-base-uncased): UTF-16 indices, slices exact", a
   model.dispose();
 });
 
-/** Code points whose general category in the engine's Unicode data (Python's unicodedata, 14.0) is not
- * their category in the JavaScript engine's (Node 20: Unicode 17): assigned since, or recategorized
- * (U+1171E went from Mn to Mc). The only other place the engine and tokenizers.js may differ. */
-let newerCache;
-function changedAfterUnicode14() {
-  if (newerCache) return newerCache;
-  const r = spawnSync("/usr/bin/python3", ["-c",
-    "import unicodedata as u; print(''.join(u.category(chr(c)) for c in range(0x40000)))"], { maxBuffer: 1 << 22 });
-  assert.equal(r.status, 0, `python3 failed: ${r.stderr}`);
-  const cats = String(r.stdout).trim(), re = {};
-  newerCache = new Set();
-  for (let cp = 0; cp < 0x40000; cp++) {
-    if (cp >= 0xd800 && cp < 0xe000) continue;
-    const gc = cats.slice(2 * cp, 2 * cp + 2);
-    re[gc] ??= new RegExp(`^\\p{gc=${gc}}$`, "u");
-    if (!re[gc].test(String.fromCodePoint(cp))) newerCache.add(cp);
-  }
-  return newerCache;
-}
-
+// Code points whose general category in the engine's Unicode data (Python's unicodedata, 14.0) is not their
+// category in the JavaScript engine's (Node 20: Unicode 17): the only other place the engine and tokenizers.js
+// may differ (tokenizer/unicode.mjs).
 for (const name of VOCABS) {
   test(`every code point of planes 0-1 (and a sample of 2-3) between two letters, ${name}: the engine's Unicode 14 tables against tokenizers.js`, async (t) => {
     const fx = fixtures(name);

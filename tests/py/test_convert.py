@@ -19,6 +19,7 @@ import unittest
 import numpy as np
 
 from tools import ROOT
+from tools.convert.layout import PHANTOM
 from tools.fixtures import make_reference
 from tools.formats import ggufio, safetensors_np
 
@@ -47,16 +48,18 @@ COMMON_KEYS = {
     "tokenizer.ggml.tokens": (ARR, STR),
     "tokenizer.ggml.token_type": (ARR, I32),
     "tokenizer.ggml.token_type_count": (U32, None),
+    "tokenizer.ggml.bos_token_id": (U32, None),
+    "tokenizer.ggml.eos_token_id": (U32, None),
     "tokenizer.ggml.unknown_token_id": (U32, None),
     "tokenizer.ggml.seperator_token_id": (U32, None),
     "tokenizer.ggml.padding_token_id": (U32, None),
     "tokenizer.ggml.cls_token_id": (U32, None),
     "tokenizer.ggml.mask_token_id": (U32, None),
+    "tokenizer.ggml.normalizer.lowercase": (BOOL, None),
+    "tokenizer.ggml.normalizer.strip_accents": (BOOL, None),
     "edgetag.format_version": (U32, None),
     "edgetag.task": (STR, None),
     "edgetag.hidden_act": (STR, None),
-    "edgetag.tokenizer.do_lower_case": (BOOL, None),
-    "edgetag.tokenizer.strip_accents": (I32, None),
     "edgetag.tokenizer.tokenize_chinese_chars": (BOOL, None),
     "edgetag.tokenizer.max_input_chars_per_word": (U32, None),
     "edgetag.model.version": (STR, None),
@@ -128,11 +131,14 @@ class ConvertCase(unittest.TestCase):
         task = make_reference.TASKS[s["arch"]]
         keys = dict(COMMON_KEYS)
         if s["labels"]:
-            keys["edgetag.labels"] = (ARR, STR)
+            keys["bert.classifier.output_labels"] = (ARR, STR)
         self.assertEqual(g.version, 3)
         self.assertEqual(g.kv_types, keys)
         kv = g.kv
         vocab = make_reference.make_vocab(s["vocab"])
+        # llama.cpp's spelling: added tokens as they are, "##x" -> "x", any other "x" -> "▁x"
+        spelled = [t if t in ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]") else t[2:] if t.startswith("##")
+                   else PHANTOM + t for t in vocab]
         with open(os.path.join(folder, "model.safetensors"), "rb") as f:
             sha = hashlib.sha256(f.read()).hexdigest()
         expect = {
@@ -143,17 +149,18 @@ class ConvertCase(unittest.TestCase):
             "bert.attention.head_count": s["heads"], "bert.attention.layer_norm_epsilon": float(np.float32(s["eps"])),
             "bert.attention.causal": False,
             "bert.pooling_type": {"embedding": 1, "sequence_classification": 4, "token_classification": 0}[task],
-            "tokenizer.ggml.model": "bert", "tokenizer.ggml.tokens": vocab,
-            "tokenizer.ggml.token_type_count": s["types"],
+            "tokenizer.ggml.model": "bert", "tokenizer.ggml.tokens": spelled,
+            "tokenizer.ggml.token_type_count": s["types"], "tokenizer.ggml.bos_token_id": 101,
+            "tokenizer.ggml.eos_token_id": 102,
             "tokenizer.ggml.unknown_token_id": 100, "tokenizer.ggml.seperator_token_id": 102,
             "tokenizer.ggml.padding_token_id": 0, "tokenizer.ggml.cls_token_id": 101,
-            "tokenizer.ggml.mask_token_id": 103, "edgetag.format_version": 1, "edgetag.task": task,
-            "edgetag.hidden_act": "gelu", "edgetag.tokenizer.do_lower_case": True,
-            "edgetag.tokenizer.strip_accents": -1, "edgetag.tokenizer.tokenize_chinese_chars": True,
+            "tokenizer.ggml.mask_token_id": 103, "tokenizer.ggml.normalizer.lowercase": True,
+            "tokenizer.ggml.normalizer.strip_accents": True, "edgetag.format_version": 2, "edgetag.task": task,
+            "edgetag.hidden_act": "gelu", "edgetag.tokenizer.tokenize_chinese_chars": True,
             "edgetag.tokenizer.max_input_chars_per_word": 100, "edgetag.model.version": "0",
         }
         if s["labels"]:
-            expect["edgetag.labels"] = s["labels"]
+            expect["bert.classifier.output_labels"] = s["labels"]
         for key, value in expect.items():
             self.assertEqual(kv[key], value, key)
         types = kv["tokenizer.ggml.token_type"]
@@ -161,7 +168,7 @@ class ConvertCase(unittest.TestCase):
         self.assertEqual(set(types[104:]), {1})
         self.assertEqual(json.loads(kv["edgetag.provenance"]), {
             "source": os.path.basename(folder), "weights_file": "model.safetensors", "weights_sha256": sha,
-            "converter": "edgetag tools/convert.py 1", "architecture": s["arch"]})
+            "converter": "edgetag tools/convert.py 2", "architecture": s["arch"]})
 
         layout = expected_layout(shape)
         self.assertEqual(list(g.tensors), [name for name, _ in layout])
@@ -173,7 +180,7 @@ class ConvertCase(unittest.TestCase):
             a = src[hf]
             self.assertEqual(t.ne, list(reversed(a.shape)), name)
             self.assertEqual(t.offset % 32, 0, name)
-            if outtype == "f16" and a.ndim == 2:
+            if outtype == "f16" and a.ndim == 2 and name not in ("position_embd.weight", "token_types.weight"):
                 self.assertEqual(t.type, ggufio.GGML_TYPE_F16, name)
                 np.testing.assert_array_equal(t.data, a.astype(np.float16), name)
             else:
@@ -267,10 +274,10 @@ class TestConvert(ConvertCase):
         r = run_convert(self.tiny, "-o", out, "--abstain-label", "neutral")
         self.assertEqual(r.returncode, 0, r.stderr)
         g = ggufio.read_gguf(out)
-        self.assertEqual(g.kv_types, dict(COMMON_KEYS, **{"edgetag.labels": (ARR, STR),
+        self.assertEqual(g.kv_types, dict(COMMON_KEYS, **{"bert.classifier.output_labels": (ARR, STR),
                                                           "edgetag.escalation.abstain_label": (STR, None)}))
         self.assertEqual(g.kv["edgetag.escalation.abstain_label"], "neutral")
-        self.assertIn("neutral", g.kv["edgetag.labels"])
+        self.assertIn("neutral", g.kv["bert.classifier.output_labels"])
         folder = self.copy_tiny("tiny-abstain-json")
         with open(os.path.join(folder, "edgetag.json"), "w") as f:
             json.dump({"temperature": 1.5, "threshold": 0.5, "abstain_label": "negative"}, f)
@@ -294,7 +301,7 @@ class TestConvert(ConvertCase):
         self.assertEqual(g.kv["general.name"], "mini")
         self.assertEqual(g.kv["edgetag.model.version"], "2.1")
         self.assertEqual(g.kv["edgetag.task"], "embedding")
-        self.assertNotIn("edgetag.labels", g.kv)
+        self.assertNotIn("bert.classifier.output_labels", g.kv)
         self.assertEqual(g.tensors["token_embd.weight"].ne, [384, 30522])
         self.assertEqual(g.tensors["blk.5.ffn_down.weight"].ne, [1536, 384])
         self.assertEqual(list(g.tensors)[-2:], ["cls.weight", "cls.bias"])
@@ -347,15 +354,15 @@ class TestConvert(ConvertCase):
             json.dump(tj, f)
         self.assertEqual(run_convert(folder, "-o", out).returncode, 0)
         kv = ggufio.read_gguf(out).kv
-        self.assertEqual([kv["edgetag.tokenizer." + k] for k in ("do_lower_case", "strip_accents",
-                                                                 "tokenize_chinese_chars", "max_input_chars_per_word")],
-                         [False, 0, False, 50])
+        flags = lambda: [kv[k] for k in ("tokenizer.ggml.normalizer.lowercase", "tokenizer.ggml.normalizer.strip_accents",
+                                         "edgetag.tokenizer.tokenize_chinese_chars",
+                                         "edgetag.tokenizer.max_input_chars_per_word")]
+        self.assertEqual(flags(), [False, False, False, 50])
         with open(os.path.join(folder, "tokenizer_config.json"), "w", encoding="utf-8") as f:
-            json.dump({"do_lower_case": True, "strip_accents": True}, f)
+            json.dump({"do_lower_case": False, "strip_accents": True}, f)
         self.assertEqual(run_convert(folder, "-o", out).returncode, 0)
         kv = ggufio.read_gguf(out).kv
-        self.assertEqual(kv["edgetag.tokenizer.do_lower_case"], True)
-        self.assertEqual(kv["edgetag.tokenizer.strip_accents"], 1)
+        self.assertEqual(flags(), [False, True, False, 50])  # cased, accents stripped: both keys say it
 
     def test_sharded_safetensors_and_no_prefix_gamma_beta(self):
         folder = self.copy_tiny("tiny-sharded")

@@ -139,6 +139,7 @@ class MakeReferenceVocab(TempDirTest):
     """tools/fixtures/make_reference.py --vocab: the checkpoint takes the vocabulary, and convert.py the tokenizer."""
 
     def test_folder_to_gguf(self):
+        from tools.convert.layout import from_llamacpp_spelling
         from tools.formats import ggufio
         src = os.path.join(self.tmp, "tok")
         tokenizer_json.write_tokenizer_files(TOY, src, lowercase=False, strip_accents=False)  # no vocab.txt
@@ -153,8 +154,9 @@ class MakeReferenceVocab(TempDirTest):
         r = run(PY, "-m", "tools.convert", ref, "-o", gguf)
         self.assertEqual(r.returncode, 0, r.stderr)
         kv = ggufio.read_gguf(gguf).kv
-        self.assertEqual(kv["tokenizer.ggml.tokens"], TOY)
-        self.assertEqual((kv["edgetag.tokenizer.do_lower_case"], kv["edgetag.tokenizer.strip_accents"]), (False, 0))
+        self.assertEqual(from_llamacpp_spelling(kv["tokenizer.ggml.tokens"], kv["tokenizer.ggml.token_type"]), TOY)
+        self.assertEqual((kv["tokenizer.ggml.normalizer.lowercase"], kv["tokenizer.ggml.normalizer.strip_accents"]),
+                         (False, False))
 
     def test_errors(self):
         vocab = os.path.join(self.tmp, "vocab.txt")

@@ -406,7 +406,7 @@ class TestTinyTraining(unittest.TestCase):
             r = run(PY, "-m", "tools.convert", folder, "-o", gguf)
             self.assertEqual(r.returncode, 0, r.stderr)
             g = ggufio.read_gguf(gguf)
-            self.assertEqual(g.kv["edgetag.labels"], labels)
+            self.assertEqual(g.kv["bert.classifier.output_labels"], labels)
             self.assertAlmostEqual(g.kv["edgetag.calibration.temperature"], edge["temperature"], places=5)
             self.assertEqual(g.kv["edgetag.model.version"], edge["model_version"])
             self.assertEqual(json.loads(g.kv["edgetag.provenance"])["seed"], prov["seed"])
@@ -425,7 +425,7 @@ class TestTinyTraining(unittest.TestCase):
             g = ggufio.read_gguf(gguf)
             self.assertEqual(g.kv.get("edgetag.escalation.abstain_label"), want)
             if want is not None:
-                self.assertIn(want, g.kv["edgetag.labels"])
+                self.assertIn(want, g.kv["bert.classifier.output_labels"])
 
     def test_pii_synth_option(self):
         """finetune --task pii-ner --synth: synthetic texts drawn afresh per epoch, recorded in provenance."""

@@ -1,5 +1,5 @@
-"""convert(): a checkpoint folder -> one GGUF v3 file: the keys of models/FORMAT.md in file order, then the
-tensors; the one place that decides what a file holds."""
+"""convert(): a checkpoint folder -> one GGUF v3 file of format 2: the model's description, whose keys
+layout.py writes in models/FORMAT.md's order, then the tensors."""
 
 import json
 import os
@@ -8,16 +8,18 @@ import numpy as np
 
 from tools.convert.checkpoint import choose_task, load_weights, read_config, read_edgetag_json, read_labels
 from tools.convert.errors import ConvertError
+from tools.convert.layout import write_keys
 from tools.convert.tensors import check_tensors, expected_tensors, map_tensors
 from tools.convert.vocab import read_tokenizer, special_ids, token_types
 from tools.formats import ggufio
 
 # The converter's name and version in every file's edgetag.provenance; part of the files' bytes (models/
 # reference-tiny.gguf is compared with a fresh conversion), so it changes only with what the converter writes.
-CONVERTER = "edgetag tools/convert.py 1"
-FORMAT_VERSION = 1
-# llama.cpp's pooling enum: 0 none, 1 mean, 2 cls, 3 last, 4 rank.
-POOLING_BY_TASK = {"embedding": 1, "sequence_classification": 4, "token_classification": 0}
+# 2: format 2 (llama.cpp's vocabulary spelling and keys, layout.py).
+CONVERTER = "edgetag tools/convert.py 2"
+# Tensors that stay F32 in an f16 file, as llama.cpp's converter keeps them: llama.cpp adds the segment
+# embedding's row to F32 activations with an op that takes no F16 operand (it aborts on an F16 token_types).
+F32_ALWAYS = ("position_embd.weight", "token_types.weight")
 
 
 def check_abstain_label(flag, edgetag, labels):
@@ -62,59 +64,33 @@ def convert(folder, out_path, outtype="f32", task="auto", model_version=None, na
         model_version = edgetag["model_version"] if edgetag and edgetag["model_version"] else "0"
     abstain_label = check_abstain_label(abstain_label, edgetag, labels)
 
-    source = os.path.basename(os.path.normpath(os.path.abspath(folder)))
-    w = ggufio.GGUFWriter()
-    w.add_string("general.architecture", "bert")
-    w.add_string("general.name", name if name is not None else source)
-    w.add_u32("general.alignment", 32)
-    w.add_u32("general.file_type", 1 if outtype == "f16" else 0)
-    w.add_u32("bert.context_length", hp["max_position_embeddings"])
-    w.add_u32("bert.embedding_length", hp["hidden_size"])
-    w.add_u32("bert.feed_forward_length", hp["intermediate_size"])
-    w.add_u32("bert.block_count", hp["num_hidden_layers"])
-    w.add_u32("bert.attention.head_count", hp["num_attention_heads"])
-    w.add_f32("bert.attention.layer_norm_epsilon", hp["layer_norm_eps"])
-    w.add_bool("bert.attention.causal", False)
-    w.add_u32("bert.pooling_type", POOLING_BY_TASK[task])
-    w.add_string("tokenizer.ggml.model", "bert")
-    w.add_array("tokenizer.ggml.tokens", tokens, ggufio.GGUF_TYPE_STRING)
-    w.add_array("tokenizer.ggml.token_type", token_types(tokens), ggufio.GGUF_TYPE_INT32)
-    w.add_u32("tokenizer.ggml.token_type_count", hp["type_vocab_size"])
-    for token, key in (("[UNK]", "unknown"), ("[SEP]", "seperator"), ("[PAD]", "padding"),
-                       ("[CLS]", "cls"), ("[MASK]", "mask")):
-        if token in specials:
-            w.add_u32("tokenizer.ggml.%s_token_id" % key, specials[token])
-    w.add_u32("edgetag.format_version", FORMAT_VERSION)
-    w.add_string("edgetag.task", task)
-    if labels is not None:
-        w.add_array("edgetag.labels", labels, ggufio.GGUF_TYPE_STRING)
-    w.add_string("edgetag.hidden_act", "gelu")
-    w.add_bool("edgetag.tokenizer.do_lower_case", tok_opts["do_lower_case"])
-    w.add_i32("edgetag.tokenizer.strip_accents", tok_opts["strip_accents"])
-    w.add_bool("edgetag.tokenizer.tokenize_chinese_chars", tok_opts["tokenize_chinese_chars"])
-    w.add_u32("edgetag.tokenizer.max_input_chars_per_word", tok_opts["max_input_chars_per_word"])
-    if edgetag is not None:
-        w.add_f32("edgetag.calibration.temperature", edgetag["temperature"])
-        if edgetag["threshold"] is not None:
-            w.add_f32("edgetag.escalation.threshold", edgetag["threshold"])
-    if abstain_label is not None:
-        w.add_string("edgetag.escalation.abstain_label", abstain_label)
     aggregation = aggregation or (edgetag or {}).get("aggregation")
-    if aggregation is not None:
-        if task != "token_classification":
-            raise ConvertError("an aggregation (edgetag.tagging.aggregation) only applies to token classifiers")
-        w.add_string("edgetag.tagging.aggregation", aggregation)
-    w.add_string("edgetag.model.version", model_version)
+    if aggregation is not None and task != "token_classification":
+        raise ConvertError("an aggregation (edgetag.tagging.aggregation) only applies to token classifiers")
+    source = os.path.basename(os.path.normpath(os.path.abspath(folder)))
     provenance = {"source": source, "weights_file": weights_file, "weights_sha256": weights_sha,
                   "converter": CONVERTER, "architecture": hp["architecture"]}
     if edgetag is not None:
         provenance = dict(edgetag["provenance"], **provenance)
-    w.add_string("edgetag.provenance", json.dumps(provenance, separators=(",", ":")))
+    model = {
+        "name": name if name is not None else source, "file_type": 1 if outtype == "f16" else 0,
+        "hp": {"context_length": hp["max_position_embeddings"], "embedding_length": hp["hidden_size"],
+               "feed_forward_length": hp["intermediate_size"], "block_count": hp["num_hidden_layers"],
+               "head_count": hp["num_attention_heads"], "layer_norm_eps": hp["layer_norm_eps"]},
+        "task": task, "tokens": tokens, "token_types": token_types(tokens), "type_count": hp["type_vocab_size"],
+        "specials": specials, "tok_opts": tok_opts, "labels": labels,
+        "temperature": edgetag["temperature"] if edgetag is not None else None,
+        "threshold": edgetag["threshold"] if edgetag is not None else None,
+        "abstain_label": abstain_label, "aggregation": aggregation, "model_version": model_version,
+        "provenance": json.dumps(provenance, separators=(",", ":")),
+    }
+    w = ggufio.GGUFWriter()
+    write_keys(w, model)
 
     for gguf_name, _, _ in expected:
         hf_name, arr = mapped[gguf_name]
         ggml_type = ggufio.GGML_TYPE_F32
-        if outtype == "f16" and arr.ndim == 2:
+        if outtype == "f16" and arr.ndim == 2 and gguf_name not in F32_ALWAYS:
             ggml_type = ggufio.GGML_TYPE_F16
             if np.abs(arr).max() > 65504.0:
                 raise ConvertError("tensor %s has values beyond the F16 range; use --outtype f32" % hf_name)

@@ -172,6 +172,22 @@ class GGUFWriter:
             raise GGUFError("key %r: arrays of value type %d are not supported" % (key, elem_type))
         self._add(key, GGUF_TYPE_ARRAY, head + body)
 
+    def add_value(self, key, value_type, value, elem_type=None):
+        """Any key as read_gguf gives it back (kv[key], kv_types[key] = (value_type, elem_type)): carries a key
+        over unchanged."""
+        if value_type == GGUF_TYPE_ARRAY:
+            self.add_array(key, value, elem_type)
+        elif value_type == GGUF_TYPE_STRING:
+            self.add_string(key, value)
+        elif value_type == GGUF_TYPE_BOOL:
+            self.add_bool(key, bool(value))
+        elif value_type == GGUF_TYPE_UINT32:
+            self.add_u32(key, value)
+        elif value_type in _SCALAR_FORMATS:
+            self._scalar(key, value_type, value)
+        else:
+            raise GGUFError("key %r: value type %r cannot be written" % (key, value_type))
+
     # -- tensors -----------------------------------------------------------------------------
 
     def add_tensor(self, name, array, ggml_type):
@@ -186,6 +202,23 @@ class GGUFWriter:
         data = np.ascontiguousarray(array, dtype=GGML_TYPES[ggml_type][3]).tobytes()
         self._tensor_names.add(name)
         self._tensors.append((name, list(reversed(array.shape)), ggml_type, data))
+
+    def add_tensor_raw(self, name, ne, ggml_type, data):
+        """Adds a tensor of any known type from its bytes as they are stored (ne fastest first): carries a
+        tensor over unchanged, whatever its type (I8, Q8_0, ...)."""
+        if name in self._tensor_names:
+            raise GGUFError("duplicate tensor %r" % name)
+        if ggml_type not in GGML_TYPES:
+            raise GGUFError("tensor %r: unknown type %r" % (name, ggml_type))
+        _, block, block_bytes, _ = GGML_TYPES[ggml_type]
+        ne = [int(x) for x in ne]
+        if not 1 <= len(ne) <= 4 or 0 in ne or ne[0] % block:
+            raise GGUFError("tensor %r: ne %r not writable as %s" % (name, ne, GGML_TYPES[ggml_type][0]))
+        data = bytes(data)
+        if len(data) != int(np.prod(ne, dtype=np.uint64)) // block * block_bytes:
+            raise GGUFError("tensor %r: %d bytes for ne %r of type %s" % (name, len(data), ne, GGML_TYPES[ggml_type][0]))
+        self._tensor_names.add(name)
+        self._tensors.append((name, ne, ggml_type, data))
 
     # -- output ------------------------------------------------------------------------------
 
@@ -225,14 +258,15 @@ class GGUFWriter:
 
 
 class GGUFTensor:
-    """One tensor of a read file: name, ne (fastest first), ggml type, offset and a numpy view."""
+    """One tensor of a read file: name, ne (fastest first), ggml type, offset, a numpy view and its raw bytes."""
 
-    def __init__(self, name, ne, ggml_type, offset, data):
+    def __init__(self, name, ne, ggml_type, offset, data, raw):
         self.name = name
         self.ne = ne
         self.type = ggml_type
         self.offset = offset
         self.data = data  # numpy shape = reversed(ne); raw uint8 bytes for block types
+        self.raw = raw    # memoryview of the stored bytes
 
     def __repr__(self):
         return "GGUFTensor(%r, ne=%r, type=%s)" % (self.name, self.ne, GGML_TYPES[self.type][0])
@@ -353,7 +387,7 @@ def parse_gguf(buf):
             data = np.frombuffer(buf, np.uint8, nbytes, start).reshape(shape[:-1] + (-1,))
         else:
             data = np.frombuffer(buf, dtype, n, start).reshape(shape)
-        g.tensors[name] = GGUFTensor(name, ne, ggml_type, offset, data)
+        g.tensors[name] = GGUFTensor(name, ne, ggml_type, offset, data, buf[start:start + nbytes])
     return g
 
 

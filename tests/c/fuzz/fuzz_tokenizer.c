@@ -9,7 +9,9 @@
  *   - ids are in the vocabulary, the template is [CLS] … [SEP] (… [SEP]), type ids 0 then 1;
  *   - every content token covers a non-empty range of its own text's code points;
  *   - windows: each framed, at most max_length long, and their content tokens are exactly the whole
- *     text's tokens at first_token[w] onwards.
+ *     text's tokens at first_token[w] onwards;
+ *   - the same vocabulary in vocab.txt's spelling ("##aff") and in llama.cpp's ("aff", "▁hello") gives
+ *     the same ids and offsets.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,15 +29,17 @@ static const char *const words[] = {
 };
 #define N_WORDS (int)(sizeof words / sizeof words[0])
 
-static et_model *models[4];
-static uint8_t *buffers[4];
+static et_model *models[4][2]; /* [flags][layout 2, layout 1] */
+static uint8_t *buffers[4][2];
 
 static void build(int k) {
-    tl_model_spec s = tl_small_spec();
-    s.n_vocab = 5 + N_WORDS, s.words = words, s.n_ctx = 64;
-    s.lowercase = k & 1, s.strip_accents = k & 2 ? -1 : 0, s.max_chars = k == 3 ? 8 : 0;
-    const size_t n = tl_build_model(&s, &buffers[k], NULL);
-    if (et_model_load_from_buffer(buffers[k], n, NULL, &models[k], NULL) != ET_OK) abort();
+    for (int l = 0; l < 2; l++) {
+        tl_model_spec s = tl_small_spec();
+        s.n_vocab = 5 + N_WORDS, s.words = words, s.n_ctx = 64, s.layout = 2 - l;
+        s.lowercase = k & 1, s.strip_accents = k & 2 ? -1 : 0, s.max_chars = k == 3 ? 8 : 0;
+        const size_t n = tl_build_model(&s, &buffers[k][l], NULL);
+        if (et_model_load_from_buffer(buffers[k][l], n, NULL, &models[k][l], NULL) != ET_OK) abort();
+    }
 }
 
 #define REQUIRE(cond)                                                         \
@@ -62,8 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1 || size > 4096) return 0;
     const int k = data[0] & 3;
-    if (!models[k]) build(k);
-    et_model *m = models[k];
+    if (!models[k][0]) build(k);
+    et_model *m = models[k][0];
     const int32_t max_length = 3 + (data[0] >> 2) % 40; /* 3 … 42 */
     const char *text = (const char *)data + 1;
     size_t tlen = size - 1;
@@ -88,6 +92,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     REQUIRE(s == ET_OK && n == count && n >= (pair ? 3 : 2) && n <= max_length);
     REQUIRE(et_tokenize(m, text, tlen, pair, plen, max_length, ids2, NULL, NULL, CAP, &n2, &err) == ET_OK && n2 == n);
     REQUIRE(memcmp(ids, ids2, (size_t)n * sizeof *ids) == 0);
+    REQUIRE(et_tokenize(models[k][1], text, tlen, pair, plen, max_length, ids2, NULL, full_offs, CAP, &n2, &err) == ET_OK);
+    REQUIRE(n2 == n && memcmp(ids, ids2, (size_t)n * sizeof *ids) == 0 && memcmp(offs, full_offs, (size_t)n * 2 * sizeof *offs) == 0);
     REQUIRE(ids[0] == 1 && ids[n - 1] == 2 && types[0] == 0 && types[n - 1] == (pair ? 1 : 0));
     for (int32_t i = 0; i < n; i++) {
         REQUIRE(ids[i] >= 0 && ids[i] < 5 + N_WORDS);
