@@ -4,11 +4,13 @@
 #   make wasm      build/edgetag.wasm (SIMD128) and build/edgetag-relaxed.wasm (relaxed SIMD)
 #   make native    build/edgetag (the CLI) and the native test binaries, same sources via SIMDe
 #   make asan      the native tests and CLI under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make test      every test suite, in four parts that run alone too:
-#                  test-native (C under ASan/UBSan, fuzz smoke), test-py, test-js (Node, Deno), test-browser (Chromium)
+#   make test      every test suite, in five parts that run alone too:
+#                  test-native (C under ASan/UBSan, fuzz smoke), test-py, test-js (Node, Deno), test-browser (Chromium),
+#                  test-worker (the edge service on workerd, Node and Deno)
 #   make fuzz-run  the tokenizer fuzzer for FUZZ_SECONDS (600) into build/fuzz/corpus
 #   make demo      the main job: the CLI on the shipped reference model
 #   make bench     edgetag vs onnxruntime-web/-node in Node and Chromium (bench/RESULTS.md); GEMM kernels; tokenizer
+#   make bench-worker  the edge service under load on loopback: req/s, p50/p99, cold start (bench/RESULTS.md)
 #   make tokfixtures  vocabularies, tokenizer.json files and the corpus of the tokenizer parity tests
 #   make golden    regenerate tests/fixtures/golden/*.json with PyTorch (python3 -m tools.fixtures.make_golden)
 #   make models    regenerate the shipped reference model models/reference-tiny.gguf
@@ -194,13 +196,13 @@ setup:
 	@mkdir -p build && touch build/.setup
 
 # ---- tests ---------------------------------------------------------------------------------------
-# `make test` runs the four parts in turn; each can be run alone.
+# `make test` runs the five parts in turn; each can be run alone.
 NODE_RELAXED := $(NODE) --experimental-wasm-relaxed-simd --no-liftoff
 JS_TESTS      := $(filter-out tests/js/browser.test.mjs,$(wildcard tests/js/*.test.mjs))
 ENGINE_TESTS  := tests/js/wasm.test.mjs tests/js/parity.test.mjs tests/js/int8.test.mjs tests/js/models.test.mjs
 
 .NOTPARALLEL: test
-test: test-native test-py test-js test-browser
+test: test-native test-py test-js test-browser test-worker
 
 # The C tests under ASan + UBSan, then the tokenizer fuzzer on its committed seeds and for 20 seconds.
 test-native: setup asan
@@ -228,6 +230,13 @@ test-js: setup wasm native asan refmodels tokfixtures build/abi-layout.wasm
 test-browser: setup wasm refmodels
 	@echo "== Chromium: IndexedDB cache, Web Worker, integrity, progress, abort"
 	$(NODE) --test tests/js/browser.test.mjs
+
+# The edge service (worker/): the same handler on a real workerd (the committed config.capnp; R2 and KV
+# through workerd's local implementations; integrity, escalation, memory inside 128 MB), Node and Deno.
+WORKER_TESTS := $(wildcard tests/worker/*.test.mjs)
+test-worker: setup wasm
+	@echo "== worker/: workerd, Node 24 and Deno"
+	$(NODE_LTS) --test --test-concurrency=1 $(WORKER_TESTS)
 
 # ---- the main job --------------------------------------------------------------------------------
 # The shipped int8 models on a few texts: intents (with escalation advice), maintenance entities, and
@@ -280,4 +289,4 @@ clean:
 	rm -rf build
 
 .PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden golden-models models train \
-        test test-native test-py test-js test-browser demo eval bench sizes clean
+        test test-native test-py test-js test-browser test-worker demo eval bench bench-worker sizes clean
