@@ -277,6 +277,15 @@ bench: setup wasm native refmodels tokfixtures $(BENCH_KERNELS)
 	$(NODE_LTS) --no-liftoff bench/kernels.mjs
 	$(NODE_LTS) bench/tokenizer.mjs
 
+# The edge service under load (bench/worker.mjs): workerd, Node 24 and Deno, 16 clients for 30 s each, cold
+# starts, memory; then onnxruntime-web and edgetag on the same weights in workerd (bench/peers.mjs). Writes its
+# block of bench/RESULTS.md. BENCH_WORKER_ARGS: e.g. --seconds 5 --runtimes workerd --no-peers --no-write.
+build/onnx/minilm/model-int8.onnx: build/ref/minilm/model.safetensors bench/onnx_export.py
+	$(PY) -m bench.onnx_export build/ref/minilm -o build/onnx/minilm
+
+bench-worker: setup wasm refmodels build/onnx/minilm/model-int8.onnx
+	$(NODE_LTS) bench/worker.mjs $(BENCH_WORKER_ARGS)
+
 sizes: wasm
 	@for f in build/edgetag.wasm build/edgetag-relaxed.wasm; do \
 	  printf '%-28s %8d bytes raw, %7d gzip -9, imports: ' $$f $$(stat -c %s $$f) $$(gzip -9c $$f | wc -c); \

@@ -133,11 +133,12 @@ export function createHandler({ wasmModule, bundled = {}, defaultModels, runtime
 /** Adds the request id and CORS headers, and leaves the log line and the counters to ctx.waitUntil. */
 function finish(service, request, response, { t0, info, failure, ctx }) {
   const id = request.headers.get("cf-ray") ?? crypto.randomUUID();
-  const headers = new Headers(response.headers);
-  headers.set("x-request-id", id);
+  // The service's own responses have mutable headers: set them in place (re-wrapping the body in a new
+  // Response would pipe it through a stream, which costs workerd ~1 ms on a 40 KB answer).
+  const out = response;
+  out.headers.set("x-request-id", id);
   const cors = service && corsHeaders(service, request.headers.get("origin"));
-  if (cors && !headers.has("access-control-allow-origin")) for (const [k, v] of Object.entries(cors)) headers.set(k, v);
-  const out = new Response(response.body, { status: response.status, headers });
+  if (cors && !out.headers.has("access-control-allow-origin")) for (const [k, v] of Object.entries(cors)) out.headers.set(k, v);
   if (!service) return out;
   const after = async () => {
     const ms = service.stats.now() - t0;

@@ -27,6 +27,24 @@ export function errorResponse(err) {
   return json(err.status, { error: { code: err.code, message: err.message } }, err.headers);
 }
 
+/** The most of an over-limit body read (and dropped) before answering 413. */
+const DRAIN_BYTES = 1 << 20;
+
+async function drain(body) {
+  if (!body) return;
+  const reader = body.getReader();
+  try {
+    for (let read = 0; read <= DRAIN_BYTES;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      read += value.byteLength;
+    }
+    reader.cancel().catch(() => {});
+  } catch {
+    // the client went away: nothing to answer
+  }
+}
+
 /**
  * Reads a request body as JSON, at most `maxBytes` of it: 413 when Content-Length says more or the body
  * runs past it (read no further), 400 when it is not UTF-8 JSON.
@@ -35,7 +53,10 @@ export async function readJson(request, maxBytes) {
   const tooLarge = () => new ServiceError(413, "payload_too_large", `the body is over ${maxBytes} bytes (EDGETAG_MAX_BODY_BYTES)`);
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) {
-    request.body?.cancel().catch(() => {});
+    // A body a little too large is read and dropped, so the client, still sending it, gets the 413 rather
+    // than a broken pipe; a huge one is not worth reading.
+    if (Number(declared) <= DRAIN_BYTES) await drain(request.body);
+    else request.body?.cancel().catch(() => {});
     throw tooLarge();
   }
   const chunks = [];
