@@ -8,6 +8,7 @@
 //
 //   node bench/worker.mjs [--seconds 30] [--clients 16] [--cold 3] [--runtimes workerd,node,deno] [--no-peers] [--no-write]
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { once, runLoad } from "./load.mjs";
@@ -78,25 +79,40 @@ async function coldStarts(runtime) {
   return { runs, listen: m("listen"), first: m("first"), answered: m("answered"), second: m("second"), extract: m("extract") };
 }
 
-/** The load on one warm process, with its memory before and after. */
+/** 300 requests of every kind: JIT tiers, the relaxed build's kernel choice. */
+async function warm(server) {
+  for (let i = 0; i < 300; i++) await once(server.base, Object.values(varied)[i % 4]);
+}
+
+/** The load on one warm process, with its wasm memory before and after (no inspector: it costs ~20 %). */
 async function underLoad(runtime) {
-  const server = await STARTERS[runtime](runtime === "workerd");
-  const inspector = runtime === "workerd" ? await connectInspector(server.ports.inspector) : null;
+  const server = await STARTERS[runtime](false);
   try {
-    for (let i = 0; i < 300; i++) // warm: JIT tiers, the relaxed build's kernel choice
-      await once(server.base, Object.values(varied)[i % 4]);
+    await warm(server);
     const health = async () => (await call(server.base, "/v1/health", { token: TOKEN })).body;
     const before = await health();
     const load = await runLoad(server.base, varied, { clients: CLIENTS, seconds: SECONDS });
     const after = await health();
     const stats = (await call(server.base, "/v1/stats", { token: TOKEN })).body;
-    const heap = inspector ? await inspector.heap() : null;
     return {
-      load, engine: after.engine, wasmBefore: before.memory.wasmBytes, wasmAfter: after.memory.wasmBytes, heap, rss: rss(server.pid),
+      load, engine: after.engine, wasmBefore: before.memory.wasmBytes, wasmAfter: after.memory.wasmBytes, rss: rss(server.pid),
       serverErrors: Object.entries(stats.requests.byStatus).filter(([s]) => s !== "200").reduce((n, [, c]) => n + c, 0),
     };
   } finally {
-    await inspector?.close();
+    await server.stop();
+  }
+}
+
+/** workerd's isolate (wasm + heap + array buffers) after the warm-up, through the inspector. */
+async function isolateMemory() {
+  const server = await STARTERS.workerd(true);
+  const inspector = await connectInspector(server.ports.inspector);
+  try {
+    await warm(server);
+    const wasm = (await call(server.base, "/v1/health", { token: TOKEN })).body.memory.wasmBytes;
+    return { wasm, ...(await inspector.heap()) };
+  } finally {
+    await inspector.close();
     await server.stop();
   }
 }
@@ -111,7 +127,8 @@ function report(results, peers, meta) {
   out.push(`## Edge service under load — workerd, Node, Deno (bench/worker.mjs, \`make bench-worker\`)`, "");
   out.push(`${meta.date}, commit ${meta.commit}. ${CLIENTS} closed-loop clients on loopback for ${SECONDS} s per runtime, after 300 warm-up ` +
     `requests; the four request kinds in turn from each client, texts varied; bearer auth on; the client shares the 2 cores with the ` +
-    `server. Cold start: the median of ${COLD} fresh processes. workerd ${meta.workerd}, Node ${meta.node}, Deno ${meta.deno}.`, "");
+    `server, and the machine with other work (load average ${meta.loadBefore} before, ${meta.loadAfter} after: compare runtimes, ` +
+    `not runs). Cold start: the median of ${COLD} fresh processes. workerd ${meta.workerd}, Node ${meta.node}, Deno ${meta.deno}.`, "");
   out.push("| runtime | req/s | errors | " + Object.keys(KINDS).map((k) => `${k} p50 / p99 ms`).join(" | ") + " |");
   out.push("|---|---|---|" + Object.keys(KINDS).map(() => "---").join("|") + "|");
   for (const [rt, r] of Object.entries(results)) {
@@ -123,8 +140,9 @@ function report(results, peers, meta) {
     "second classify | first extract (another model) | engine | wasm memory | memory |", "|---|---|---|---|---|---|---|---|---|");
   for (const [rt, r] of Object.entries(results)) {
     const c = r.cold, L = r.load;
-    const mem = L.heap ? `isolate ${MB(L.wasmAfter + L.heap.usedSize + L.heap.backingStorageSize)} MB (wasm + heap ${MB(L.heap.usedSize)} + ` +
-      `array buffers ${MB(L.heap.backingStorageSize)}); process RSS ${MB(L.rss.rss)} MB` : `process RSS ${MB(L.rss.rss)} MB`;
+    const I = r.isolate;
+    const mem = I ? `isolate ${MB(I.wasm + I.usedSize + I.backingStorageSize)} MB (wasm ${MB(I.wasm)} + heap ${MB(I.usedSize)} + ` +
+      `array buffers ${MB(I.backingStorageSize)}, after the warm-up); process RSS ${MB(L.rss.rss)} MB` : `process RSS ${MB(L.rss.rss)} MB`;
     out.push(`| ${rt} | ${ms(c.listen)} ms | ${ms(c.first)} ms | ${ms(c.answered)} ms | ${ms(c.second)} ms | ${ms(c.extract)} ms | ` +
       `${L.engine.flavour}, ${L.engine.kernels} | ${MB(L.wasmBefore)} → ${MB(L.wasmAfter)} MB | ${mem} |`);
   }
@@ -166,8 +184,9 @@ const version = async (cmd, a) => {
 const meta = {
   date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
   commit: await version("git", ["-C", root, "rev-parse", "--short", "HEAD"]),
-  workerd: await version(path("node_modules/.bin/workerd"), ["--version"]),
-  node: process.versions.node, deno: (await version(path("node_modules/.bin/deno"), ["--version"])).replace(/^deno /, ""),
+  workerd: (await version(path("node_modules/.bin/workerd"), ["--version"])).replace(/^workerd /, ""),
+  node: process.versions.node, deno: (await version(path("node_modules/.bin/deno"), ["--version"])).replace(/^deno (\S+).*/, "$1"),
+  loadBefore: loadavg()[0].toFixed(1),
 };
 const results = {};
 for (const rt of args.runtimes.split(",")) {
@@ -176,8 +195,9 @@ for (const rt of args.runtimes.split(",")) {
   log(`${rt}: ${CLIENTS} clients for ${SECONDS} s`);
   const load = await underLoad(rt);
   log(`${rt}: ${load.load.rps.toFixed(0)} req/s, ${load.load.errors} errors; cold ${ms(cold.answered)} ms to the first answer`);
-  results[rt] = { cold, load };
+  results[rt] = { cold, load, isolate: rt === "workerd" ? await isolateMemory() : null };
 }
+meta.loadAfter = loadavg()[0].toFixed(1);
 let peers = null;
 if (!args["no-peers"]) {
   log("peers: onnxruntime-web and edgetag in workerd");

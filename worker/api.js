@@ -101,7 +101,7 @@ async function runTask(service, request, info, task) {
     results = await Promise.all(body.texts.map((t) => tagger ? tagger.extract(t) : entry.model.extract(t)));
   }
   if (!tagger) results = results.map((r) => localOnly(r, reason));
-  info.escalated = results.filter((r) => r.escalation?.outcome !== undefined && r.escalation.wanted).length;
+  info.escalated = tagger ? results.filter((r) => r.escalation?.wanted).length : 0;
   info.answered = results.filter((r) => r.source === "cloud").length;
   const out = body.single ? { model: body.model, result: results[0] } : { model: body.model, results };
   return json(200, out);

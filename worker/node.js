@@ -48,9 +48,13 @@ const server = createServer(async (req, res) => {
   } catch {
     response = Response.json({ error: { code: "internal", message: "the request could not be read" } }, { status: 500 });
   }
+  res.on("error", () => {}); // a client that went away: nothing more to send
   res.writeHead(response.status, [...response.headers].flat());
-  if (response.body) for await (const chunk of response.body) res.write(chunk);
-  res.end();
+  try {
+    if (response.body) for await (const chunk of response.body) if (!res.destroyed) res.write(chunk);
+  } finally {
+    res.end();
+  }
 });
 server.keepAliveTimeout = 5000;
 
