@@ -58,9 +58,17 @@ export async function runLoad(base, kinds, { clients = 16, seconds = 30 } = {}) 
     requests += s.length;
     errors += errs[n];
     byKind[n] = { n: s.length, errors: errs[n], rps: s.length / elapsed, p50: quantile(s, 0.5), p90: quantile(s, 0.9), p99: quantile(s, 0.99),
-      max: s.at(-1) ?? null, bytes: s.length ? bytes[n] / s.length : 0 };
+      max: s.at(-1) ?? null, bytes: s.length ? bytes[n] / s.length : 0, latencies: s };
   }
   return { seconds: elapsed, clients, requests, errors, rps: requests / elapsed, byKind };
+}
+
+/** Several runs of one kind as one: requests over the summed time, quantiles over every latency. */
+export function mergeLoads(runs, kind) {
+  const s = runs.flatMap((r) => r.byKind[kind].latencies).sort((a, b) => a - b);
+  const seconds = runs.reduce((t, r) => t + r.seconds, 0), errors = runs.reduce((t, r) => t + r.errors, 0);
+  return { seconds, clients: runs[0].clients, requests: s.length, errors, rps: s.length / seconds,
+    byKind: { [kind]: { n: s.length, errors, rps: s.length / seconds, p50: quantile(s, 0.5), p90: quantile(s, 0.9), p99: quantile(s, 0.99), max: s.at(-1) ?? null } } };
 }
 
 /** One request, timed (for first-request latency). */

@@ -2,7 +2,7 @@
 // transformers.js in browsers and workers) inside a real workerd isolate, as Cloudflare Workers run it
 // (bench/peers/ort-worker.js): each way its API offers to give it its wasm, in a fresh isolate; then, for the
 // one workaround that runs and for edgetag on the same weights (bench/peers/edgetag-worker.js), the start,
-// one inference of 64 tokens, the same closed-loop load, and the workerd process's memory.
+// one inference of 64 tokens, the same closed-loop load (the two interleaved), and the workerd process's memory.
 //
 //   node bench/peers.mjs [--seconds 10] [--clients 16]   (needs build/onnx/minilm/model-int8.onnx: make bench)
 import { spawn } from "node:child_process";
@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
-import { runLoad } from "./load.mjs";
+import { mergeLoads, runLoad } from "./load.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const out = `${root}build/peers`;
@@ -81,38 +81,58 @@ async function prepare() {
     ["minilm-i8.gguf", "data", GGUF]]));
 }
 
-/** Starts a peer worker, initializes it (an attempt for ORT), and, when that worked, loads it: one result. */
-async function trial(config, initPath, { seconds, clients, load }) {
+/** Starts a peer worker and initializes it (an attempt for ORT): {result, server} (server null when it failed). */
+async function trial(config, initPath) {
   let server;
   try {
     server = await workerd(config);
     const idle = rssOf(server.pid);
     const init = await getJson(`${server.base}${initPath}`);
     const result = { ...init, workerdStartMs: server.startMs, rssIdle: idle };
-    if (!init.ok || !load) return result;
-    const single = [];
-    for (let i = 0; i < 10; i++) single.push((await getJson(`${server.base}/run`)).ms);
-    result.runMs = single.sort((a, b) => a - b)[5];
-    result.load = await runLoad(server.base, { run: { method: "GET", path: "/run" } }, { seconds, clients });
-    result.rssLoaded = rssOf(server.pid);
-    result.wasmBytesLoaded = (await getJson(`${server.base}/run`)).wasmBytes;
-    return result;
+    if (init.ok) return { result, server };
+    await server.stop();
+    return { result, server: null };
   } catch (e) {
-    return { ok: false, error: e.message };
-  } finally {
     await server?.stop();
+    return { result: { ok: false, error: e.message }, server: null };
   }
 }
 
-/** Every ORT attempt, then edgetag: [{name, ok, error | initMs, runMs, load, rss…}]. */
+/**
+ * Every ORT attempt, then edgetag: [{peer, name, ok, error | initMs, runMs, load, rss…}]. The ones that run are
+ * measured side by side, interleaved (single runs alternately, then the load in three slices each, in turn),
+ * so that the machine's drift falls on both alike.
+ */
 export async function runPeers({ seconds = 10, clients = 16 } = {}) {
   for (const f of [ONNX, GGUF])
     if (!existsSync(`${root}${f}`)) return [{ name: "setup", ok: false, error: `${f} is missing: run make bench once (it builds the reference models)` }];
   await prepare();
-  const results = [];
-  for (const a of ORT_ATTEMPTS)
-    results.push({ peer: "onnxruntime-web", name: a, ...await trial(`${out}/ort.capnp`, `/init?attempt=${a}`, { seconds, clients, load: a === "patchedInstantiate" }) });
-  results.push({ peer: "edgetag", name: "wasmModule", ...await trial(`${out}/edgetag.capnp`, "/init", { seconds, clients, load: true }) });
+  const results = [], running = [];
+  for (const a of ORT_ATTEMPTS) {
+    const { result, server } = await trial(`${out}/ort.capnp`, `/init?attempt=${a}`);
+    results.push({ peer: "onnxruntime-web", name: a, ...result });
+    if (server) running.push({ result: results.at(-1), server });
+  }
+  const { result, server } = await trial(`${out}/edgetag.capnp`, "/init");
+  results.push({ peer: "edgetag", name: "wasmModule", ...result });
+  if (server) running.push({ result: results.at(-1), server });
+  try {
+    const single = running.map(() => []);
+    for (let i = 0; i < 11; i++)
+      for (const [k, { server: s }] of running.entries()) single[k].push((await getJson(`${s.base}/run`)).ms);
+    const slices = running.map(() => []);
+    for (let slice = 0; slice < 3; slice++)
+      for (const [k, { server: s }] of running.entries())
+        slices[k].push(await runLoad(s.base, { run: { method: "GET", path: "/run" } }, { seconds: seconds / 3, clients }));
+    for (const [k, { result: r, server: s }] of running.entries()) {
+      r.runMs = single[k].sort((a, b) => a - b)[5];
+      r.load = mergeLoads(slices[k], "run");
+      r.rssLoaded = rssOf(s.pid);
+      r.wasmBytesLoaded = (await getJson(`${s.base}/run`)).wasmBytes;
+    }
+  } finally {
+    for (const { server: s } of running) await s.stop();
+  }
   return results;
 }
 

@@ -183,7 +183,8 @@ const version = async (cmd, a) => {
 };
 const meta = {
   date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
-  commit: await version("git", ["-C", root, "rev-parse", "--short", "HEAD"]),
+  commit: (await version("git", ["-C", root, "rev-parse", "--short", "HEAD"])) +
+    ((await version("git", ["-C", root, "status", "--porcelain", "--", "worker", "web", "bench", "tests/worker"])) ? " with uncommitted changes" : ""),
   workerd: (await version(path("node_modules/.bin/workerd"), ["--version"])).replace(/^workerd /, ""),
   node: process.versions.node, deno: (await version(path("node_modules/.bin/deno"), ["--version"])).replace(/^deno (\S+).*/, "$1"),
   loadBefore: loadavg()[0].toFixed(1),
