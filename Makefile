@@ -6,11 +6,13 @@
 #   make asan      the native tests and CLI under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo      the main job: Field Notes, the offline PWA (demo/), on http://127.0.0.1:8470 with a stand-in
 #                  cloud on :8471 (DEMO_PORT, CLOUD_PORT) until Ctrl-C; make demo-cli: the CLI on the shipped models
-#   make test      every test suite, in six parts that run alone too: test-native (C under ASan/UBSan, fuzz
+#   make test      every test suite, in seven parts that run alone too: test-native (C under ASan/UBSan, fuzz
 #                  smoke), test-py, test-js (Node, Deno), test-browser (Chromium), test-demo (the PWA in
-#                  Chromium and WebKitGTK), test-package (the npm tarball)
+#                  Chromium and WebKitGTK), test-worker (the edge service on workerd, Node and Deno),
+#                  test-package (the npm tarball)
 #   make fuzz-run  the tokenizer fuzzer for FUZZ_SECONDS (600) into build/fuzz/corpus
 #   make bench     edgetag vs onnxruntime-web/-node in Node and Chromium (bench/RESULTS.md); GEMM kernels; tokenizer
+#   make bench-worker  the edge service under load on loopback: req/s, p50/p99, cold start (bench/RESULTS.md)
 #   make tokfixtures  vocabularies, tokenizer.json files and the corpus of the tokenizer parity tests
 #   make llamacpp  an independent llama.cpp (npm node-llama-cpp, build/llamacpp) and the files it loads
 #   make golden    regenerate tests/fixtures/golden/*.json with PyTorch (python3 -m tools.fixtures.make_golden)
@@ -247,7 +249,7 @@ JS_TESTS      := $(filter-out tests/js/browser.test.mjs,$(wildcard tests/js/*.te
 ENGINE_TESTS  := tests/js/wasm.test.mjs tests/js/parity.test.mjs tests/js/int8.test.mjs tests/js/models.test.mjs
 
 .NOTPARALLEL: test
-test: test-native test-py test-js test-browser test-demo test-package
+test: test-native test-py test-js test-browser test-demo test-worker test-package
 
 # The C tests under ASan + UBSan, then the tokenizer fuzzer on its committed seeds and for 20 seconds.
 test-native: setup asan
@@ -282,6 +284,13 @@ DEMO_TESTS := tests/js/demo/spans.test.mjs tests/js/demo/chromium.test.mjs tests
 test-demo: setup wasm
 	@echo "== the demo: Field Notes in Chromium and in WebKitGTK (Safari's engine family); screenshots in build/demo-screenshots/"
 	$(NODE) --test --test-concurrency=1 $(DEMO_TESTS)
+
+# The edge service (worker/): the same handler on a real workerd (the committed config.capnp; R2 and KV
+# through workerd's local implementations; integrity, escalation, memory inside 128 MB), Node and Deno.
+WORKER_TESTS := $(wildcard tests/worker/*.test.mjs)
+test-worker: setup wasm
+	@echo "== worker/: workerd, Node 24 and Deno"
+	$(NODE_LTS) --test --test-concurrency=1 $(WORKER_TESTS)
 
 # The package as a user gets it: npm pack (whose prepack builds the wasm), its files and size, publint, then the
 # tarball installed offline into fresh folders where the README's install snippets run verbatim.
@@ -336,6 +345,15 @@ bench: setup wasm native refmodels tokfixtures $(BENCH_KERNELS)
 	$(NODE_LTS) --no-liftoff bench/kernels.mjs
 	$(NODE_LTS) bench/tokenizer.mjs
 
+# The edge service under load (bench/worker.mjs): workerd, Node 24 and Deno, 16 clients for 30 s each, cold
+# starts, memory; then onnxruntime-web and edgetag on the same weights in workerd (bench/peers.mjs). Writes its
+# block of bench/RESULTS.md. BENCH_WORKER_ARGS: e.g. --seconds 5 --runtimes workerd --no-peers --no-write.
+build/onnx/minilm/model-int8.onnx: build/ref/minilm/model.safetensors bench/onnx_export.py
+	$(PY) -m bench.onnx_export build/ref/minilm -o build/onnx/minilm
+
+bench-worker: setup wasm refmodels build/onnx/minilm/model-int8.onnx
+	$(NODE_LTS) bench/worker.mjs $(BENCH_WORKER_ARGS)
+
 sizes: wasm
 	@for f in build/edgetag.wasm build/edgetag-relaxed.wasm; do \
 	  printf '%-28s %8d bytes raw, %7d gzip -9, imports: ' $$f $$(stat -c %s $$f) $$(gzip -9c $$f | wc -c); \
@@ -348,4 +366,5 @@ clean:
 	rm -rf build
 
 .PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden golden-models models manifest train \
-        llamacpp test test-native test-py test-js test-browser test-demo test-package demo demo-cli eval bench sizes clean
+        llamacpp test test-native test-py test-js test-browser test-demo test-worker test-package demo demo-cli eval \
+        bench bench-worker sizes clean

@@ -300,7 +300,10 @@ export class Model {
     const e = this.engine, x = e.exports;
     const encoded = texts.map((t) => new TextEncoder().encode(String(t)));
     const bytes = encoded.reduce((n, b) => n + b.length, 0);
-    const c = this.#ensureContext(Math.max(texts.length * this.info.nCtx, 1), texts.length);
+    // Every token takes at least one byte of its text, so a text has at most bytes + 2 tokens ([CLS], [SEP]),
+    // and at most nCtx: the context is sized by that bound, not by nCtx per text (which is mostly unused).
+    const nCtx = this.info.nCtx, bound = encoded.reduce((n, b) => n + Math.min(nCtx, b.length + 2), 0);
+    let c = this.#ensureContext(Math.max(bound, 1), texts.length);
     const layout = classifyInputs(bytes, texts.length);
     const inputs = addresses(layout, this.#buffer("texts", layout.size));
     const ptrs = e.view("ptr", inputs.texts, texts.length), lengths = e.view("size", inputs.lengths, texts.length);
@@ -311,7 +314,11 @@ export class Model {
       lengths[i] = b.length;
       at += b.length;
     });
-    const status = x.et_context_classify(c.ptr, inputs.texts, inputs.lengths, texts.length);
+    let status = x.et_context_classify(c.ptr, inputs.texts, inputs.lengths, texts.length);
+    if (status === STATUS.CAPACITY) { // cannot happen by the bound above; if it did, the widest context answers
+      c = this.#ensureContext(texts.length * nCtx, texts.length);
+      status = x.et_context_classify(c.ptr, inputs.texts, inputs.lengths, texts.length);
+    }
     if (status !== STATUS.OK) throw this.#contextError(status);
     const got = e.scratchFor(SCRATCH.classification), out = [];
     for (let i = 0; i < texts.length; i++) {
@@ -342,9 +349,14 @@ export class Model {
     if (mode < 0) throw new EdgetagError("INVALID_ARGUMENT", `edgetag: unknown aggregation ${aggregation}`);
     const e = this.engine, x = e.exports;
     const a = this.#utf8("text", text);
-    // Every window of the text fits: at most about one token per byte, windows overlapping by a quarter.
-    const window = this.info.nCtx, tokens = 2 * a.len + 2 * window;
-    const c = this.#ensureContext(tokens, Math.ceil(tokens / Math.max(1, Math.floor((window - 2) * 0.75))) + 2);
+    // The context holds exactly the text's windows: counted first (the tokenizer's size query, with the window
+    // and stride et_context_extract will use), since a bound from the byte count is up to ten times too big.
+    const window = this.info.nCtx, step = stride < 0 ? Math.trunc((window - 2) / 4) : Math.min(stride, window - 3);
+    const counted = e.scratchFor(SCRATCH.windows);
+    const counting = x.et_tokenize_windows(this.ptr, a.ptr, a.len, window, step, 0, 0, 0, 0, 0, 0, counted.n_tokens,
+      counted.n_windows, counted.error);
+    if (counting !== STATUS.OK) throw e.error(counting, e.readScratch(SCRATCH.windows, "error").message);
+    const c = this.#ensureContext(e.readScratch(SCRATCH.windows, "n_tokens"), e.readScratch(SCRATCH.windows, "n_windows"));
     const got = e.scratchFor(SCRATCH.extraction);
     const status = x.et_context_extract(c.ptr, a.ptr, a.len, mode, stride, got.entities, got.n_entities, got.escalate);
     if (status !== STATUS.OK) throw this.#contextError(status);
