@@ -50,6 +50,7 @@ const edgetag :Workerd.Worker = (
     (name = "web/load.js", esModule = embed "../web/load.js"),
     (name = "web/model.js", esModule = embed "../web/model.js"),
     (name = "web/redact.js", esModule = embed "../web/redact.js"),
+    (name = "web/runtime.js", esModule = embed "../web/runtime.js"),
     (name = "web/source.js", esModule = embed "../web/source.js"),
     (name = "web/worker-client.js", esModule = embed "../web/worker-client.js"),
     (name = "web/worker-main.js", esModule = embed "../web/worker-main.js"),
