@@ -14,6 +14,7 @@ APT_PACKAGES=(
   chromium                                                # browser tests and benchmarks (playwright-core)
   python3-onnx                                            # bench: the same weights exported to ONNX
   webkit2gtk-driver xvfb                                  # Safari's engine family (WebKitGTK) for browser tests
+  python3-fake-factory wordnet-base python3-matplotlib    # training data (fake values, WordNet text); report plots
 )
 
 missing=()
