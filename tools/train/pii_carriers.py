@@ -143,6 +143,12 @@ FIELD_PLAIN = {"Priority": ("High", "Low", "P2", "Medium", "urgent"), "Status": 
                                                                         "Operations", "HR", "Sales"),
                "Category": ("Hardware", "Access", "Refund", "Mechanical", "Electrical")}
 
+# Contact cards and CV heads (pii_mix.PiiMix.card): a header line, then labelled fields.
+CARD_HEADERS = ("Personal Info:", "Contact details", "CONTACT", "Profile", "Personal details:", "About me", "Details")
+CARD_FIELDS = (("Phone", "PHONE"), ("Mobile", "PHONE"), ("E-mail", "EMAIL"), ("Email", "EMAIL"), ("Website", "URL"),
+               ("Web", "URL"), ("Address", "ADDRESS"), ("Home", "ADDRESS"), ("Born", "DATE"), ("Nationality", "NRP"),
+               ("Location", "CITY"), ("LinkedIn", "URL"), ("Twitter", "HANDLE"), ("Employer", "ORG"))
+
 EMAIL_OPENINGS = ("Dear {HONORIFIC} {LAST},", "Hi {FIRST},", "Hello {FIRST} {LAST},", "Dear {PERSON},", "Hey {FIRST}",
                   "To whom it may concern,", "Good morning,", "Hi team,", "{FIRST},", "Dear Sir or Madam,")
 EMAIL_CLOSINGS = ("Best regards,\n{PERSON}", "Thanks,\n{FIRST}", "Kind regards\n{PERSON}\n{JOB}\n{ORG}",

@@ -24,8 +24,8 @@ from tools.train.pii_values import SLOT_TYPE, ValuePools
 
 # Texts per epoch at scale 1.
 GENERATED, SOCIAL, MAINT_NEG, CLINC_NEG = 7000, 2500, 862, 1200
-KINDS = (("clauses", 0.26), ("field", 0.20), ("chat", 0.10), ("form", 0.12), ("email", 0.10), ("neutral", 0.12),
-         ("social", 0.10))
+KINDS = (("clauses", 0.23), ("field", 0.20), ("chat", 0.10), ("form", 0.11), ("card", 0.05), ("email", 0.10),
+         ("neutral", 0.11), ("social", 0.10))
 JOINS = (". ", ". ", ", ", " - ", "\n", "; ", " ", ". ", "! ", " | ", "\n\n")
 
 
@@ -112,6 +112,25 @@ class PiiMix:
             b.join(line + ("Notes: " if rng.rand() < 0.5 else ""), t, s)
         return b.text, b.spans
 
+    def card(self, rng):
+        """A CV head or contact card: the name and the job on lines of their own, then labelled fields, the label
+        on its own line or before the value, blank lines between."""
+        b = Builder()
+        blank = ("\n\n", "\n")[rng.randint(2)]
+        b.add(*self.fill("{PERSON}", rng))
+        if rng.rand() < 0.8:
+            b.join(blank, *self.fill("{JOB}", rng))
+        if rng.rand() < 0.5:
+            b.join(blank, C.CARD_HEADERS[rng.randint(len(C.CARD_HEADERS))])
+        fields = [C.CARD_FIELDS[i] for i in rng.permutation(len(C.CARD_FIELDS))[:2 + rng.randint(4)]]
+        sep = (":\n", ": ", ":\n", " ")[rng.randint(4)]
+        for key, slot in fields:
+            t, sp = self.fill("{%s}" % slot, rng)
+            b.join(blank, key + sep + t, [(a + len(key + sep), e + len(key + sep), ty) for a, e, ty in sp])
+        if rng.rand() < 0.3:
+            b.add(".")
+        return b.text, b.spans
+
     def email(self, rng):
         b = Builder()
         t, s = self.fill(C.EMAIL_OPENINGS[rng.randint(len(C.EMAIL_OPENINGS))], rng)
@@ -152,6 +171,8 @@ class PiiMix:
                 b.join((" ", ", ", ". ", " - ", "\n")[rng.randint(5)], t, s)
         elif kind == "form":
             b.add(*self.form(rng))
+        elif kind == "card":
+            b.add(*self.card(rng))
         elif kind == "email":
             b.add(*self.email(rng))
         elif kind == "neutral":

@@ -24,7 +24,7 @@ PRESETS = {
 
 # Stage hyper-parameters (full preset). epochs: passes over the train split; batch: texts per step.
 HPARAMS = {
-    "pretrain": dict(epochs=6, lr=1e-3, batch=128, warmup=0.06, dropout=0.1, weight_decay=0.01, wordnet=12000),
+    "pretrain": dict(epochs=5, lr=1e-3, batch=128, warmup=0.06, dropout=0.1, weight_decay=0.01, wordnet=0),
     "intent-clinc": dict(epochs=8, lr=6e-4, batch=32, warmup=0.06, dropout=0.1, weight_decay=0.01, recase=0.3),
     "maint-ner": dict(epochs=40, lr=3e-4, batch=16, warmup=0.06, dropout=0.1, weight_decay=0.01, recase=0.3),
     "pii-ner": dict(epochs=8, lr=3e-4, batch=32, warmup=0.06, dropout=0.1, weight_decay=0.01, synth=1.0, mix=1.0),
