@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import {
-  EdgetagError, createWorkerTagger, init, load, withEscalation, patternRedactor, anyOf,
+  EdgetagError, createWorkerTagger, init, load, withEscalation, patternRedactor, anyOf, memoryStore, openRelease, telemetry,
   type Classification, type Extraction, type Model, type ModelOrigin, type WorkerTagger,
 } from "edgetag";
 
@@ -39,6 +39,20 @@ async function main(): Promise<void> {
     await load("./missing.gguf");
   } catch (e) {
     if (e instanceof EdgetagError) console.log(e.code);
+  }
+  // A signed release channel: the state in memory, a custom verifier for a WebCrypto without Ed25519, telemetry.
+  const channel = await openRelease({ manifest: "https://models.example/maint-ner/stable.json", publicKey: "ed25519:AAAA",
+    store: memoryStore(), checkIntervalMs: 0, installationId: "server-7", verifier: ({ publicKey, signature, message }) =>
+      publicKey.length + signature.length + message.length > 0 });
+  const found: Extraction = channel.extract("replace pump seal");
+  const outcome = await channel.checkNow();
+  const t = telemetry({ endpoint: "https://telemetry.example/v1", sources: { channel, escalating }, intervalMs: 0, maxBatches: 5 });
+  console.log(found.entities.length, outcome.outcome, channel.state.bad.length, await t.tick());
+  await channel.dispose();
+  try {
+    await load({ manifest: "https://models.example/x.json", publicKey: "ed25519:AAAA" });
+  } catch (e) {
+    if (e instanceof EdgetagError && (e.code === "SIGNATURE" || e.code === "EXPIRED")) console.log(e.message);
   }
   // @ts-expect-error: extract answers one Extraction per text, not one for all
   const wrong: Extraction = byUrl.extract(["a", "b"]);
