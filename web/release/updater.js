@@ -10,7 +10,7 @@
 // test is marked bad (remembered in the state store) and the version serving stays: that is the rollback. A
 // network failure marks nothing and is tried again at the next check.
 //
-// What the state store keeps per channel (key "channel:<channel or manifest URL>"): the accepted manifest's text
+// What the state store keeps per channel (key "channel:<channel> <manifest URL>"): the accepted manifest's text
 // and ETag; `serving` (the manifest text the serving version came with, which of its releases, the cache key);
 // `kept` (the cache entries this channel owns, newest first); `bad` (by SHA-256: version, code, reason, time).
 
@@ -49,7 +49,7 @@ export class Updater {
 
   constructor(options) {
     this.#o = options;
-    this.#stateKey = `channel:${options.channel ?? options.manifest}`;
+    this.#stateKey = `channel:${options.channel ?? ""} ${options.manifest}`;
     this.#tagger = new ReleaseTagger({
       async: Boolean(options.loadOptions.worker),
       state: () => this.state(),

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import {
   EdgetagError, createWorkerTagger, init, load, withEscalation, patternRedactor, anyOf, memoryStore, openRelease, telemetry,
+  canonicalize, RELEASE_DEFAULTS, RELEASE_SCHEMA, TELEMETRY_DEFAULTS, TELEMETRY_SCHEMA,
   type Classification, type Extraction, type Model, type ModelOrigin, type WorkerTagger,
 } from "edgetag";
 
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
   const outcome = await channel.checkNow();
   const t = telemetry({ endpoint: "https://telemetry.example/v1", sources: { channel, escalating }, intervalMs: 0, maxBatches: 5 });
   console.log(found.entities.length, outcome.outcome, channel.state.bad.length, await t.tick());
+  const signedText: string = canonicalize({ schema: RELEASE_SCHEMA, rollout: RELEASE_DEFAULTS.keep });
+  console.log(signedText, TELEMETRY_SCHEMA, TELEMETRY_DEFAULTS.maxBatches, RELEASE_DEFAULTS.checkIntervalMs);
   await channel.dispose();
   try {
     await load({ manifest: "https://models.example/x.json", publicKey: "ed25519:AAAA" });
