@@ -272,7 +272,7 @@ test-js: setup wasm native asan refmodels tokfixtures build/abi-layout.wasm llam
 	EDGETAG_SIMD=relaxed $(NODE_RELAXED) --test $(ENGINE_TESTS)
 	@echo "== Node 24 (LTS): the same suites and the loaders, relaxed SIMD on by default"
 	EDGETAG_SIMD=relaxed $(NODE_LTS) --test $(ENGINE_TESTS) tests/js/load.test.mjs tests/js/escalate.test.mjs \
-	  tests/js/escalate-redaction.test.mjs
+	  tests/js/escalate-redaction.test.mjs tests/js/release.test.mjs tests/js/release-update.test.mjs
 
 # The library in real browsers.
 test-browser: setup wasm refmodels
