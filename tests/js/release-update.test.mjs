@@ -97,7 +97,7 @@ describe("a release channel over HTTP", () => {
     c.addEventListener("update", () => { swapAt = performance.now(); });
     publish({ current: rel[1], previous: rel[0] });
     // Calls keep starting, a batch every 2 ms, for as long as the check (download, load, smoke test, swap) runs.
-    const texts = Array.from({ length: 16 }, (_, j) => `text ${j} to classify, of some length, in a batch`);
+    const texts = Array.from({ length: 32 }, (_, j) => `text ${j} to classify, of some length, in a batch of many`);
     const check = c.checkNow();
     let checking = true;
     check.finally(() => { checking = false; });
