@@ -245,7 +245,8 @@ setup:
 # ---- tests ---------------------------------------------------------------------------------------
 # `make test` runs the five parts in turn; each can be run alone.
 NODE_RELAXED := $(NODE) --experimental-wasm-relaxed-simd --no-liftoff
-JS_TESTS      := $(filter-out tests/js/browser.test.mjs,$(wildcard tests/js/*.test.mjs))
+BROWSER_TESTS := tests/js/browser.test.mjs tests/js/release-browser.test.mjs
+JS_TESTS      := $(filter-out $(BROWSER_TESTS),$(wildcard tests/js/*.test.mjs))
 ENGINE_TESTS  := tests/js/wasm.test.mjs tests/js/parity.test.mjs tests/js/int8.test.mjs tests/js/models.test.mjs
 
 .NOTPARALLEL: test
@@ -271,12 +272,12 @@ test-js: setup wasm native asan refmodels tokfixtures build/abi-layout.wasm llam
 	EDGETAG_SIMD=relaxed $(NODE_RELAXED) --test $(ENGINE_TESTS)
 	@echo "== Node 24 (LTS): the same suites and the loaders, relaxed SIMD on by default"
 	EDGETAG_SIMD=relaxed $(NODE_LTS) --test $(ENGINE_TESTS) tests/js/load.test.mjs tests/js/escalate.test.mjs \
-	  tests/js/escalate-redaction.test.mjs
+	  tests/js/escalate-redaction.test.mjs tests/js/release.test.mjs tests/js/release-update.test.mjs
 
 # The library in real browsers.
 test-browser: setup wasm refmodels
-	@echo "== Chromium: IndexedDB cache, Web Worker, integrity, progress, abort"
-	$(NODE) --test tests/js/browser.test.mjs
+	@echo "== Chromium: IndexedDB cache, Web Worker, integrity, progress, abort; signed releases (and in WebKitGTK)"
+	$(NODE) --test --test-concurrency=1 $(BROWSER_TESTS)
 
 # The demo (demo/) end to end: headless Chromium (first visit, escalation, offline reload, restart with the
 # servers stopped, export, axe-core, screenshots in build/demo-screenshots/), then WebKitGTK over WebDriver.

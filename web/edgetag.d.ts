@@ -1,4 +1,6 @@
 // Type declarations for web/edgetag.js (the minimal loader of the edgetag WebAssembly engine).
+
+import type { ReleaseErrorCode, ReleaseOptions, ReleaseSource, ReleaseTagger } from "./release/index.js";
 //
 // They name only what every runtime's type library declares (URL, Request, Response, Blob, ReadableStream,
 // AbortSignal): they compile with the DOM lib, with `lib: ["es2022"]` plus @types/node, with
@@ -23,7 +25,9 @@ export type EdgetagErrorCode =
   | "INVALID_ARGUMENT" | "OUT_OF_MEMORY" | "BAD_MAGIC" | "BAD_VERSION" | "TRUNCATED" | "CORRUPT"
   | "UNSUPPORTED" | "MISSING" | "SHAPE" | "ALIGNMENT" | "INPUT" | "CAPACITY" | "IO" | "STATE" | "UNKNOWN"
   /** The bytes' SHA-256 is not the `integrity` asked for. */
-  | "INTEGRITY";
+  | "INTEGRITY"
+  /** A signed release refused (release/index.d.ts). */
+  | ReleaseErrorCode;
 
 /** Every failure of the engine or the library. Aborts reject with the AbortSignal's reason instead. */
 export declare class EdgetagError extends Error {
@@ -321,6 +325,12 @@ export declare class Model {
  */
 export declare function load(source: ModelSource, options: WorkerLoadOptions & { worker: true }): Promise<WorkerTagger>;
 export declare function load(source: ModelSource, options?: LoadOptions & { worker?: false }): Promise<Model>;
+/**
+ * Opens a signed release channel (release/index.d.ts): the manifest verified with `publicKey`, the version this
+ * installation should serve installed and proven, updates checked in the background and swapped in between calls.
+ */
+export declare function load(source: ReleaseSource, options: ReleaseOptions & { worker: true }): Promise<ReleaseTagger<WorkerTagger>>;
+export declare function load(source: ReleaseSource, options?: ReleaseOptions & { worker?: false }): Promise<ReleaseTagger<Model>>;
 
 /** A Model whose engine runs in a dedicated Web Worker (a worker thread in Node): same methods, as promises. */
 export declare class WorkerTagger {
@@ -361,6 +371,7 @@ export declare class WorkerTagger {
 export declare function createWorkerTagger(source: ModelSource, options?: WorkerLoadOptions): Promise<WorkerTagger>;
 
 export * from "./escalate/index.js";
+export * from "./release/index.js";
 
 /** Entity types patternRedactor() finds (the shipped pii-ner model's names, Presidio's). */
 export type PatternType =

@@ -14,12 +14,14 @@
 // This module only gathers the public API. Each part is a module of its own, imported downward only:
 // load.js (load(): sources, integrity, cache) → model.js (Model) → engine.js (the wasm instance) → abi.js
 // (the C structs and enums); beside them cache.js, worker-client.js and worker-main.js (the two sides of the
-// Web Worker), escalate/ and redact.js.
+// Web Worker), escalate/ and redact.js; release/ (signed release channels and telemetry) sits on top of load.js.
 
 export { EdgetagError } from "./errors.js";
 export { version, relaxedSimdSupported, init } from "./engine.js";
 export { Model } from "./model.js";
-export { load } from "./load.js";
+// load() is release/'s: a model source goes on to load.js, a signed release ({manifest, publicKey}) opens a channel.
+export { load, openRelease, ReleaseTagger, RELEASE_DEFAULTS, RELEASE_SCHEMA, canonicalize, verifyManifest, rolloutBucket,
+  memoryStore, indexedDBStore, telemetry, TELEMETRY_DEFAULTS, TELEMETRY_SCHEMA } from "./release/index.js";
 export { indexedDBCache } from "./cache.js";
 export { createWorkerTagger, WorkerTagger } from "./worker-client.js";
 export { withEscalation, EscalationHttpError, DEFAULT_THRESHOLD, POLICY_DEFAULTS } from "./escalate/index.js";

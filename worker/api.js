@@ -1,8 +1,9 @@
 // api.js — the endpoints: what each request must hold, what runs, and the JSON it answers.
 //   POST /v1/classify  {model, text | texts, escalate?}  → {model, result | results}
 //   POST /v1/extract   {model, text | texts, escalate?}  → {model, result | results}
-//   GET  /v1/models    → {models: [{name, state, version, sha256, task, labels, …}], escalation}
-//   GET  /v1/health    → {status, engine, memory, models, escalation}   (503 when a model is not ready)
+//   GET  /v1/models    → {models: [{name, state, version, sha256, task, labels, …, release?}], escalation}
+//   GET  /v1/health    → {status, engine, memory, models, escalation}   (503 when a model is not ready; a release
+//                        channel that rolled back is ready, serving its last good version: its `release.bad` says why)
 //   GET  /v1/stats     → counters and latency histograms, per model escalation counters; never any text
 // Results are the library's own objects: a Model's {label, score, scores, escalate} / {entities, escalate}
 // or, with escalation, the escalating tagger's {…, source, localLabel, localScore, escalation}; a local-only
@@ -84,7 +85,7 @@ async function runTask(service, request, info, task) {
   const { config, registry } = service;
   const body = parseTaskBody(await readJson(request, config.maxBodyBytes), config);
   Object.assign(info, { model: body.model, texts: body.texts.length, chars: body.chars });
-  const entry = await registry.get(body.model);
+  const entry = await registry.get(body.model, { waitUntil: info.waitUntil });
   const has = TASKS[entry.model.info.task];
   if (has !== task)
     throw bad(`model ${body.model} is a ${entry.model.info.task} model: use /v1/${has}`, "wrong_task");
@@ -123,8 +124,10 @@ async function models(service) {
 async function health(service) {
   const { registry, config, runtime } = service;
   await registry.loadAll();
-  const models = registry.describe().map(({ name, state, source, version: v, sha256, task, error }) =>
-    ({ name, state, source, ...(v !== undefined && { version: v, sha256, task }), ...(error && { error }) }));
+  const models = registry.describe().map(({ name, state, source, version: v, sha256, task, error, release }) =>
+    ({ name, state, source, ...(v !== undefined && { version: v, sha256, task }), ...(error && { error }),
+      ...(release && { release: { channel: release.channel, version: release.version, rollout: release.rollout, bad: release.bad,
+        lastCheck: release.lastCheck } }) }));
   let engine, wasmBytes, engineError;
   try {
     ({ engine, wasmBytes } = await engineInfo(registry));

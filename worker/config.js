@@ -23,7 +23,7 @@
 import { POLICY_DEFAULTS, withEscalation } from "../web/edgetag.js";
 import { LOG_LEVELS } from "./log.js";
 
-export const SOURCES = Object.freeze(["r2", "kv", "bundled", "url"]);
+export const SOURCES = Object.freeze(["r2", "kv", "bundled", "url", "manifest"]);
 /** The binding names a source reads when the model's entry does not name one. */
 export const DEFAULT_BINDINGS = Object.freeze({ r2: "MODELS_BUCKET", kv: "MODELS_KV" });
 const MODEL_KEYS = Object.freeze({
@@ -32,7 +32,11 @@ const MODEL_KEYS = Object.freeze({
   kv: ["binding", "key", "sha256"],
   bundled: ["module", "sha256"],
   url: ["manifest", "url", "sha256"],
+  manifest: ["manifest", "publicKey", "channel", "installationId", "checkIntervalSeconds", "binding"],
 });
+/** How often a release channel's manifest is checked, in seconds, when its entry does not say. */
+export const DEFAULT_CHECK_SECONDS = 300;
+const PUBLIC_KEY = /^ed25519:[A-Za-z0-9+/]{43}=$/;
 const ESCALATION_KEYS = Object.freeze(["url", "kind", "model", "keyHeader", "redact", "redactLabels", "threshold",
   ...Object.keys(POLICY_DEFAULTS)]);
 const NUMBERS = Object.freeze({
@@ -144,8 +148,34 @@ function modelSpec(name, raw, bundledNames, problems) {
       else if (!isHttpUrl(raw.manifest ?? raw.url)) problems.push(`${where}.${raw.manifest ? "manifest" : "url"} must be an http(s) URL`);
       if (raw.url !== undefined && raw.sha256 === undefined) problems.push(`${where}.sha256 is required with url (or give a manifest)`);
       break;
+    case "manifest":
+      releaseSpec(spec, raw, where, problems);
+      break;
   }
   return spec;
+}
+
+/** A signed release channel's entry (worker/release.js): where its manifest is, the keys it must be signed with. */
+function releaseSpec(spec, raw, where, problems) {
+  const m = typeof raw.manifest === "string" ? /^(r2|kv):(.+)$/.exec(raw.manifest) : null;
+  if (m) {
+    spec.binding = raw.binding ?? DEFAULT_BINDINGS[m[1]];
+    if (typeof spec.binding !== "string") problems.push(`${where}.binding must be a binding's name`);
+  } else if (!isHttpUrl(raw.manifest)) {
+    problems.push(`${where}.manifest must be r2:<key>, kv:<key> or an http(s) URL of a release manifest`);
+  } else if (raw.binding !== undefined) {
+    problems.push(`${where}.binding goes with an r2: or kv: manifest`);
+  }
+  const keys = Array.isArray(raw.publicKey) ? raw.publicKey : [raw.publicKey];
+  if (!keys.length || !keys.every((k) => typeof k === "string" && PUBLIC_KEY.test(k)))
+    problems.push(`${where}.publicKey must be "ed25519:<base64 of 32 bytes>" (tools/release.mjs keygen prints it), or a list of them`);
+  if (raw.channel !== undefined && !(typeof raw.channel === "string" && raw.channel.length > 0))
+    problems.push(`${where}.channel must be the channel's name (e.g. "intent-clinc/stable")`);
+  if (raw.installationId !== undefined && !(typeof raw.installationId === "string" && raw.installationId.length > 0 && raw.installationId.length <= 256))
+    problems.push(`${where}.installationId must be a string (1 to 256 characters)`);
+  spec.checkIntervalSeconds = raw.checkIntervalSeconds ?? DEFAULT_CHECK_SECONDS;
+  if (!(Number.isInteger(spec.checkIntervalSeconds) && spec.checkIntervalSeconds >= 0 && spec.checkIntervalSeconds <= 86400))
+    problems.push(`${where}.checkIntervalSeconds must be an integer in [0, 86400] (0: at every request)`);
 }
 
 function modelSpecs(env, bundledNames, defaultNames, problems) {

@@ -111,7 +111,8 @@ export function createHandler({ wasmModule, bundled = {}, defaultModels, runtime
   return {
     async fetch(request, env, ctx) {
       const t0 = now();
-      const info = { route: "other" };
+      // What the request learns for the log and counters; waitUntil for work after the answer (a release check).
+      const info = { route: "other", waitUntil: (p) => ctx?.waitUntil?.(p.catch(() => {})) };
       let response, failure = null;
       try {
         service ??= makeService(env ?? {}, { wasmModule, bundled, defaultModels, runtime, now });

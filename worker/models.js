@@ -9,11 +9,15 @@
 //     that error and Retry-After, and the load is tried again only once the backoff has passed (loadRetryMs,
 //     doubled per consecutive failure, at most 5 minutes), by the first request after it.
 //   - A model that fails is never served: it is not kept, so nothing can run on bytes that failed a check.
+//   - A model from a signed release (source "manifest", release.js) is a release channel: once ready, a request
+//     that finds its check due starts one in the background (ctx.waitUntil); an update is swapped in between
+//     requests, and a version that fails is marked bad while the last good one keeps serving (health says so).
 // State per entry: idle → loading → ready | failed (→ loading again after the backoff).
 
 import { init, load } from "../web/edgetag.js";
 import { escalatingTagger, redactor } from "./escalation.js";
 import { ServiceError } from "./http.js";
+import { describeRelease, openChannel } from "./release.js";
 import { openSource } from "./sources.js";
 
 const MAX_RETRY_MS = 300_000;
@@ -46,7 +50,8 @@ export class Registry {
     this.#deps = { now: Date.now, ...deps };
     for (const spec of config.models)
       this.#entries.set(spec.name, { name: spec.name, spec, state: "idle", model: null, tagger: null, loading: null,
-        error: null, failures: 0, failedLoads: 0, retryAt: 0, loads: 0, loadMs: null, loadedAt: null, sha256: null, manifest: null });
+        error: null, failures: 0, failedLoads: 0, retryAt: 0, loads: 0, loadMs: null, loadedAt: null, sha256: null, manifest: null,
+        checkedAt: 0, checking: null });
     this.#redact = config.escalation ? redactor(config.escalation.redact, this) : null;
   }
 
@@ -63,11 +68,17 @@ export class Registry {
     return init({ wasmModule: this.#deps.wasmModule });
   }
 
-  /** The ready entry for `name` (loaded now if needed); throws ServiceError 404 or 503. */
-  async get(name) {
+  /**
+   * The ready entry for `name` (loaded now if needed); throws ServiceError 404 or 503. `waitUntil` (the request's
+   * ctx.waitUntil) lets a release channel whose check is due run one in the background.
+   */
+  async get(name, { waitUntil } = {}) {
     const entry = this.#entries.get(name);
     if (!entry) throw new ServiceError(404, "unknown_model", `there is no model named ${JSON.stringify(name)} (there are ${this.names().join(", ")})`);
-    if (entry.state === "ready") return entry;
+    if (entry.state === "ready") {
+      if (waitUntil && entry.spec.source === "manifest") this.#checkIfDue(entry, waitUntil);
+      return entry;
+    }
     if (!entry.loading) {
       const wait = entry.retryAt - this.#deps.now();
       if (entry.state === "failed" && wait > 0) throw this.#unavailable(entry, wait);
@@ -83,6 +94,19 @@ export class Registry {
     await Promise.all(this.names().map((n) => this.get(n).catch(() => {})));
   }
 
+  /** Starts a release channel's check in the background when checkIntervalSeconds have passed since the last. */
+  #checkIfDue(entry, waitUntil) {
+    const { now, log } = this.#deps;
+    if (entry.checking || now() - entry.checkedAt < entry.spec.checkIntervalSeconds * 1000) return;
+    entry.checkedAt = now();
+    entry.checking = entry.model.checkNow().then((r) => {
+      const fields = { model: entry.name, outcome: r.outcome, version: r.version, ...(r.error && { code: r.error.code ?? r.error.name }) };
+      if (r.outcome === "failed") log.warn("release_check_failed", fields);
+      else log.info("release_check", fields);
+    }).finally(() => { entry.checking = null; });
+    waitUntil(entry.checking);
+  }
+
   #unavailable(entry, waitMs) {
     const seconds = Math.max(1, Math.ceil(waitMs / 1000));
     return new ServiceError(503, "model_unavailable", `model ${entry.name} is unavailable: ${entry.error.message}`,
@@ -96,12 +120,21 @@ export class Registry {
     let model = null;
     try {
       const signal = AbortSignal.timeout(this.#config.loadTimeoutMs);
-      const opened = await openSource(entry.spec, this.#deps.env, { bundled: this.#deps.bundled, fetch: this.#deps.fetch, signal });
-      const sha256 = opened.sha256 ?? await sha256Hex(opened.source); // a bundled model without one: computed, for /v1/models
-      model = await load(opened.source, {
-        wasmModule: this.#deps.wasmModule, cache: "none", signal,
-        ...(opened.sha256 && { integrity: opened.sha256 }), ...(opened.size !== null && { size: opened.size }),
-      });
+      let opened, sha256;
+      if (entry.spec.source === "manifest") {
+        model = await openChannel(entry.spec, this.#deps.env, { wasmModule: this.#deps.wasmModule, fetch: this.#deps.fetch, signal });
+        this.#watch(entry, model);
+        opened = { where: `manifest ${entry.spec.manifest}`, manifest: null };
+        sha256 = model.sha256;
+        entry.checkedAt = now();
+      } else {
+        opened = await openSource(entry.spec, this.#deps.env, { bundled: this.#deps.bundled, fetch: this.#deps.fetch, signal });
+        sha256 = opened.sha256 ?? await sha256Hex(opened.source); // a bundled model without one: computed, for /v1/models
+        model = await load(opened.source, {
+          wasmModule: this.#deps.wasmModule, cache: "none", signal,
+          ...(opened.sha256 && { integrity: opened.sha256 }), ...(opened.size !== null && { size: opened.size }),
+        });
+      }
       const task = TASKS[model.info.task];
       if (!task) throw new ServiceError(500, "unsupported_task", `the model's task is ${model.info.task}; the service classifies and extracts`);
       if (entry.spec.task && entry.spec.task !== task)
@@ -130,6 +163,14 @@ export class Registry {
     }
   }
 
+  /** Logs a release channel's updates and rollbacks. */
+  #watch(entry, channel) {
+    const { log } = this.#deps;
+    channel.addEventListener("update", (e) => log.info("model_updated", { model: entry.name, version: e.detail.version, previous: e.detail.previous }));
+    channel.addEventListener("rollback", (e) => log.warn("model_rolled_back", { model: entry.name, version: e.detail.version, code: e.detail.code,
+      serving: e.detail.serving }));
+  }
+
   /** What /v1/models and /v1/health say about each model (never bytes, never secrets). */
   describe() {
     const now = this.#deps.now();
@@ -139,11 +180,12 @@ export class Registry {
       if (e.model) {
         const i = e.model.info;
         Object.assign(out, {
-          version: i.version, sha256: e.sha256, task: TASKS[i.task], modelTask: i.task, labels: [...i.labels],
+          version: e.model.version ?? i.version, sha256: e.model.sha256 ?? e.sha256, task: TASKS[i.task], modelTask: i.task, labels: [...i.labels],
           ...(i.task === "token_classification" && { entityTypes: [...i.entityTypes] }),
           abstainLabel: i.abstainLabel, threshold: i.threshold, maxTokens: i.nCtx, bytes: i.fileBytes,
           loadedAt: e.loadedAt, loadMs: e.loadMs, escalation: e.tagger !== null, ...(e.manifest && { manifest: e.manifest }),
         });
+        if (e.spec.source === "manifest") out.release = describeRelease(e.model);
       }
       if (e.state === "failed") out.error = { ...e.error, failures: e.failures, retryInMs: Math.max(0, e.retryAt - now) };
       return out;

@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { load } from "../../web/edgetag.js";
 import { path, readBuilt, simd } from "./helpers.mjs";
+import { manifest, newKey, releaseOf, releaseServer } from "./release-fixtures.mjs";
 
 const DENO = path("node_modules/.bin/deno");
 const MODEL = "build/ref/tiny.gguf";
@@ -56,5 +57,25 @@ test("Deno: a refused permission is an EdgetagError that names the flag to add",
     assert.ok(got.path.message.includes(`--allow-read=${path(SHIPPED)}`), got.path.message);
   } finally {
     server.close();
+  }
+});
+
+test("Deno: a signed release channel over HTTP — Ed25519 by Deno's WebCrypto, a 304 on re-check, a tampered manifest refused", async () => {
+  const bytes = readBuilt("build/ref/tiny-i8.gguf", "make refmodels");
+  const key = newKey();
+  const srv = await releaseServer();
+  try {
+    srv.set("/tiny/v1.gguf", bytes);
+    const signed = manifest(key.privateKey, { current: await releaseOf(bytes, "tiny-1", "v1.gguf") });
+    srv.json("/tiny/stable.json", signed);
+    const host = new URL(srv.base).host;
+    const { stdout } = await promisify(execFile)(DENO, ["run", "--quiet", "--no-prompt", `--allow-read=${path("")}`, `--allow-net=${host}`,
+      "tests/js/deno/release.mjs", `${srv.base}/tiny/stable.json`, key.publicKey, JSON.stringify({ ...signed, rollout: 5 })],
+      { cwd: path(""), timeout: 60000 });
+    const got = JSON.parse(stdout.trim().split("\n").at(-1));
+    assert.deepEqual([got.version, got.recheck, got.refused, typeof got.label], ["tiny-1", "not_modified", "SIGNATURE", "string"]);
+    assert.equal(srv.hits("/tiny/stable.json").notModified, 1);
+  } finally {
+    await srv.close();
   }
 });

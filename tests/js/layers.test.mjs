@@ -2,8 +2,8 @@
 //   - C: each file of src/ sits on a layer (kernels at the bottom, the CLI at the top) and includes only
 //     headers of its own layer or below; the kernels include nothing of src/ outside src/kernels/, and the
 //     tokenizer nothing of the model.
-//   - web/: each module sits on a layer and imports only modules of lower layers (edgetag.js → model.js /
-//     load.js → engine.js → abi.js), so nothing imports upward and there are no cycles.
+//   - web/: each module sits on a layer and imports only modules of lower layers (edgetag.js → release/ →
+//     load.js → model.js → engine.js → abi.js), so nothing imports upward and there are no cycles.
 //   - tools/ and tests/py/: Python imports its siblings as packages (python3 -m tools.…), never by editing
 //     sys.path.
 //   - no hand-written source file runs past 600 lines.
@@ -107,7 +107,11 @@ const WEB_LAYERS = {
   "web/load.js": 3, "web/escalate/policy.js": 3,
   "web/worker-main.js": 4, "web/escalate/tagger.js": 4,
   "web/escalate/index.js": 5,
-  "web/edgetag.js": 6,
+  // release/: signed release channels on top of load(), and telemetry.
+  "web/release/manifest.js": 1, "web/release/rollout.js": 1, "web/release/store.js": 1, "web/release/smoke.js": 1,
+  "web/release/verify.js": 2, "web/release/download.js": 2, "web/release/tagger.js": 2, "web/release/telemetry.js": 2,
+  "web/release/install.js": 4, "web/release/updater.js": 5, "web/release/channel.js": 6, "web/release/index.js": 7,
+  "web/edgetag.js": 8,
 };
 
 /** The web/ modules a module imports or re-exports (static and dynamic imports with a literal path). */
@@ -135,7 +139,8 @@ test("web/: every module imports only modules of lower layers", () => {
 
 test("web/: the import reader sees static, re-exported and dynamic imports", () => {
   const edges = jsImports("web/edgetag.js");
-  assert.ok(edges.includes("web/load.js") && edges.includes("web/model.js"), edges.join(", "));
+  assert.ok(edges.includes("web/release/index.js") && edges.includes("web/model.js"), edges.join(", "));
+  assert.ok(jsImports("web/release/channel.js").includes("web/load.js"));
   assert.ok(jsImports("web/model.js").includes("web/abi.js"));
   assert.ok(jsImports("web/engine.js").includes("web/abi.js"));
 });

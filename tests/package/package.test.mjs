@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { contentType, run, runOk, serve, start } from "./processes.mjs";
 import { snippet } from "./snippets.mjs";
-import { startWorkerd } from "./workerd.mjs";
+import { startWorkers } from "./workerd.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -260,7 +260,7 @@ export default { async fetch() {
       const bare = { modules: [{ name: "bare.js", file: "bare/out.js" }], date };
       const workers = { main: { modules, date }, bare };
       if (date >= "2026") workers.registry = { ...bare, flags: ["new_module_registry"] }; // import.meta.url is set there
-      const wd = await startWorkerd(bin("workerd"), dir, workers);
+      const wd = await startWorkers(dir, workers);
       try {
         const ask = (text) => fetch(`http://127.0.0.1:${wd.ports.main}/`, { method: "POST", body: JSON.stringify({ text }) }).then((r) => r.json());
         assert.equal((await ask("book a table for two at 7pm")).label, INTENT);

@@ -1,11 +1,11 @@
 // stats.js — telemetry of an escalating tagger: counters and histograms, never any text.
 
 /** Upper bounds of the latency histograms' buckets, in milliseconds (the last bucket is open). */
-const LATENCY_BOUNDS_MS = Object.freeze([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]);
+export const LATENCY_BOUNDS_MS = Object.freeze([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]);
 /** Upper bounds of the confidence histogram's buckets (local scores; the last bucket holds [0.9, ∞)). */
-const CONFIDENCE_BOUNDS = Object.freeze([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
+export const CONFIDENCE_BOUNDS = Object.freeze([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
 
-function histogram(bounds) {
+export function histogram(bounds) {
   return { bounds, counts: new Array(bounds.length + 1).fill(0) };
 }
 

@@ -3,7 +3,8 @@
 // repository's own package (its exports map and types conditions), as it would from node_modules.
 import {
   EdgetagError, anyOf, createWorkerTagger, indexedDBCache, init, load, patternRedactor, relaxedSimdSupported, version,
-  withEscalation,
+  withEscalation, telemetry, verifyManifest, rolloutBucket, indexedDBStore, ReleaseTagger,
+  type ReleaseTagger as Channel, type ReleaseState, type ReleaseManifest, type Telemetry,
   type CacheAdapter, type Classification, type Matrix, type ModelInfo, type Progress, type WorkerTagger,
   type Extraction, type ModelOrigin, type IDBFactoryLike,
 } from "edgetag";
@@ -84,6 +85,27 @@ async function sources(signal: AbortSignal): Promise<void> {
   const safe = withEscalation(fromUrl, { endpoint: { kind: "openai", url: "https://api.example.com/v1/chat/completions", model: "m" }, redact: redactor });
   const viaCloud = await safe.classify("text");
   console.log(viaCloud.source, (await redactor.extract("x")).entities.length);
+  // A signed release channel in the page: IndexedDB cache and state, events, telemetry by beacon on pagehide.
+  const release: Channel = await load({ manifest: "/models/intent-clinc/stable.json", publicKey: "ed25519:AAAA" },
+    { store: indexedDBStore(), onProgress: (p: Progress) => console.log(p.loaded) });
+  release.addEventListener("update", (ev) => console.log(ev.detail.version, ev.detail.previous));
+  release.addEventListener("rollback", (ev) => console.warn(ev.detail.code, ev.detail.reason));
+  const rs: ReleaseState = release.state;
+  const rc: Classification = release.classify("book a table");
+  const inWorker = await load({ manifest: new URL("https://m.example/x.json"), publicKey: ["ed25519:A", "ed25519:B"], channel: "x/stable" },
+    { worker: true, checkIntervalMs: 0 });
+  const rw: Classification[] = await inWorker.classify(["a", "b"]);
+  const reporting: Telemetry = telemetry({ endpoint: "/telemetry", sources: { release, escalating: safe } });
+  const manifest: ReleaseManifest = await verifyManifest("{}", { publicKey: "ed25519:A", channel: "x/stable" });
+  console.log(rs.phase, rs.rollout?.inRollout, rc.label, rw.length, reporting.queued, manifest.previous?.version,
+    await rolloutBucket("id", "x/stable"), release instanceof ReleaseTagger, (await release.checkNow()).outcome);
+  reporting.stop();
+  await inWorker.dispose();
+  // @ts-expect-error: a release needs its public key
+  await load({ manifest: "/m.json" });
+  // @ts-expect-error: a channel in a worker answers promises
+  const notYet: Classification = inWorker.classify("x");
+  void notYet;
   // @ts-expect-error: no such pattern type
   patternRedactor({ types: ["SHOE_SIZE"] });
   // @ts-expect-error: a cache adapter cannot cross into a worker

@@ -1,6 +1,6 @@
 // Checked (never run) by tests/js/types.test.mjs with `deno check`: Deno reads the library's declarations through
 // web/edgetag.js's @ts-self-types comment when the file is imported by path or URL, as from a CDN.
-import { EdgetagError, load, withEscalation, type Classification, type Extraction } from "../../../../web/edgetag.js";
+import { EdgetagError, load, withEscalation, type Classification, type Extraction, type ReleaseState } from "../../../../web/edgetag.js";
 
 const intents = await load(new URL("../../../../models/intent-clinc.gguf", import.meta.url), { cache: "none" });
 const one: Classification = intents.classify("book a table");
@@ -15,6 +15,9 @@ try {
 } catch (e) {
   if (e instanceof EdgetagError) console.log(e.code);
 }
+const channel = await load({ manifest: "https://models.example/intent-clinc/stable.json", publicKey: "ed25519:AAAA" }, { store: "memory" });
+const state: ReleaseState = channel.state;
+console.log(state.version, channel.classify("x").label);
 // @ts-expect-error: classify takes text
 intents.classify(42);
 // @ts-expect-error: a worker's answers are promises

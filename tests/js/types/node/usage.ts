@@ -3,7 +3,8 @@
 import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import {
-  EdgetagError, createWorkerTagger, init, load, withEscalation, patternRedactor, anyOf,
+  EdgetagError, createWorkerTagger, init, load, withEscalation, patternRedactor, anyOf, memoryStore, openRelease, telemetry,
+  canonicalize, RELEASE_DEFAULTS, RELEASE_SCHEMA, TELEMETRY_DEFAULTS, TELEMETRY_SCHEMA,
   type Classification, type Extraction, type Model, type ModelOrigin, type WorkerTagger,
 } from "edgetag";
 
@@ -39,6 +40,22 @@ async function main(): Promise<void> {
     await load("./missing.gguf");
   } catch (e) {
     if (e instanceof EdgetagError) console.log(e.code);
+  }
+  // A signed release channel: the state in memory, a custom verifier for a WebCrypto without Ed25519, telemetry.
+  const channel = await openRelease({ manifest: "https://models.example/maint-ner/stable.json", publicKey: "ed25519:AAAA",
+    store: memoryStore(), checkIntervalMs: 0, installationId: "server-7", verifier: ({ publicKey, signature, message }) =>
+      publicKey.length + signature.length + message.length > 0 });
+  const found: Extraction = channel.extract("replace pump seal");
+  const outcome = await channel.checkNow();
+  const t = telemetry({ endpoint: "https://telemetry.example/v1", sources: { channel, escalating }, intervalMs: 0, maxBatches: 5 });
+  console.log(found.entities.length, outcome.outcome, channel.state.bad.length, await t.tick());
+  const signedText: string = canonicalize({ schema: RELEASE_SCHEMA, rollout: RELEASE_DEFAULTS.keep });
+  console.log(signedText, TELEMETRY_SCHEMA, TELEMETRY_DEFAULTS.maxBatches, RELEASE_DEFAULTS.checkIntervalMs);
+  await channel.dispose();
+  try {
+    await load({ manifest: "https://models.example/x.json", publicKey: "ed25519:AAAA" });
+  } catch (e) {
+    if (e instanceof EdgetagError && (e.code === "SIGNATURE" || e.code === "EXPIRED")) console.log(e.message);
   }
   // @ts-expect-error: extract answers one Extraction per text, not one for all
   const wrong: Extraction = byUrl.extract(["a", "b"]);

@@ -1,6 +1,6 @@
 // Compiled (never run) by tests/js/types.test.mjs with `tsc --strict --noEmit` and @cloudflare/workers-types (no
 // DOM): a Worker that imports the engine and a model as modules, as wrangler's CompiledWasm and Data rules give them.
-import { load, withEscalation, type Classification, type Model } from "edgetag";
+import { load, memoryStore, withEscalation, type Classification, type Model, type ReleaseTagger } from "edgetag";
 import wasm from "edgetag/wasm/edgetag-relaxed.wasm";
 import intents from "edgetag/models/intent-clinc.gguf";
 
@@ -10,6 +10,7 @@ interface Env {
 }
 
 let model: Promise<Model> | undefined; // made on the first request, not at start-up
+let channel: Promise<ReleaseTagger> | undefined;
 
 // The imports are typed as what Workers give: a compiled module and the file's bytes.
 const exported: number = WebAssembly.Module.exports(wasm).length + intents.byteLength;
@@ -31,6 +32,11 @@ export default {
       fetch: (input, init) => fetch(input, init),
     });
     const answer = await escalating.classify(text);
-    return Response.json({ local, answer });
+    // A signed release from R2, checked in the background of a request.
+    channel ??= load({ manifest: "https://models.example/intent-clinc/stable.json", publicKey: "ed25519:AAAA" },
+      { wasmModule: wasm, cache: "none", store: memoryStore(), checkIntervalMs: 0, installationId: "isolate" });
+    const released: Classification = (await channel).classify(text);
+    ctx.waitUntil((await channel).checkNow());
+    return Response.json({ local, answer, released, state: (await channel).state });
   },
 } satisfies ExportedHandler<Env>;
