@@ -11,7 +11,7 @@
 // is the library's. The only thing added here is policy.fetch, which records the request body's user
 // message and reads the stand-in's "served_by" and "rationale" fields from a copy of the response.
 
-import { anyOf, patternRedactor, withEscalation } from "./web/edgetag.js";
+import { anyOf, patternRedactor, piiFinder, withEscalation } from "./web/edgetag.js";
 
 /**
  * What counts as personal data here, of the types the pii-ner model and patternRedactor() find: what
@@ -22,9 +22,12 @@ import { anyOf, patternRedactor, withEscalation } from "./web/edgetag.js";
 export const PERSONAL_TYPES = Object.freeze(["PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "STREET_ADDRESS", "CREDIT_CARD",
   "IBAN_CODE", "US_SSN", "US_DRIVER_LICENSE", "IP_ADDRESS", "AGE"]);
 
-/** The finder of personal data: the pii-ner model and the library's checkable patterns, kept to PERSONAL_TYPES. */
+/**
+ * The finder of personal data: the pii-ner model as piiFinder() (every word it gives at least 0.1 of being
+ * personal data, not only its most likely tags) and the library's checkable patterns, kept to PERSONAL_TYPES.
+ */
 export function personalDataFinder(models) {
-  const both = anyOf(models.pii, patternRedactor());
+  const both = anyOf(piiFinder(models.pii), patternRedactor());
   return {
     async extract(text) {
       const { entities } = await both.extract(text);

@@ -14,10 +14,12 @@
 //   F1          exact spans with their types (P, R), of the model alone and of model + patterns;
 //   leak rate   the share of gold entities (any type) of which some character (blanks aside) is left
 //               uncovered by every span found (model + patterns, of any type): what reaches the cloud;
-//   over-redaction   the share of the characters of PII-free texts that spans found cover (would be replaced).
+//   over-redaction   the share of the characters of PII-free texts that spans found cover (would be replaced);
+// and the same leak rate and over-redaction for piiFinder(model) with the patterns, the recall-biased finder
+// (every word the model gives at least --min-probability, default 0.1, of being personal data).
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { anyOf, load, patternRedactor } from "../../web/edgetag.js";
+import { anyOf, load, patternRedactor, piiFinder } from "../../web/edgetag.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -29,6 +31,7 @@ function args(argv) {
     else if (k === "--data") o.data = argv[++i];
     else if (k === "--json") o.json = argv[++i];
     else if (k === "--files") o.files = argv[++i].split(",");
+    else if (k === "--min-probability") o.minProbability = Number(argv[++i]);
     else throw new Error(`redaction.mjs: unknown option ${k}`);
   }
   return o;
@@ -130,15 +133,15 @@ export function overRedaction(texts, found) {
 const pct = (x) => (100 * x).toFixed(1) + "%";
 
 /** Every figure for one model file. */
-export async function evaluate(file, { data }) {
+export async function evaluate(file, { data, minProbability = 0.1 }) {
   const model = await load(readFileSync(file));
   const patterns = patternRedactor();
-  const both = anyOf(model, patterns);
+  const both = anyOf(model, patterns), finder = anyOf(piiFinder(model, { minProbability }), patterns);
   const run = async (texts) => {
     const m = texts.map((t) => model.extract(t).entities);
-    const b = [];
-    for (const t of texts) b.push((await both.extract(t)).entities);
-    return { model: m, both: b };
+    const b = [], c = [];
+    for (const t of texts) b.push((await both.extract(t)).entities), c.push((await finder.extract(t)).entities);
+    return { model: m, both: b, finder: c };
   };
   const realistic = readRealistic();
   const withPii = realistic.filter((r) => r.entities.length);
@@ -155,6 +158,7 @@ export async function evaluate(file, { data }) {
       modelAndPatterns: prf(texts.map((t) => t.entities), dedupe),
       leakModel: leaks(texts, f.model),
       leak: leaks(texts, f.both),
+      leakFinder: leaks(texts, f.finder),
       perType: perType(texts, f.model),
     };
   }
@@ -163,9 +167,11 @@ export async function evaluate(file, { data }) {
   if (existsSync(maint)) negatives.unshift(["maintie", readConllTexts(maint)]);
   for (const [name, texts] of negatives) {
     const f = await run(texts);
-    out[name] = { texts: texts.length, model: overRedaction(texts, f.model), modelAndPatterns: overRedaction(texts, f.both) };
+    out[name] = { texts: texts.length, model: overRedaction(texts, f.model), modelAndPatterns: overRedaction(texts, f.both),
+      finder: overRedaction(texts, f.finder) };
   }
   model.dispose();
+  out.minProbability = minProbability;
   return out;
 }
 
@@ -188,13 +194,14 @@ export function report(name, r) {
     if (!s) continue;
     const label = set === "realistic" ? "realistic set" : "Presidio dev";
     lines.push(`${name.padEnd(18)} ${label.padEnd(14)} ${String(s.texts).padStart(4)} texts  F1 ${s.model.f1.toFixed(4)} (P ${s.model.precision.toFixed(3)} R ${s.model.recall.toFixed(3)}), with patterns ${s.modelAndPatterns.f1.toFixed(4)} | leak rate ${pct(s.leak.rate)} of ${s.leak.total} entities with patterns (${pct(s.leakModel.rate)} model alone)`);
+    lines.push(`${"".padEnd(18)} ${"".padEnd(14)} piiFinder (min probability ${r.minProbability}) with patterns: leak rate ${pct(s.leakFinder.rate)}`);
     lines.push(`${"".padEnd(18)} ${"".padEnd(14)} per type F1: ${Object.entries(s.perType).map(([t, v]) => `${t} ${v.f1.toFixed(2)} (${v.support})`).join(", ")}`);
   }
   for (const set of ["maintie", "free"]) {
     const s = r[set];
     if (!s) continue;
     const label = set === "maintie" ? "MaintIE dev" : "PII-free set";
-    lines.push(`${name.padEnd(18)} ${label.padEnd(14)} ${String(s.texts).padStart(4)} texts  over-redaction ${pct(s.modelAndPatterns.share)} of ${s.modelAndPatterns.chars} characters with patterns (${pct(s.model.share)} model alone)`);
+    lines.push(`${name.padEnd(18)} ${label.padEnd(14)} ${String(s.texts).padStart(4)} texts  over-redaction ${pct(s.modelAndPatterns.share)} of ${s.modelAndPatterns.chars} characters with patterns (${pct(s.model.share)} model alone); piiFinder with patterns ${pct(s.finder.share)}`);
   }
   return lines.join("\n");
 }
