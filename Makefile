@@ -327,9 +327,13 @@ demo-cli: setup build/edgetag
 	@echo "\$$ build/edgetag classify --model models/intent-clinc.gguf --json \"set an alarm for 6am\" | cut -c1-100"
 	@build/edgetag classify --model models/intent-clinc.gguf --json "set an alarm for 6am" | cut -c1-100
 
-# Dev-split metrics of every shipped model (models/*.gguf), through the native CLI (tools/eval/engine.py).
-eval: setup build/edgetag
+# Dev-split metrics of every shipped model (models/*.gguf), through the native CLI (tools/eval/engine.py); then
+# redaction as users run it (tools/eval/redaction.mjs: pii-ner's extract() with patternRedactor() through the
+# library): F1 and the leak rate on the realistic set (tests/fixtures/pii-eval/) and Presidio's dev templates,
+# over-redaction of MaintIE's dev work orders and of the set's PII-free texts.
+eval: setup build/edgetag wasm
 	$(PY) -m tools.eval.engine --models models --cli build/edgetag
+	$(NODE) tools/eval/redaction.mjs --models models
 
 # The side-by-side comparison (bench/run.mjs: edgetag baseline and relaxed, f32 and int8, against
 # onnxruntime-web and -node, in Node and headless Chromium; writes bench/RESULTS.md), then the GEMM

@@ -15,6 +15,7 @@ APT_PACKAGES=(
   python3-onnx                                            # bench: the same weights exported to ONNX
   webkit2gtk-driver xvfb                                  # Safari's engine family (WebKitGTK) for browser tests
   python3-fake-factory wordnet-base python3-matplotlib    # training data (fake values, WordNet text); report plots
+  libopenblas0-pthread                                    # training: OpenBLAS, about 10x the reference BLAS (tools/train/runtime.py)
 )
 
 missing=()

@@ -386,6 +386,24 @@ export declare function patternRedactor(options?: { types?: readonly PatternType
   extract(text: string): { entities: Entity[] };
 };
 
+/**
+ * A PII model as a finder for redaction, biased to recall: the model's own entities, and every word it gives
+ * at least `minProbability` (default 0.1) of being personal data, labelled with its most likely type. Takes a
+ * Model or a WorkerTagger of a token-classification model with an "O" label; texts of any length.
+ */
+export declare function piiFinder(
+  model: {
+    readonly info: { readonly labels: readonly string[]; readonly temperature?: number; readonly task: string } | null;
+    extract(text: string): { entities: readonly Entity[] } | Promise<{ entities: readonly Entity[] }>;
+    tokenizeWindows(text: string): unknown;
+    logits(ids: Int32Array): unknown;
+  },
+  options?: { minProbability?: number },
+): {
+  readonly minProbability: number;
+  extract(text: string): Promise<{ entities: Entity[] }>;
+};
+
 /** One finder from several (a PII model, patternRedactor(), …): all their entities, in text order. */
 export declare function anyOf(...finders: { extract(text: string): { entities: readonly Entity[] } | Promise<{ entities: readonly Entity[] }> }[]): {
   extract(text: string): Promise<{ entities: Entity[] }>;

@@ -51,6 +51,7 @@ const edgetag :Workerd.Worker = (
     (name = "web/load.js", esModule = embed "../web/load.js"),
     (name = "web/model.js", esModule = embed "../web/model.js"),
     (name = "web/redact.js", esModule = embed "../web/redact.js"),
+    (name = "web/pii-finder.js", esModule = embed "../web/pii-finder.js"),
     (name = "web/release/channel.js", esModule = embed "../web/release/channel.js"),
     (name = "web/release/download.js", esModule = embed "../web/release/download.js"),
     (name = "web/release/index.js", esModule = embed "../web/release/index.js"),

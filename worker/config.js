@@ -34,10 +34,12 @@ const MODEL_KEYS = Object.freeze({
   url: ["manifest", "url", "sha256"],
   manifest: ["manifest", "publicKey", "channel", "installationId", "checkIntervalSeconds", "binding"],
 });
+/** A PII model in EDGETAG_ESCALATION.redact redacts every word it gives this probability of being personal data. */
+export const DEFAULT_REDACT_MIN_PROBABILITY = 0.1;
 /** How often a release channel's manifest is checked, in seconds, when its entry does not say. */
 export const DEFAULT_CHECK_SECONDS = 300;
 const PUBLIC_KEY = /^ed25519:[A-Za-z0-9+/]{43}=$/;
-const ESCALATION_KEYS = Object.freeze(["url", "kind", "model", "keyHeader", "redact", "redactLabels", "threshold",
+const ESCALATION_KEYS = Object.freeze(["url", "kind", "model", "keyHeader", "redact", "redactLabels", "redactMinProbability", "threshold",
   ...Object.keys(POLICY_DEFAULTS)]);
 const NUMBERS = Object.freeze({
   maxBodyBytes: ["EDGETAG_MAX_BODY_BYTES", 65536, 64, 64 << 20],
@@ -213,13 +215,17 @@ function escalation(env, models, problems) {
   else for (const r of redact)
     if (r !== "patterns" && !models.some((m) => m.name === r))
       problems.push(`EDGETAG_ESCALATION.redact names ${JSON.stringify(r)}, which is neither "patterns" nor a configured model`);
+  const mp = raw.redactMinProbability;
+  if (mp !== undefined && !(typeof mp === "number" && mp > 0 && mp <= 1))
+    problems.push("EDGETAG_ESCALATION.redactMinProbability must be a number in (0, 1]");
   if (raw.keyHeader !== undefined && !(typeof raw.keyHeader === "string" && /^[A-Za-z0-9-]+$/.test(raw.keyHeader)))
     problems.push("EDGETAG_ESCALATION.keyHeader must be a header name");
-  const spec = { ...raw, kind: raw.kind ?? "openai", redact: Array.isArray(redact) ? redact : [], keyHeader: raw.keyHeader ?? "authorization" };
+  const spec = { ...raw, kind: raw.kind ?? "openai", redact: Array.isArray(redact) ? redact : [], keyHeader: raw.keyHeader ?? "authorization",
+    redactMinProbability: mp ?? DEFAULT_REDACT_MIN_PROBABILITY };
   if (problems.length === before) {
     // The library's own checks of the policy (numbers in range, the endpoint), on a stand-in tagger.
     try {
-      const { url, kind, model, keyHeader, redact: _r, redactLabels: _l, ...rest } = spec;
+      const { url, kind, model, keyHeader, redact: _r, redactLabels: _l, redactMinProbability: _p, ...rest } = spec;
       withEscalation(PROBE_TAGGER, { endpoint: { url, kind, ...(model !== undefined && { model }) }, ...rest });
     } catch (e) {
       problems.push(`EDGETAG_ESCALATION: ${String(e?.message ?? e).replace(/^edgetag: /, "")}`);

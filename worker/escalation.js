@@ -4,21 +4,22 @@
 // (the library never includes headers in what it reports, and describeEscalation() says only whether a
 // key is set).
 
-import { anyOf, patternRedactor, withEscalation } from "../web/edgetag.js";
+import { anyOf, patternRedactor, piiFinder, withEscalation } from "../web/edgetag.js";
 
 /**
  * A finder of personal data for `redact`: the configured PII models (loaded on first use, through the
- * registry, like any model) and/or "patterns" (web/redact.js's patternRedactor()). When a PII model cannot
- * be had, its extract() throws, and the library then sends nothing (outcome "skipped", reason
- * "redaction_failed").
- * @param {string[]} names @param {{get(name: string): Promise<{model: {extract(text: string): object}}>}} registry
+ * registry, like any model), each as piiFinder() — every word it gives at least `minProbability` of being
+ * personal data — and/or "patterns" (web/redact.js's patternRedactor()). When a PII model cannot be had,
+ * its extract() throws, and the library then sends nothing (outcome "skipped", reason "redaction_failed").
+ * @param {string[]} names @param {{get(name: string): Promise<{model: object}>}} registry
+ * @param {number} minProbability
  */
-export function redactor(names, registry) {
+export function redactor(names, registry, minProbability) {
   if (!names.length) return null;
   const finders = names.map((name) => name === "patterns" ? patternRedactor() : {
     async extract(text) {
       const entry = await registry.get(name);
-      return entry.model.extract(text);
+      return piiFinder(entry.model, { minProbability }).extract(text);
     },
   });
   return anyOf(...finders);
@@ -33,7 +34,7 @@ export function redactor(names, registry) {
 export function escalatingTagger(model, spec, config, redact) {
   const e = config.escalation;
   if (!e || spec.escalate === false) return null;
-  const { url, kind, model: cloudModel, keyHeader, redact: _names, threshold, ...numbers } = e;
+  const { url, kind, model: cloudModel, keyHeader, redact: _names, redactMinProbability: _p, threshold, ...numbers } = e;
   const headers = {};
   if (config.cloudKey) headers[keyHeader] = keyHeader.toLowerCase() === "authorization" ? `Bearer ${config.cloudKey}` : config.cloudKey;
   const policy = {

@@ -52,7 +52,7 @@ export class Registry {
       this.#entries.set(spec.name, { name: spec.name, spec, state: "idle", model: null, tagger: null, loading: null,
         error: null, failures: 0, failedLoads: 0, retryAt: 0, loads: 0, loadMs: null, loadedAt: null, sha256: null, manifest: null,
         checkedAt: 0, checking: null });
-    this.#redact = config.escalation ? redactor(config.escalation.redact, this) : null;
+    this.#redact = config.escalation ? redactor(config.escalation.redact, this, config.escalation.redactMinProbability) : null;
   }
 
   names() {

@@ -8,6 +8,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import { load, patternRedactor } from "../../web/edgetag.js";
 import { startCloudServer } from "../js/cloud-server.mjs";
 import { call, modelBytes, path, startWorkerd } from "./harness.mjs";
+import { DEFAULT_REDACT_MIN_PROBABILITY, readConfig } from "../../worker/config.js";
 
 const KEY = "sk-live-5EC2E7-do-not-leak-0f9a31c7";
 const PII_TEXT = "Hi, I'm Anna Kowalski from Berlin; my card 4111 1111 1111 1111 was charged twice, call me on 555-867-5309 or anna.k@example.com";
@@ -126,4 +127,17 @@ describe("escalation from workerd", () => {
     assert.ok(!log.includes(KEY.slice(8, 24)), "the log holds the key");
     for (const t of [PII_TEXT, NOTE, "Kowalski", "John Miller"]) assert.ok(!log.includes(t), `the log holds ${t}`);
   });
+});
+
+test("configuration: a PII model redacts through piiFinder at redactMinProbability (default 0.1), checked", () => {
+  const env = (extra) => ({
+    EDGETAG_MODELS: JSON.stringify({ "pii-ner": { source: "url", url: "https://models.example/pii-ner.gguf", sha256: "0".repeat(64) } }),
+    EDGETAG_ESCALATION: JSON.stringify({ url: "https://cloud.example/v1", kind: "json", redact: ["pii-ner", "patterns"], ...extra }),
+  });
+  assert.equal(readConfig(env({})).escalation.redactMinProbability, DEFAULT_REDACT_MIN_PROBABILITY);
+  assert.equal(DEFAULT_REDACT_MIN_PROBABILITY, 0.1);
+  assert.equal(readConfig(env({ redactMinProbability: 0.5 })).escalation.redactMinProbability, 0.5);
+  for (const bad of [0, 1.5, "0.1", null])
+    assert.throws(() => readConfig(env({ redactMinProbability: bad })), (e) =>
+      e.problems.some((p) => p.includes("redactMinProbability must be a number in (0, 1]")), String(bad));
 });

@@ -136,6 +136,19 @@ def _clinc_examples(data_dir, split):
             yield {"text": item[0], "intent": item[1]}
 
 
+def clinc_oos_plus_train(data_dir):
+    """The out-of-scope train requests of CLINC150's data_oos_plus.json ("OOS+": 250 instead of 100; its
+    in-scope train and its val lists are data_full.json's), in file order."""
+    path = _path(data_dir, "clinc150", "data_oos_plus.json")
+    data = _load_json(path)
+    out = []
+    for item in data.get("oos_train", []):
+        if not (isinstance(item, list) and len(item) == 2 and item[1] == "oos"):
+            raise DataError("%s: oos_train entry %r is not [text, \"oos\"]" % (path, item))
+        out.append(item[0])
+    return out
+
+
 def presidio_split(template_id):
     """"train", "dev" or "test" for a Presidio template id (see the module docstring)."""
     r = template_id % 10

@@ -15,7 +15,10 @@ Examples are in file order. NER spans are [start, end) character (code point) of
 never overlapping.
 
 Tasks:
-    intent-clinc   sequence classification, CLINC150 data_full.json: train = "train" + "oos_train", dev =
+    intent-clinc   sequence classification, CLINC150 data_full.json: train = "train" + "oos_train" + the
+                   out-of-scope train requests of data_oos_plus.json that data_full.json lacks (151: the
+                   "OOS+" variant's larger out-of-scope train set; its in-scope train and both dev lists
+                   are data_full.json's), dev =
                    "val" + "oos_val". Labels: the 150 intent names in sorted (Python string) order, then
                    "oos" last (151 labels). Example: (text, intent name).
     maint-ner      token classification, MaintIE maintie_gold_{train,dev}.bio, top-level entity types
@@ -124,8 +127,15 @@ class Task:
 
 
 def _clinc(data_dir, split):
+    seen = set()
     for ex in datasets.iter_examples(data_dir, "clinc150", split):
+        seen.add(ex["text"])
         yield ex["text"], ex["intent"]
+    if split == "train":
+        for text in datasets.clinc_oos_plus_train(data_dir):
+            if text not in seen:
+                seen.add(text)
+                yield text, "oos"
 
 
 def _maint(data_dir, split):
@@ -153,7 +163,7 @@ def clinc_labels(data_dir=DEFAULT_DATA_DIR):
 
 
 DATA_FILES = {
-    "intent-clinc": ["clinc150/data_full.json"],
+    "intent-clinc": ["clinc150/data_full.json", "clinc150/data_oos_plus.json"],
     "maint-ner": ["maintie/maintie_gold_train.bio", "maintie/maintie_gold_dev.bio"],
     "pii-ner": ["presidio_synth_pii/synth_dataset_v2.json"],
     "ner-general": ["btc/btc.train", "btc/btc.dev", "wnut17/wnut17train.conll", "wnut17/emerging.dev.conll"],

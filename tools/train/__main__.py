@@ -30,6 +30,10 @@ def parse_args(argv=None):
     ap.add_argument("--augment", type=int, help="NER: value-swapped copies of each train text (default 0)")
     ap.add_argument("--synth", type=float, help="pii-ner: synthetic texts (augment_pii), as a multiple of the "
                     "train texts (default: HPARAMS; 0 = none)")
+    ap.add_argument("--mix", type=float, help="pii-ner: the generated, social-media and PII-free texts of "
+                    "tools/train/pii_mix.py, as a multiple of their default sizes (default: HPARAMS; 0 = none)")
+    ap.add_argument("--recase", type=float, help="the share of train texts re-cased every epoch as people type "
+                    "(capitalized, with a final mark, title case, upper case; default: HPARAMS; 0 = none)")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many optimizer steps (0: no limit)")
     args = ap.parse_args(argv)
     if args.stage in ("finetune", "calibrate", "ablate") and not args.task:

@@ -106,13 +106,17 @@ def limit_examples(examples, limit):
     return examples if limit is None else examples[:limit]
 
 
-def mlm_texts(args, split):
-    """Every dataset's texts of the split (the first PRESETS[preset]["limit"] of each), for the masked LM."""
+def mlm_texts(args, split, wordnet_texts=0):
+    """Every dataset's texts of the split (the first PRESETS[preset]["limit"] of each), for the masked LM; for
+    the train split, wordnet_texts WordNet synsets too (tools/data/wordnet.py: glosses and example sentences)."""
     limit = PRESETS[args.preset]["limit"]
     texts = []
     for d in datasets.DATASETS:
         ts = [t for _, _, t in datasets.iter_texts(args.data, (split,), (d,))]
         texts += limit_examples(ts, limit)
+    if split == "train" and wordnet_texts:
+        from tools.data import wordnet
+        texts += wordnet.gloss_texts(wordnet_texts, args.seed)
     return texts
 
 
@@ -166,15 +170,57 @@ def forward_logits(fn, encoded, pad_id, batch=64):
     return out
 
 
+_PII_MIX = {}
+
+
+def pii_mix(args):
+    """The run's PiiMix (tools/train/pii_mix.py: fake-value pools and real-text sources), made once."""
+    key = (args.data, args.seed)
+    if key not in _PII_MIX:
+        from tools.train.pii_mix import PiiMix
+        _PII_MIX[key] = PiiMix(args.data, args.seed)
+    return _PII_MIX[key]
+
+
+def case_variants(examples, share, seed):
+    """The examples with a share of them re-cased as people type (deterministic in seed): the first letter
+    capitalized, with a full stop or question mark added at the end, every word capitalized, or all upper case.
+    MaintIE and CLINC150 are all lower case; users are not. Spans keep their offsets (only length-preserving
+    changes are made; a final mark is appended after the last span)."""
+    rng = np.random.RandomState(seed)
+    out = []
+    for text, y in examples:
+        if not text or rng.rand() >= share:
+            out.append((text, y))
+            continue
+        r = rng.rand()
+        if r < 0.45:
+            new = text[0].upper() + text[1:]
+        elif r < 0.7:
+            new = text[0].upper() + text[1:] + ("" if text[-1] in ".?!" else ("?" if rng.rand() < 0.3 else "."))
+        elif r < 0.9:
+            new = " ".join(w[:1].upper() + w[1:] for w in text.split(" "))
+        else:
+            new = text.upper()
+        out.append((new if len(new) >= len(text) and new[:len(text)].lower() == text[:len(text)].lower() else text, y))
+    return out
+
+
 def task_data(args, task, tok, hp=None, epoch=0, dev=True):
-    """(encoded train, encoded dev). pii-ner with hp["synth"]: the train split plus synth x its size
-    synthetic texts (augment_pii), drawn afresh for every epoch (seed + 1000 * epoch)."""
+    """(encoded train, encoded dev). pii-ner with hp["mix"]: the epoch's mix of tools/train/pii_mix.py (the
+    train split, augment_pii's synth x its size, generated texts, BTC/WNUT, PII-free texts; mix scales the
+    sizes); with hp["synth"] alone: the train split plus synth x its size synthetic texts (augment_pii). Both
+    are drawn afresh for every epoch (seed + 1000 * epoch)."""
     limit = PRESETS[args.preset]["limit"]
     raw = limit_examples(task.examples("train", args.data), limit)
     if hp and hp.get("augment"):
         raw = augment_values(raw, hp["augment"], args.seed)
-    if hp and hp.get("synth") and task.name == "pii-ner":
+    if hp and hp.get("mix") and task.name == "pii-ner":
+        raw = pii_mix(args).epoch(raw, epoch, args.seed, scale=hp["mix"], synth=hp.get("synth") or 0.0)
+    elif hp and hp.get("synth") and task.name == "pii-ner":
         raw = augment_pii(raw, int(round(hp["synth"] * len(raw))), args.seed + 1000 * epoch)
+    if hp and hp.get("recase"):
+        raw = case_variants(raw, hp["recase"], args.seed + 1000 * epoch)
     train = encode_task(task, raw, tok)
     if not dev:
         return train, None
@@ -182,8 +228,8 @@ def task_data(args, task, tok, hp=None, epoch=0, dev=True):
 
 
 def resample_each_epoch(task, hp):
-    """Whether the train set is drawn afresh every epoch (pii-ner's synthetic texts)."""
-    return bool(hp.get("synth")) and task.name == "pii-ner"
+    """Whether the train set is drawn afresh every epoch (pii-ner's synthetic texts, re-cased copies)."""
+    return (bool(hp.get("synth") or hp.get("mix")) and task.name == "pii-ner") or bool(hp.get("recase"))
 
 
 def oracle_logits(folder, encoded, pad_id):

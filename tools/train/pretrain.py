@@ -1,6 +1,7 @@
 """Stage pretrain: the masked LM (OUT/mlm/, BertForMaskedLM) that every task is fine-tuned from.
 
-MLM on every train text of every dataset (tools/data/datasets.py iter_texts), one text per sequence,
+MLM on every train text of every dataset (tools/data/datasets.py iter_texts) and, with HPARAMS' "wordnet",
+that many WordNet synsets (glosses and example sentences, tools/data/wordnet.py), one text per sequence,
 dynamic masking: 15% of the content tokens, of which 80% -> [MASK], 10% -> a random non-special token, 10%
 unchanged; loss on the selected tokens only. The dev split's texts are scored after each epoch with a fixed
 masking.
@@ -46,7 +47,7 @@ def cmd_pretrain(args):
     vocab = read_vocab(vocab_dir)
     tok = load_tokenizer(vocab_dir)
     hp = stage_hparams("pretrain", args)
-    train = [tok.encode_offsets(t, MAX_LEN)[0] for t in mlm_texts(args, "train")]
+    train = [tok.encode_offsets(t, MAX_LEN)[0] for t in mlm_texts(args, "train", hp.get("wordnet", 0))]
     dev = [tok.encode_offsets(t, MAX_LEN)[0] for t in mlm_texts(args, "dev")]
     n_tokens = sum(len(s) for s in train)
     log("pretrain: %d train texts (%d tokens), %d dev texts; %s" % (len(train), n_tokens, len(dev), hp))
@@ -98,5 +99,10 @@ def cmd_pretrain(args):
             "command": TRAIN_CMD + " pretrain" + preset_flag(args) + override_flags(args),
             "torch": torch.__version__, "blas": blas_in_use(), "threads": THREADS,
             "data_files": data_provenance(args.data, "mlm")}
+    if hp.get("wordnet"):
+        from tools.data import wordnet
+        info["wordnet"] = {"texts": hp["wordnet"], "folder": wordnet.WORDNET_DIR, "licence": wordnet.LICENSE_NOTE,
+                           "files": [{"file": "data." + p, "sha256": sha256_file(os.path.join(wordnet.WORDNET_DIR, "data." + p))}
+                                     for p in wordnet.PARTS]}
     write_json(os.path.join(out, "mlm.json"), info)
     log("pretrain: wrote %s (%d steps, %.0f s)" % (out, step, seconds))

@@ -24,15 +24,15 @@ PRESETS = {
 
 # Stage hyper-parameters (full preset). epochs: passes over the train split; batch: texts per step.
 HPARAMS = {
-    "pretrain": dict(epochs=5, lr=1e-3, batch=128, warmup=0.06, dropout=0.1, weight_decay=0.01),
-    "intent-clinc": dict(epochs=6, lr=6e-4, batch=32, warmup=0.06, dropout=0.1, weight_decay=0.01),
-    "maint-ner": dict(epochs=40, lr=3e-4, batch=16, warmup=0.06, dropout=0.1, weight_decay=0.01),
-    "pii-ner": dict(epochs=10, lr=3e-4, batch=16, warmup=0.06, dropout=0.1, weight_decay=0.01, synth=2.0),
+    "pretrain": dict(epochs=5, lr=1e-3, batch=128, warmup=0.06, dropout=0.1, weight_decay=0.01, wordnet=0),
+    "intent-clinc": dict(epochs=8, lr=6e-4, batch=32, warmup=0.06, dropout=0.1, weight_decay=0.01, recase=0.3),
+    "maint-ner": dict(epochs=40, lr=3e-4, batch=16, warmup=0.06, dropout=0.1, weight_decay=0.01, recase=0.3),
+    "pii-ner": dict(epochs=8, lr=3e-4, batch=32, warmup=0.06, dropout=0.1, weight_decay=0.01, synth=1.0, mix=1.0),
     "ner-general": dict(epochs=4, lr=3e-4, batch=32, warmup=0.06, dropout=0.1, weight_decay=0.01),
 }
 TINY_HPARAMS = dict(epochs=1, lr=1e-3, batch=16, warmup=0.1, dropout=0.1, weight_decay=0.01)
 # The hyper-parameters a command-line flag of the same name overrides.
-OVERRIDES = ("epochs", "lr", "batch", "warmup", "dropout", "augment", "synth")
+OVERRIDES = ("epochs", "lr", "batch", "warmup", "dropout", "augment", "synth", "mix", "recase")
 
 ESCALATION = {"min_oos_recall": 0.90, "max_ner_escalation": 0.20}
 # Per task, the label whose prediction means "the model declines: escalate" (edgetag.json's abstain_label,

@@ -2,7 +2,7 @@
 // must describe the library the way a page's TypeScript calls it, and reject misuse. "edgetag" resolves to this
 // repository's own package (its exports map and types conditions), as it would from node_modules.
 import {
-  EdgetagError, anyOf, createWorkerTagger, indexedDBCache, init, load, patternRedactor, relaxedSimdSupported, version,
+  EdgetagError, anyOf, createWorkerTagger, indexedDBCache, init, load, patternRedactor, piiFinder, relaxedSimdSupported, version,
   withEscalation, telemetry, verifyManifest, rolloutBucket, indexedDBStore, ReleaseTagger,
   type ReleaseTagger as Channel, type ReleaseState, type ReleaseManifest, type Telemetry,
   type CacheAdapter, type Classification, type Matrix, type ModelInfo, type Progress, type WorkerTagger,
@@ -81,10 +81,11 @@ async function sources(signal: AbortSignal): Promise<void> {
   await w2.dispose();
   await w.dispose();
   console.log(label, batch, ents, origin, vec, vecs, stored, c, e2);
-  const redactor = anyOf(patternRedactor({ types: ["EMAIL_ADDRESS", "PHONE_NUMBER"] }), fromUrl);
+  const redactor = anyOf(patternRedactor({ types: ["EMAIL_ADDRESS", "PHONE_NUMBER"] }), fromUrl, piiFinder(w, { minProbability: 0.2 }));
+  const bound: number = piiFinder(fromUrl).minProbability;
   const safe = withEscalation(fromUrl, { endpoint: { kind: "openai", url: "https://api.example.com/v1/chat/completions", model: "m" }, redact: redactor });
   const viaCloud = await safe.classify("text");
-  console.log(viaCloud.source, (await redactor.extract("x")).entities.length);
+  console.log(viaCloud.source, (await redactor.extract("x")).entities.length, bound);
   // A signed release channel in the page: IndexedDB cache and state, events, telemetry by beacon on pagehide.
   const release: Channel = await load({ manifest: "/models/intent-clinc/stable.json", publicKey: "ed25519:AAAA" },
     { store: indexedDBStore(), onProgress: (p: Progress) => console.log(p.loaded) });

@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import {
-  EdgetagError, createWorkerTagger, init, load, withEscalation, patternRedactor, anyOf, memoryStore, openRelease, telemetry,
+  EdgetagError, createWorkerTagger, init, load, withEscalation, patternRedactor, piiFinder, anyOf, memoryStore, openRelease, telemetry,
   canonicalize, RELEASE_DEFAULTS, RELEASE_SCHEMA, TELEMETRY_DEFAULTS, TELEMETRY_SCHEMA,
   type Classification, type Extraction, type Model, type ModelOrigin, type WorkerTagger,
 } from "edgetag";
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const worker: WorkerTagger = await load("./models/intent-clinc.gguf", { worker: true });
   const escalating = withEscalation(worker, {
     endpoint: { kind: "openai", url: "https://api.example.com/v1/chat/completions", model: "m", headers: { authorization: "Bearer x" } },
-    redact: anyOf(shipped, patternRedactor()),
+    redact: anyOf(piiFinder(shipped), patternRedactor()),
     timeoutMs: 5000,
   });
   const answer = await escalating.classify("how tall is the eiffel tower");
