@@ -245,7 +245,7 @@ setup:
 # ---- tests ---------------------------------------------------------------------------------------
 # `make test` runs the five parts in turn; each can be run alone.
 NODE_RELAXED := $(NODE) --experimental-wasm-relaxed-simd --no-liftoff
-BROWSER_TESTS := tests/js/browser.test.mjs tests/js/release-browser.test.mjs
+BROWSER_TESTS := tests/js/browser.test.mjs tests/js/release-browser.test.mjs tests/js/capture-browser.test.mjs
 JS_TESTS      := $(filter-out $(BROWSER_TESTS),$(wildcard tests/js/*.test.mjs))
 ENGINE_TESTS  := tests/js/wasm.test.mjs tests/js/parity.test.mjs tests/js/int8.test.mjs tests/js/models.test.mjs
 
@@ -272,7 +272,8 @@ test-js: setup wasm native asan refmodels tokfixtures build/abi-layout.wasm llam
 	EDGETAG_SIMD=relaxed $(NODE_RELAXED) --test $(ENGINE_TESTS)
 	@echo "== Node 24 (LTS): the same suites and the loaders, relaxed SIMD on by default"
 	EDGETAG_SIMD=relaxed $(NODE_LTS) --test $(ENGINE_TESTS) tests/js/load.test.mjs tests/js/escalate.test.mjs \
-	  tests/js/escalate-redaction.test.mjs tests/js/release.test.mjs tests/js/release-update.test.mjs
+	  tests/js/escalate-redaction.test.mjs tests/js/release.test.mjs tests/js/release-update.test.mjs \
+	  tests/js/capture.test.mjs
 
 # The library in real browsers.
 test-browser: setup wasm refmodels
