@@ -19,6 +19,8 @@
 #   make models    regenerate the shipped reference model models/reference-tiny.gguf
 #   make manifest  models/manifest.json and the cards' SHA-256 lines, from the shipped int8 models
 #   make sizes     wasm sizes raw and gzipped, and their import lists
+#   make distill   one distillation round on the intent student (tools/distill); make test-distill: a poisoned
+#                  teacher set refused; make report: docs/report/, the local-vs-cloud fit report (tools/report)
 #   make clean
 
 SHELL := /bin/bash
@@ -328,6 +330,28 @@ demo-cli: setup build/edgetag
 	@echo "\$$ build/edgetag classify --model models/intent-clinc.gguf --json \"set an alarm for 6am\" | cut -c1-100"
 	@build/edgetag classify --model models/intent-clinc.gguf --json "set an alarm for 6am" | cut -c1-100
 
+# ---- the distillation loop and the fit report ------------------------------------------------------
+# make distill: one round on the intent student (tools/distill): a capture answered by a simulated teacher (the
+# gold labels of the student's escalations on the traffic portion of the dev split), a short fine-tune
+# (DISTILL_ARGS), old vs new on the held-out portion; published to build/distill/release, signed with
+# DISTILL_KEY (made once by tools/release.mjs keygen, outside the work tree), only when better.
+DISTILL_KEY  ?= $(HOME)/.config/edgetag/distill-demo.key
+DISTILL_ARGS ?=
+distill: setup build/edgetag
+	@test -f $(DISTILL_KEY) || $(NODE) tools/release.mjs keygen --out $(DISTILL_KEY)
+	nice -n 10 $(PY) -m tools.distill simulate -o build/distill/captured.jsonl
+	nice -n 10 $(PY) -m tools.distill round --captured build/distill/captured.jsonl --out build/distill/round \
+	  --int8 models/intent-clinc.gguf --publish build/distill/release --key $(DISTILL_KEY) $(DISTILL_ARGS)
+
+# A round fed a poisoned teacher set is refused and publishes nothing (a few minutes: out of make test).
+test-distill: setup build/edgetag
+	nice -n 10 $(PY) -m unittest discover -s tests/py -t . -p 'slow_distill_*.py' -v
+
+# docs/report/: the local-vs-cloud fit report of the three shipped models (tools/report), HTML + Markdown + figures.
+REPORT_ARGS ?=
+report: setup wasm build/edgetag
+	nice -n 5 $(PY) -m tools.report --out docs/report $(if $(wildcard build/distill/release),--release build/distill/release) $(REPORT_ARGS)
+
 # Dev-split metrics of every shipped model (models/*.gguf), through the native CLI (tools/eval/engine.py).
 eval: setup build/edgetag
 	$(PY) -m tools.eval.engine --models models --cli build/edgetag
@@ -369,4 +393,4 @@ clean:
 
 .PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden golden-models models manifest train \
         llamacpp test test-native test-py test-js test-browser test-demo test-worker test-package demo demo-cli eval \
-        bench bench-worker sizes clean
+        bench bench-worker sizes clean distill test-distill report

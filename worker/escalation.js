@@ -52,5 +52,5 @@ export function describeEscalation(config) {
   const e = config.escalation;
   if (!e) return { enabled: false };
   return { enabled: true, url: e.url, kind: e.kind, model: e.model ?? null, keySet: Boolean(config.cloudKey), redact: [...e.redact],
-    capture: config.capture ? { store: config.capture.store, consent: "per-request" } : null };
+    ...(config.capture && { capture: { store: config.capture.store, consent: "per-request" } }) };
 }
