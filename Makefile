@@ -262,7 +262,7 @@ test-native: setup asan
 	@$(MAKE) -s fuzz-smoke
 
 # The converter, the training tools, the tokenizer fixtures, and the goldens still being what PyTorch computes.
-test-py: setup native refmodels tokfixtures
+test-py: setup native wasm refmodels tokfixtures
 	@echo "== Python: converter, training tools, goldens still what PyTorch computes"
 	$(PY) -m unittest discover -s tests/py -t . -p 'test_*.py'
 
@@ -345,7 +345,7 @@ distill: setup build/edgetag
 
 # A round fed a poisoned teacher set is refused and publishes nothing (a few minutes: out of make test).
 test-distill: setup build/edgetag
-	nice -n 10 $(PY) -m unittest discover -s tests/py -t . -p 'slow_distill_*.py' -v
+	OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 nice -n 10 $(PY) -m unittest discover -s tests/py -t . -p 'slow_distill_*.py' -v
 
 # docs/report/: the local-vs-cloud fit report of the three shipped models (tools/report), HTML + Markdown + figures.
 REPORT_ARGS ?=

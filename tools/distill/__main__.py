@@ -6,12 +6,26 @@ import os
 import sys
 
 from tools import ROOT
-from tools.data.tasks import DEFAULT_DATA_DIR
-from tools.distill.round import DEFAULTS, run_round
-from tools.distill.simulate import simulate
+from tools.train.runtime import RUN_ENV
+
+
+def reexec_with_run_env():
+    """Once, the process again with tools/train's run environment (passive OpenMP waits, one BLAS thread): on a
+    shared 2-core machine busy-waiting threads otherwise slow a fine-tune several times over."""
+    if all(os.environ.get(k) == v for k, v in RUN_ENV.items()):
+        return
+    env = dict(os.environ, **RUN_ENV)
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable, "-m", "tools.distill"] + sys.argv[1:], env)
 
 
 def main(argv=None):
+    if argv is None:
+        reexec_with_run_env()
+    # torch is imported only now, in the process that has the run environment.
+    from tools.data.tasks import DEFAULT_DATA_DIR
+    from tools.distill.round import DEFAULTS, run_round
+    from tools.distill.simulate import simulate
     ap = argparse.ArgumentParser(prog="python3 -m tools.distill")
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("simulate", help="a capture answered by a simulated teacher (gold labels) on the traffic portion")
