@@ -350,7 +350,7 @@ test-distill: setup build/edgetag
 # docs/report/: the local-vs-cloud fit report of the three shipped models (tools/report), HTML + Markdown + figures.
 REPORT_ARGS ?=
 report: setup wasm build/edgetag
-	nice -n 5 $(PY) -m tools.report --out docs/report $(if $(wildcard build/distill/release),--release build/distill/release) $(REPORT_ARGS)
+	nice -n 5 $(PY) -m tools.report --out docs/report --distill docs/distill/intent-clinc-round-1.json $(REPORT_ARGS)
 
 # Dev-split metrics of every shipped model (models/*.gguf), through the native CLI (tools/eval/engine.py).
 eval: setup build/edgetag

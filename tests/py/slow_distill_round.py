@@ -44,14 +44,23 @@ class PoisonedTeacher(unittest.TestCase):
             self.assertFalse(decision["accepted"])
             self.assertTrue(decision["reasons"])
             self.assertEqual(decision["teacher_examples"], summary["escalated"], "every poisoned record passed the record checks")
-            self.assertLess(decision["new"]["accuracy"], decision["old"]["accuracy"])
+            # The fine-tune learnt the wrong labels: worse on the selection portion, so the old weights were kept
+            # (the new student is the old one, not better), and the poisoned weights were worse on the held-out
+            # portion too (recorded, never used for a choice).
+            self.assertLess(decision["history"][1]["selection_accuracy"], decision["history"][0]["selection_accuracy"])
+            self.assertEqual(decision["best_epoch"], 0)
+            self.assertIn("no epoch of fine-tuning beat the old student on the selection portion", decision["reasons"])
+            self.assertLessEqual(decision["new"]["accuracy"], decision["old"]["accuracy"])
+            self.assertLess(decision["last_epoch_heldout_accuracy"], decision["old"]["accuracy"])
             self.assertFalse(os.path.exists(os.path.join(out, "new")), "no new model written")
             self.assertEqual(os.listdir(release), [], "nothing published")
             self.assertEqual([n for n in os.listdir(out) if n.endswith(".gguf")], [], "no GGUF converted")
             with open(os.path.join(out, "decision.json")) as f:
                 self.assertEqual(json.load(f)["accepted"], False)
-            print("poisoned round refused: held-out accuracy old %.4f new %.4f; %s" % (
-                decision["old"]["accuracy"], decision["new"]["accuracy"], "; ".join(decision["reasons"])))
+            print("poisoned round refused: selection accuracy %.4f -> %.4f after the fine-tune; held-out accuracy old %.4f, "
+                  "poisoned weights %.4f; %s" % (decision["history"][0]["selection_accuracy"],
+                                                   decision["history"][1]["selection_accuracy"], decision["old"]["accuracy"],
+                                                   decision["last_epoch_heldout_accuracy"], "; ".join(decision["reasons"])))
 
 
 if __name__ == "__main__":

@@ -93,8 +93,9 @@ def finetune(model, train, select, select_gold, labels, pad_id, hp):
         if acc > best:
             best, best_epoch = acc, epoch
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    last_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     model.load_state_dict(best_state)
-    return history, best_epoch
+    return history, best_epoch, last_state
 
 
 def calibrate(labels, logits, gold):
@@ -170,7 +171,14 @@ def run_round(model_gguf, captured, out, data_dir, hp, cli, node, release=None, 
     model, config = load_model(old_dir, len(labels), hp["dropout"])
     old_logits = logits_of(model, held, pad)
     old = measure(labels, held_gold, old_logits, edge["temperature"], edge["threshold"], edge["abstain_label"])
-    history, best_epoch = finetune(model, train, select, select_gold, labels, pad, hp)
+    history, best_epoch, last_state = finetune(model, train, select, select_gold, labels, pad, hp)
+    last_accuracy = None
+    if best_epoch != hp["epochs"]:  # for the record only (never a choice): what the last epoch would have done
+        best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        model.load_state_dict(last_state)
+        last_accuracy = measure(labels, held_gold, logits_of(model, held, pad), edge["temperature"], edge["threshold"],
+                                edge["abstain_label"])["accuracy"]
+        model.load_state_dict(best_state)
     T, threshold, reached = calibrate(labels, logits_of(model, select, pad), select_gold)
     new = measure(labels, held_gold, logits_of(model, held, pad), T, threshold, edge["abstain_label"])
     accepted, reasons, matched = compare(old, new, hp["min_gain"])
@@ -179,6 +187,7 @@ def run_round(model_gguf, captured, out, data_dir, hp, cli, node, release=None, 
         reasons.insert(0, "no epoch of fine-tuning beat the old student on the selection portion")
     strip = lambda m: {k: v for k, v in m.items() if k != "curve"}
     decision.update(old=strip(old), new=strip(new), matched=matched, history=history, best_epoch=best_epoch,
+                    last_epoch_heldout_accuracy=last_accuracy,
                     threshold_rule_met=reached, accepted=accepted, reasons=reasons,
                     curves={"old": metrics.thin_curve(old["curve"], 41), "new": metrics.thin_curve(new["curve"], 41)})
     log("distill: held-out accuracy old %.4f new %.4f; escalation at kept-local accuracy %.4f: old %.3f new %.3f"

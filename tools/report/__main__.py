@@ -57,6 +57,7 @@ def main(argv=None):
     ap.add_argument("--cloud-source", default="stated, not measured here (this machine has no route to a cloud model): "
                     "a typical hosted small chat model answering a structured-output request")
     ap.add_argument("--release", help="a release folder (tools/release.mjs publish --out): its channels' state")
+    ap.add_argument("--distill", help="a distillation round's decision.json (tools/distill): the model's last round")
     ap.add_argument("--no-html", action="store_true", help="only the JSON (tests)")
     a = ap.parse_args(argv)
     a.node = a.node.split()

@@ -42,15 +42,16 @@ def gold_answer(kind, text, y):
     return {"entities": [{"label": t, "text": text[s:e], "start": s, "end": e} for s, e, t in y]}
 
 
-def run_measure(node, model, texts, answers, warmup):
+def run_measure(node, model, texts, answers, warmup, repeats=3):
     """measure.mjs on the texts: its JSON, with p50/p95 added."""
     with tempfile.TemporaryDirectory() as d:
         inp, out = os.path.join(d, "in.json"), os.path.join(d, "out.json")
         with open(inp, "w") as f:
-            json.dump({"texts": texts, "answers": answers, "warmup": warmup}, f)
+            json.dump({"texts": texts, "answers": answers, "warmup": warmup, "repeats": repeats}, f)
         subprocess.run(node + [os.path.join(ROOT, "tools", "report", "measure.mjs"), model, inp, out], check=True, cwd=ROOT)
         with open(out) as f:
             m = json.load(f)
+    m["load_average"] = os.getloadavg()[0]
     m["p50_ms"] = percentile(m["latencyMs"], 50)
     m["p95_ms"] = percentile(m["latencyMs"], 95)
     return m
@@ -88,6 +89,20 @@ def release_state(name, release_dir):
     return {"shipped": shipped, "channel": channel}
 
 
+def distill_state(name, decision_path):
+    """The last distillation round of this model (tools/distill's decision.json), in figures, or None."""
+    if not decision_path or not os.path.exists(decision_path):
+        return None
+    with open(decision_path) as f:
+        d = json.load(f)
+    if not str(d.get("model", "")).startswith(name) or "old" not in d:
+        return None
+    return {"from": d["model"], "accepted": d["accepted"], "reasons": d["reasons"], "version": d.get("version"),
+            "teacher_examples": d["teacher_examples"], "heldout_texts": d["old"]["n"],
+            "old_accuracy": d["old"]["accuracy"], "new_accuracy": d["new"]["accuracy"],
+            "matched": d["matched"], "decision": os.path.relpath(decision_path, ROOT)}
+
+
 def collect(name, args):
     """All the measures of models/<name>.gguf (module docstring)."""
     model = os.path.join(args.models, name + ".gguf")
@@ -121,7 +136,8 @@ def collect(name, args):
         "quality": q, "measured": {k: v for k, v in measured.items()},
         "latency": {"texts": len(texts), "p50_ms": measured["p50_ms"], "p95_ms": measured["p95_ms"],
                     "mean_text_tokens": sum(measured["textTokens"]) / len(texts),
-                    "max_text_tokens": max(measured["textTokens"]), "cloud": args.cloud},
+                    "max_text_tokens": max(measured["textTokens"]), "cloud": args.cloud,
+                    "repeats": measured["repeats"], "load_average": measured["load_average"]},
         "sensitivity": sensitivity(args.cli, os.path.join(args.models, "pii-ner.gguf"), [t for t, _ in examples]),
         "cost": {"prices": prices, "edge": edge, "rows": table, "grid": grid,
                  "mean_input_tokens": sum(measured["inputTokens"]) / len(texts),
@@ -129,5 +145,6 @@ def collect(name, args):
         "ownership": {"int8_bytes": os.path.getsize(model), "f32_bytes": os.path.getsize(f32) if os.path.exists(f32) else None,
                       "update_gzip_bytes": update_gzip, "wasm_memory_after_load": measured["memoryAfterLoad"],
                       "wasm_memory_after_runs": measured["memoryAfterRuns"], "load_ms": measured["loadMs"],
-                      "engine": measured["engine"], "release": release_state(name, args.release)},
+                      "engine": measured["engine"], "release": release_state(name, args.release),
+                      "distill": distill_state(name, args.distill)},
     }

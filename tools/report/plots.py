@@ -21,7 +21,7 @@ def _png(fig):
 
 def threshold_curve(quality, name):
     """Escalation rate (x) against the quality of what stays local (y), the shipped threshold marked."""
-    curve = quality["curve"]
+    curve = [r for r in quality["curve"] if r["escalation_rate"] < 1.0]  # nothing kept: no accuracy to speak of
     key, what = ("local_accuracy", "accuracy of the texts kept local") if quality["kind"] == "classify" \
         else ("local_f1", "span F1 of the texts kept local")
     fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT))

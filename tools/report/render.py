@@ -45,9 +45,11 @@ def sections(r):
     cl = lat["cloud"]
     out.append(("Latency", [
         "Local, through the wasm build (%s SIMD) in Node %s, one text at a time as an application calls it, on %d dev "
-        "texts (mean %.1f tokens, longest %d): p50 %.2f ms, p95 %.2f ms. Cloud round trip: p50 %d ms, p95 %d ms — %s." % (
+        "texts (mean %.1f tokens, longest %d): p50 %.2f ms, p95 %.2f ms — per text the fastest of %d runs, on a shared "
+        "2-core machine whose load average was %.1f. Cloud round trip: p50 %d ms, p95 %d ms — %s." % (
             r["measured"]["engine"]["flavour"], r["measured"]["engine"]["node"], lat["texts"], lat["mean_text_tokens"],
-            lat["max_text_tokens"], lat["p50_ms"], lat["p95_ms"], cl["p50_ms"], cl["p95_ms"], cl["source"]),
+            lat["max_text_tokens"], lat["p50_ms"], lat["p95_ms"], lat["repeats"], lat["load_average"], cl["p50_ms"],
+            cl["p95_ms"], cl["source"]),
         ("figure", "latency", "Local latency per text, with the local and the stated cloud percentiles (log scale)."),
     ]))
     rows = [(t["type"], str(t["texts"]), pct(t["share"])) for t in sens["by_type"][:10]]
@@ -87,6 +89,15 @@ def sections(r):
             c["version"], c["rollout"], c["previous"], c["expiresAt"])))
     else:
         lines.append(("release channel", "none given (--release DIR): the shipped file only"))
+    d = own.get("distill")
+    if d:
+        m = d["matched"]
+        lines.append(("last distillation round (%s)" % d["decision"], "%s: %d teacher examples; held-out (%d texts) "
+                      "accuracy %.4f → %.4f; escalation at kept-local accuracy %.4f %.1f %% → %.1f %%%s" % (
+                          "accepted, " + d["version"] if d["accepted"] else "refused", d["teacher_examples"],
+                          d["heldout_texts"], d["old_accuracy"], d["new_accuracy"], m["target_local_accuracy"],
+                          100 * m["old"]["escalation_rate"], 100 * m["new"]["escalation_rate"],
+                          "" if d["accepted"] else " — " + "; ".join(d["reasons"]))))
     out.append(("Ownership", [("table", ("", ""), lines),
                               "Owning it means: retraining (tools/train, tools/distill), signing and staging releases "
                               "(tools/release.mjs), watching escalation rates (telemetry) and rolling back."]))
