@@ -20,11 +20,13 @@ def summary(r):
     kept = q["local_accuracy"] if q["kind"] == "classify" else q["local_f1"]
     return ("At its shipped threshold the model answers %.0f %% of requests on the device (%s %.3f on those), in %.1f ms "
             "at p95 against a %d ms cloud p95; the hybrid costs %s per million requests against %s cloud only (%.0f×); "
-            "personal data in %.0f %% of the texts; a %.1f MB model to own and update."
+            "the PII model flags %.0f %% of the texts (an upper bound; identifiers by pattern: %.0f %%); a %.1f MB model "
+            "to own and update."
             % (100 * (1 - q["escalation_rate"]), "accuracy" if q["kind"] == "classify" else "span F1", kept,
                r["latency"]["p95_ms"], r["latency"]["cloud"]["p95_ms"], render.money(at["device_total"]),
                render.money(c[0]["device_total"]), c[0]["device_total"] / max(at["device_total"], 1e-9),
-               100 * r["sensitivity"]["share_with_any"], r["ownership"]["int8_bytes"] / 1e6))
+               100 * r["sensitivity"]["share_with_any"], 100 * r["sensitivity"]["patterns"]["share_with_any"],
+               r["ownership"]["int8_bytes"] / 1e6))
 
 
 def slim(r):

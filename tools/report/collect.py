@@ -42,12 +42,13 @@ def gold_answer(kind, text, y):
     return {"entities": [{"label": t, "text": text[s:e], "start": s, "end": e} for s, e, t in y]}
 
 
-def run_measure(node, model, texts, answers, warmup, repeats=3):
+def run_measure(node, model, texts, answers, warmup, repeats=3, pattern_texts=()):
     """measure.mjs on the texts: its JSON, with p50/p95 added."""
     with tempfile.TemporaryDirectory() as d:
         inp, out = os.path.join(d, "in.json"), os.path.join(d, "out.json")
         with open(inp, "w") as f:
-            json.dump({"texts": texts, "answers": answers, "warmup": warmup, "repeats": repeats}, f)
+            json.dump({"texts": texts, "answers": answers, "warmup": warmup, "repeats": repeats,
+                       "patternTexts": list(pattern_texts)}, f)
         subprocess.run(node + [os.path.join(ROOT, "tools", "report", "measure.mjs"), model, inp, out], check=True, cwd=ROOT)
         with open(out) as f:
             m = json.load(f)
@@ -57,20 +58,28 @@ def run_measure(node, model, texts, answers, warmup, repeats=3):
     return m
 
 
-def sensitivity(cli, pii_model, texts):
-    """Share of texts in which the pii-ner model finds at least one entity, overall and by type."""
+def sensitivity(cli, pii_model, texts, patterns):
+    """Share of texts in which the pii-ner model flags at least one entity, overall and by type, with a few of
+    its spans per type (for a reader to judge them: they are not checked against gold); and the share in which
+    patternRedactor() finds an identifier of a checkable shape (patterns, from measure.mjs)."""
     answers = run_cli(cli, "extract", pii_model, texts)
-    by_type = {}
+    by_type, examples = {}, {}
     with_any = 0
     for a in answers:
         types = {e["label"] for e in a["entities"]}
         with_any += bool(types)
         for t in types:
             by_type[t] = by_type.get(t, 0) + 1
+        for e in a["entities"]:
+            seen = examples.setdefault(e["label"], [])
+            if len(seen) < 4 and e["text"] not in seen:
+                seen.append(e["text"])
     n = len(texts)
     return {"texts": n, "share_with_any": with_any / n if n else 0.0,
-            "by_type": sorted(({"type": t, "texts": c, "share": c / n} for t, c in by_type.items()),
-                              key=lambda r: (-r["texts"], r["type"]))}
+            "by_type": sorted(({"type": t, "texts": c, "share": c / n, "examples": examples.get(t, [])} for t, c in by_type.items()),
+                              key=lambda r: (-r["texts"], r["type"])),
+            "patterns": {"texts": patterns["texts"], "share_with_any": patterns["withAny"] / patterns["texts"] if patterns["texts"] else 0.0,
+                         "by_type": dict(sorted(patterns["byType"].items(), key=lambda kv: -kv[1]))}}
 
 
 def release_state(name, release_dir):
@@ -121,7 +130,9 @@ def collect(name, args):
         kind = "extract"
     sample = sample_indices(len(examples), args.latency_texts)
     texts = [examples[i][0] for i in sample]
-    measured = run_measure(args.node, model, texts, [gold_answer(kind, *examples[i]) for i in sample], args.warmup)
+    all_texts = [t for t, _ in examples]
+    measured = run_measure(args.node, model, texts, [gold_answer(kind, *examples[i]) for i in sample], args.warmup,
+                           pattern_texts=all_texts)
     prices = {"input": args.price_input, "output": args.price_output}
     edge = {"per_million_requests": args.edge_per_million, "per_million_cpu_ms": args.edge_per_million_cpu_ms}
     shown = sorted({0.3, 0.5, round(threshold, 4), 0.9, 0.95, 0.99})
@@ -138,7 +149,7 @@ def collect(name, args):
                     "mean_text_tokens": sum(measured["textTokens"]) / len(texts),
                     "max_text_tokens": max(measured["textTokens"]), "cloud": args.cloud,
                     "repeats": measured["repeats"], "load_average": measured["load_average"]},
-        "sensitivity": sensitivity(args.cli, os.path.join(args.models, "pii-ner.gguf"), [t for t, _ in examples]),
+        "sensitivity": sensitivity(args.cli, os.path.join(args.models, "pii-ner.gguf"), all_texts, measured["patterns"]),
         "cost": {"prices": prices, "edge": edge, "rows": table, "grid": grid,
                  "mean_input_tokens": sum(measured["inputTokens"]) / len(texts),
                  "mean_output_tokens": sum(measured["outputTokens"]) / len(texts)},

@@ -7,9 +7,10 @@
 // JSON); and the engine's memory after load and after the runs.
 //
 //   node tools/report/measure.mjs MODEL.gguf INPUT.json OUTPUT.json
-//   INPUT.json: {"texts": [...], "answers": [{label} | {entities: [...]}, ...], "warmup": 20, "repeats": 3}
+//   INPUT.json: {"texts": [...], "answers": [{label} | {entities: [...]}, ...], "warmup": 20, "repeats": 3,
+//                "patternTexts": [...]}   (the texts patternRedactor() looks through: identifiers of a checkable shape)
 import { readFileSync, writeFileSync } from "node:fs";
-import { load, version } from "../../web/edgetag.js";
+import { load, patternRedactor, version } from "../../web/edgetag.js";
 import { httpAdapter } from "../../web/escalate/adapters.js";
 
 const [modelPath, inputPath, outputPath] = process.argv.slice(2);
@@ -49,7 +50,17 @@ for (const [i, text] of input.texts.entries()) {
   textTokens.push(tokens(text));
   outputTokens.push(tokens(JSON.stringify(input.answers[i])));
 }
+// Identifiers with a checkable shape (e-mail, phone, card, IBAN, IP, SSN, domain): a lower bound of personal data.
+const patterns = { texts: 0, withAny: 0, byType: {} };
+const finder = patternRedactor();
+for (const text of input.patternTexts ?? []) {
+  const types = new Set(finder.extract(text).entities.map((e) => e.label));
+  patterns.texts++;
+  if (types.size) patterns.withAny++;
+  for (const t of types) patterns.byType[t] = (patterns.byType[t] ?? 0) + 1;
+}
 writeFileSync(outputPath, JSON.stringify({
+  patterns,
   engine: { library: version, flavour: model.engine.flavour, node: process.versions.node },
   model: { name: model.info.name, version: model.info.version, fileBytes: model.info.fileBytes, task: model.info.task },
   repeats: input.repeats ?? 3, loadMs, memoryAfterLoad, memoryAfterRuns: model.wasmMemoryBytes, latencyMs, inputTokens, outputTokens, textTokens,

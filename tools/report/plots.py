@@ -45,7 +45,7 @@ def latency(measured, cloud, name):
     """Histogram of local latency per text (log scale), the local p50/p95 and the stated cloud round trip."""
     import numpy as np
     lat = measured["latencyMs"]
-    fig, ax = plt.subplots(figsize=(WIDTH + 2.2, HEIGHT))
+    fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT + 0.9))
     lo, hi = max(min(lat) * 0.8, 0.05), max(cloud["p95_ms"] * 1.3, max(lat) * 1.2)
     bins = np.logspace(np.log10(lo), np.log10(hi), 60)
     ax.hist(lat, bins=bins, color="#1f77b4", alpha=0.85, label="local, per text (%d texts)" % len(lat))
@@ -59,7 +59,7 @@ def latency(measured, cloud, name):
     ax.set_title("%s: local latency through the wasm build (%s SIMD, Node %s)"
                  % (name, measured["engine"]["flavour"], measured["engine"]["node"]))
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=3)
     return _png(fig)
 
 

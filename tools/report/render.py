@@ -3,6 +3,7 @@ no external file) and as Markdown with the figures as PNG files beside it."""
 
 import base64
 import html
+import re
 
 from tools.report import plots
 
@@ -35,9 +36,10 @@ def sections(r):
     weak = [(c["label"], "%.3f" % c["f1"], "%.3f" % c["precision"], "%.3f" % c["recall"], str(c["support"])) for c in q["classes"][:8]]
     out = []
     out.append(("Boundedness", [
-        "%d labels (%s). On the %d texts of the dev split, through the engine on the int8 file: %s. At the shipped "
+        "%s (%s). On the %d texts of the dev split, through the engine on the int8 file: %s. At the shipped "
         "threshold %.3f, %s of the texts escalate and the rest reach a %s." % (
-            r["labels"], r["description"], q["texts"], head, q["threshold"], pct(q["escalation_rate"]), kept),
+            ("%d labels" % r["labels"]) if clf else ("%d entity types (%d BIO tags)" % ((r["labels"] - 1) // 2, r["labels"])),
+            r["description"], q["texts"], head, q["threshold"], pct(q["escalation_rate"]), kept),
         ("table", ("weakest %s" % ("classes" if clf else "entity types"), "F1", "precision", "recall", "support"), weak),
         ("figure", "curve", "The threshold curve: each point is a threshold; left is everything local, right everything "
                             "escalated. The red point is the shipped threshold."),
@@ -52,14 +54,20 @@ def sections(r):
             cl["p95_ms"], cl["source"]),
         ("figure", "latency", "Local latency per text, with the local and the stated cloud percentiles (log scale)."),
     ]))
-    rows = [(t["type"], str(t["texts"]), pct(t["share"])) for t in sens["by_type"][:10]]
+    rows = [(t["type"], str(t["texts"]), pct(t["share"]), " · ".join(t["examples"])) for t in sens["by_type"][:10]]
+    pat = sens["patterns"]
     out.append(("Sensitivity", [
-        "The pii-ner model finds personal data in %s of the %d texts%s." % (
+        "The pii-ner model flags personal data in %s of the %d texts%s. Its flags are not checked against gold "
+        "here: read the spans it flagged — outside its synthetic training data it also flags words that are no "
+        "personal data, so this share is an upper bound. Identifiers of a checkable shape (patternRedactor(): "
+        "e-mail, phone, card, IBAN, IP, SSN, domain) occur in %s of the texts%s, a lower bound." % (
             pct(sens["share_with_any"]), sens["texts"],
-            " (its own dev split: every text was written to hold some)" if r["name"] == "pii-ner" else ""),
-        ("table", ("type found", "texts", "share"), rows),
-        "With redaction on (`redact: piiModel`), what it finds is replaced by placeholders before a text leaves; "
-        "what it misses leaves as written (its recall per type is in its own report).",
+            " (its own dev split: every text was written to hold some)" if r["name"] == "pii-ner" else "",
+            pct(pat["share_with_any"]),
+            " (%s)" % ", ".join("%s %d" % kv for kv in pat["by_type"].items()) if pat["by_type"] else ""),
+        ("table", ("type flagged", "texts", "share", "spans it flagged (first few)"), rows),
+        "With redaction on (`redact: anyOf(piiModel, patternRedactor())`), what they find is replaced by "
+        "placeholders before a text leaves, and only that redacted text is ever captured for training.",
     ]))
     p = cost["prices"]
     crow = [(c["name"] if c["threshold"] is None else "hybrid at %.3f" % c["threshold"], pct(c["escalation_rate"]),
@@ -115,6 +123,13 @@ def title(r):
     return "%s — does it belong on the device?" % r["name"]
 
 
+def cell(c):
+    """A table cell: figures right-aligned (the stylesheet's default), words left."""
+    text = str(c)
+    figure = re.match(r"^[-–$\d.,% /]+( ms| MB| %)?$", text) is not None
+    return "<td>%s</td>" % html.escape(text) if figure else '<td style="text-align:left">%s</td>' % html.escape(text)
+
+
 def to_html(r, imgs, verdict):
     parts = ["<!doctype html><html lang=en><meta charset=utf-8><title>%s</title><style>%s</style>"
              % (html.escape(title(r)), CSS), "<h1>%s</h1>" % html.escape(title(r)),
@@ -125,8 +140,9 @@ def to_html(r, imgs, verdict):
             if isinstance(it, str):
                 parts.append("<p>%s</p>" % html.escape(it))
             elif it[0] == "table":
-                parts.append("<table><tr>%s</tr>%s</table>" % ("".join("<th>%s</th>" % html.escape(h) for h in it[1]), "".join(
-                    "<tr>%s</tr>" % "".join("<td>%s</td>" % html.escape(str(c)) for c in row) for row in it[2])))
+                header = "<tr>%s</tr>" % "".join("<th>%s</th>" % html.escape(h) for h in it[1]) if any(it[1]) else ""
+                parts.append("<table>%s%s</table>" % (header, "".join(
+                    "<tr>%s</tr>" % "".join(cell(c) for c in row) for row in it[2])))
             else:
                 data = base64.b64encode(imgs[it[1]]).decode()
                 parts.append('<figure><img alt="%s" src="data:image/png;base64,%s"><figcaption class=note>%s</figcaption></figure>'
@@ -144,7 +160,7 @@ def to_markdown(r, verdict):
                 out += [it, ""]
             elif it[0] == "table":
                 out += ["| " + " | ".join(it[1]) + " |", "|" + "---|" * len(it[1])]
-                out += ["| " + " | ".join(str(c) for c in row) + " |" for row in it[2]] + [""]
+                out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in it[2]] + [""]
             else:
                 out += ["![%s](%s-%s.png)" % (it[2], r["name"], it[1]), ""]
     out += ["_%s_" % r["provenance"], ""]
