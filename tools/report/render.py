@@ -123,11 +123,15 @@ def title(r):
     return "%s — does it belong on the device?" % r["name"]
 
 
+def is_figure(c):
+    """Whether a cell holds a figure (right-aligned) rather than words (left-aligned)."""
+    return re.match(r"^[-–$\d.,% /]+( ms| MB| %)?$", str(c)) is not None
+
+
 def cell(c):
     """A table cell: figures right-aligned (the stylesheet's default), words left."""
     text = str(c)
-    figure = re.match(r"^[-–$\d.,% /]+( ms| MB| %)?$", text) is not None
-    return "<td>%s</td>" % html.escape(text) if figure else '<td style="text-align:left">%s</td>' % html.escape(text)
+    return "<td>%s</td>" % html.escape(text) if is_figure(text) else '<td style="text-align:left">%s</td>' % html.escape(text)
 
 
 def to_html(r, imgs, verdict):
@@ -140,7 +144,10 @@ def to_html(r, imgs, verdict):
             if isinstance(it, str):
                 parts.append("<p>%s</p>" % html.escape(it))
             elif it[0] == "table":
-                header = "<tr>%s</tr>" % "".join("<th>%s</th>" % html.escape(h) for h in it[1]) if any(it[1]) else ""
+                left = [bool(it[2]) and not is_figure(row_cell) for row_cell in (it[2][0] if it[2] else [])]
+                header = "<tr>%s</tr>" % "".join(
+                    ('<th style="text-align:left">%s</th>' if i < len(left) and left[i] else "<th>%s</th>") % html.escape(h)
+                    for i, h in enumerate(it[1])) if any(it[1]) else ""
                 parts.append("<table>%s%s</table>" % (header, "".join(
                     "<tr>%s</tr>" % "".join(cell(c) for c in row) for row in it[2])))
             else:
