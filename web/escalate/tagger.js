@@ -2,7 +2,8 @@
 //
 // One escalation, in order: offline? → breaker open? → redact → wait for a slot (maxConcurrent, maxQueue)
 // → attempts (timeoutMs each; retries with jittered exponential backoff, Retry-After honoured up to
-// maxRetryAfterMs) → validate the answer → map spans back through the redaction → result.
+// maxRetryAfterMs) → validate the answer → map spans back through the redaction → with policy.capture and
+// consent, record the text as sent and the teacher's answer (../capture/) → result.
 
 import { consentGiven } from "../capture/consent.js";
 import { captureRecord, spanInSent } from "../capture/record.js";
@@ -157,8 +158,8 @@ class EscalatingTagger {
         const base = { label: local.label, score: local.score, scores: local.scores, source: "local", localLabel: local.label, localScore: local.score };
         const trigger = classifyTrigger(local, threshold, modelFlag, this.#p.escalateLabels);
         if (!trigger) return { ...base, escalation: { wanted: false } };
-        const local1 = { label: local.label, score: local.score, threshold, callCapture };
-        const e = await this.#escalate("classify", texts[i], trigger, scope, null, local1);
+        const forCapture = { label: local.label, score: local.score, threshold, callCapture };
+        const e = await this.#escalate("classify", texts[i], trigger, scope, null, forCapture);
         if (!e.answer) return { ...base, escalation: e.escalation };
         return { ...base, label: e.answer.label, score: e.answer.score, source: "cloud", escalation: e.escalation };
       }));
@@ -190,8 +191,8 @@ class EscalatingTagger {
         : this.#p.threshold.extract === undefined && local.escalate === true ? "model" : null;
       const base = { entities: local.entities, source: "local", localScore };
       if (!trigger) return { ...base, escalation: { wanted: false } };
-      const local1 = { entities: local.entities, score: localScore, threshold, callCapture };
-      const e = await this.#escalate("extract", text, trigger, scope, this.#p.redact === true ? local.entities : null, local1);
+      const forCapture = { entities: local.entities, score: localScore, threshold, callCapture };
+      const e = await this.#escalate("extract", text, trigger, scope, this.#p.redact === true ? local.entities : null, forCapture);
       if (!e.answer) return { ...base, escalation: e.escalation };
       return { entities: e.answer.entities, source: "cloud", localScore, localEntities: local.entities, escalation: e.escalation };
     });
@@ -202,7 +203,7 @@ class EscalatingTagger {
    * Each step either hands the next what it needs or throws Unanswered, which says why the escalation ends
    * here; only the caller's abort reason is thrown out of it.
    */
-  async #escalate(task, text, trigger, scope, localEntities, local) {
+  async #escalate(task, text, trigger, scope, localEntities, forCapture) {
     const es = this.#stats.escalations;
     es.wanted++;
     bump(es.byTrigger, trigger);
@@ -217,7 +218,7 @@ class EscalatingTagger {
         release();
       }
       const { sent, ...out } = answered;
-      if (this.#p.capture) out.escalation.captured = await this.#capture(task, sent, redaction, trigger, local);
+      if (this.#p.capture) out.escalation.captured = await this.#capture(task, sent, redaction, trigger, forCapture);
       return out;
     } catch (err) {
       if (!(err instanceof Unanswered)) throw err;
@@ -408,12 +409,12 @@ class EscalatingTagger {
       c.declined++;
       return false;
     }
-    const info = this.#tagger.info ?? {};
-    const localAnswer = task === "classify" ? { label: local.label, score: local.score }
-      : { score: local.score, entities: local.entities.map((e) => spanInSent(e, sent.text, redaction?.segments)).filter(Boolean) };
-    const record = captureRecord({ task, sent: sent.text, redacted: redaction !== null, trigger, threshold: local.threshold,
-      teacher: sent.answer, local: localAnswer, model: { name: info.name, version: info.version } });
     try {
+      const info = this.#tagger.info ?? {};
+      const localAnswer = task === "classify" ? { label: local.label, score: local.score }
+        : { score: local.score, entities: local.entities.map((e) => spanInSent(e, sent.text, redaction?.segments)).filter(Boolean) };
+      const record = captureRecord({ task, sent: sent.text, redacted: redaction !== null, trigger, threshold: local.threshold,
+        teacher: sent.answer, local: localAnswer, model: { name: info.name, version: info.version } });
       const r = await this.#p.capture.store.add(record);
       if (!r?.stored) { c.refused++; return false; }
       c.recorded++;
