@@ -1,14 +1,16 @@
 // capture-browser.test.mjs — capture in headless Chromium with real IndexedDB: nothing without consent; with
 // consent, only the redacted text (the shipped intent model escalating, the shipped PII model and the patterns
 // redacting, a teacher function in the page); the records outlive a browser restart; bounds hold; export gives
-// JSONL; erase leaves the database empty, also after a restart.
-import { test, before, after } from "node:test";
+// JSONL; erase leaves the database empty, also after a restart. Then WebKitGTK (Safari's engine family): consent,
+// the redacted text only, export and erase in its IndexedDB.
+import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkChromium, launchChromium } from "./browser/chromium.mjs";
 import { startServer } from "./browser/server.mjs";
+import { startWebKit, webkitMissing } from "./browser/webdriver.mjs";
 import { path, readBuilt } from "./helpers.mjs";
 
 readBuilt("build/edgetag.wasm", "make wasm");
@@ -118,4 +120,49 @@ test("Chromium: bounds keep the newest records; erase empties the database, also
   await context.close();
   await open();
   assert.equal(await storeCall("export"), "");
+});
+
+describe("capture in WebKitGTK (Safari's engine family)", { skip: webkitMissing() ?? false }, () => {
+  let wsrv, wk;
+  before(async () => {
+    wsrv = await startServer(path(""));
+    wk = await startWebKit();
+  });
+  after(async () => {
+    await wk?.stop();
+    await wsrv?.close();
+  });
+
+  test("WebKit: nothing without consent; with it only the redacted text, in IndexedDB; export and erase", async () => {
+    await wk.session.navigate(`${wsrv.base}/tests/js/browser/page.html`);
+    await wk.session.until("return window.ready === true");
+    await wk.session.setTimeouts({ script: 120000 });
+    const r = await wk.session.executeAsync(`const done = arguments[arguments.length - 1];
+      (async () => {
+        const { load, withEscalation, indexedDBCaptureStore, anyOf, patternRedactor } = window.edgetag;
+        const intent = await load("/models/intent-clinc.gguf", { cache: "none" });
+        const pii = await load("/models/pii-ner.gguf", { cache: "none" });
+        const store = indexedDBCaptureStore({ dbName: "capture-webkit" });
+        await store.erase();
+        const sent = [];
+        const endpoint = (request) => { sent.push(request.text); return { label: "balance", score: 0.9 }; };
+        const policy = (consent) => ({ endpoint, threshold: 2, retries: 0, redact: anyOf(pii, patternRedactor()), capture: { store, consent } });
+        await withEscalation(intent, policy(false)).classify(${JSON.stringify(PII_TEXT)});
+        const without = (await store.usage()).records;
+        await withEscalation(intent, policy(true)).classify(${JSON.stringify(PII_TEXT)});
+        const jsonl = await store.export();
+        await store.erase();
+        const after = await store.usage();
+        await store.close();
+        return { without, sent, jsonl, after };
+      })().then(done, (e) => done({ error: String(e && e.message || e) }));`);
+    assert.equal(r.error, undefined, r.error);
+    assert.equal(r.without, 0);
+    assert.equal(r.sent.length, 2);
+    const [record] = r.jsonl.trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(record.text, r.sent[1]);
+    assert.equal(record.redacted, true);
+    for (const part of PII_PARTS) assert.ok(!r.jsonl.includes(part), `${part} must not be stored`);
+    assert.equal(r.after.records, 0);
+  });
 });
