@@ -19,6 +19,8 @@
 #   make models    regenerate the shipped reference model models/reference-tiny.gguf
 #   make manifest  models/manifest.json and the cards' SHA-256 lines, from the shipped int8 models
 #   make sizes     wasm sizes raw and gzipped, and their import lists
+#   make distill   one distillation round on the intent student (tools/distill); make test-distill: a poisoned
+#                  teacher set refused; make report: docs/report/, the local-vs-cloud fit report (tools/report)
 #   make clean
 
 SHELL := /bin/bash
@@ -245,7 +247,7 @@ setup:
 # ---- tests ---------------------------------------------------------------------------------------
 # `make test` runs the five parts in turn; each can be run alone.
 NODE_RELAXED := $(NODE) --experimental-wasm-relaxed-simd --no-liftoff
-BROWSER_TESTS := tests/js/browser.test.mjs tests/js/release-browser.test.mjs
+BROWSER_TESTS := tests/js/browser.test.mjs tests/js/release-browser.test.mjs tests/js/capture-browser.test.mjs
 JS_TESTS      := $(filter-out $(BROWSER_TESTS),$(wildcard tests/js/*.test.mjs))
 ENGINE_TESTS  := tests/js/wasm.test.mjs tests/js/parity.test.mjs tests/js/int8.test.mjs tests/js/models.test.mjs
 
@@ -260,7 +262,7 @@ test-native: setup asan
 	@$(MAKE) -s fuzz-smoke
 
 # The converter, the training tools, the tokenizer fixtures, and the goldens still being what PyTorch computes.
-test-py: setup native refmodels tokfixtures
+test-py: setup native wasm refmodels tokfixtures
 	@echo "== Python: converter, training tools, goldens still what PyTorch computes"
 	$(PY) -m unittest discover -s tests/py -t . -p 'test_*.py'
 
@@ -272,7 +274,8 @@ test-js: setup wasm native asan refmodels tokfixtures build/abi-layout.wasm llam
 	EDGETAG_SIMD=relaxed $(NODE_RELAXED) --test $(ENGINE_TESTS)
 	@echo "== Node 24 (LTS): the same suites and the loaders, relaxed SIMD on by default"
 	EDGETAG_SIMD=relaxed $(NODE_LTS) --test $(ENGINE_TESTS) tests/js/load.test.mjs tests/js/escalate.test.mjs \
-	  tests/js/escalate-redaction.test.mjs tests/js/release.test.mjs tests/js/release-update.test.mjs
+	  tests/js/escalate-redaction.test.mjs tests/js/release.test.mjs tests/js/release-update.test.mjs \
+	  tests/js/capture.test.mjs
 
 # The library in real browsers.
 test-browser: setup wasm refmodels
@@ -327,6 +330,29 @@ demo-cli: setup build/edgetag
 	@echo "\$$ build/edgetag classify --model models/intent-clinc.gguf --json \"set an alarm for 6am\" | cut -c1-100"
 	@build/edgetag classify --model models/intent-clinc.gguf --json "set an alarm for 6am" | cut -c1-100
 
+# ---- the distillation loop and the fit report ------------------------------------------------------
+# make distill: one round on the intent student (tools/distill): a capture answered by a simulated teacher (the
+# gold labels of the student's escalations on the traffic portion of the dev split), a short fine-tune
+# (DISTILL_ARGS), old vs new on the held-out portion; published to build/distill/release, signed with
+# DISTILL_KEY (made once by tools/release.mjs keygen, outside the work tree), only when better.
+DISTILL_KEY  ?= $(HOME)/.config/edgetag/distill-demo.key
+DISTILL_ARGS ?=
+distill: setup build/edgetag
+	@test -f $(DISTILL_KEY) || $(NODE) tools/release.mjs keygen --out $(DISTILL_KEY)
+	nice -n 10 $(PY) -m tools.distill simulate -o build/distill/captured.jsonl
+	nice -n 10 $(PY) -m tools.distill round --captured build/distill/captured.jsonl --out build/distill/round \
+	  --int8 models/intent-clinc.gguf --publish build/distill/release --key $(DISTILL_KEY) $(DISTILL_ARGS) \
+	  || test $$? -eq 3 # 3: the round was refused (decision.json says why): an outcome, not a failure
+
+# A round fed a poisoned teacher set is refused and publishes nothing (a few minutes: out of make test).
+test-distill: setup build/edgetag
+	OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 nice -n 10 $(PY) -m unittest discover -s tests/py -t . -p 'slow_distill_*.py' -v
+
+# docs/report/: the local-vs-cloud fit report of the three shipped models (tools/report), HTML + Markdown + figures.
+REPORT_ARGS ?=
+report: setup wasm build/edgetag
+	nice -n 5 $(PY) -m tools.report --out docs/report --distill docs/distill/intent-clinc-round-1.json $(REPORT_ARGS)
+
 # Dev-split metrics of every shipped model (models/*.gguf), through the native CLI (tools/eval/engine.py); then
 # redaction as users run it (tools/eval/redaction.mjs: pii-ner's extract() with patternRedactor() through the
 # library): F1 and the leak rate on the realistic set (tests/fixtures/pii-eval/) and Presidio's dev templates,
@@ -372,4 +398,4 @@ clean:
 
 .PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden golden-models models manifest train \
         llamacpp test test-native test-py test-js test-browser test-demo test-worker test-package demo demo-cli eval \
-        bench bench-worker sizes clean
+        bench bench-worker sizes clean distill test-distill report

@@ -371,6 +371,7 @@ export declare class WorkerTagger {
 export declare function createWorkerTagger(source: ModelSource, options?: WorkerLoadOptions): Promise<WorkerTagger>;
 
 export * from "./escalate/index.js";
+export * from "./capture/index.js";
 export * from "./release/index.js";
 
 /** Entity types patternRedactor() finds (the shipped pii-ner model's names, Presidio's). */

@@ -27,3 +27,4 @@ export { createWorkerTagger, WorkerTagger } from "./worker-client.js";
 export { withEscalation, EscalationHttpError, DEFAULT_THRESHOLD, POLICY_DEFAULTS } from "./escalate/index.js";
 export { anyOf, patternRedactor } from "./redact.js";
 export { piiFinder } from "./pii-finder.js";
+export { CAPTURE_SCHEMA, CAPTURE_DEFAULTS, memoryCaptureStore, indexedDBCaptureStore, textCaptureStore, parseJSONL } from "./capture/index.js";

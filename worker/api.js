@@ -5,6 +5,8 @@
 //   GET  /v1/health    → {status, engine, memory, models, escalation}   (503 when a model is not ready; a release
 //                        channel that rolled back is ready, serving its last good version: its `release.bad` says why)
 //   GET  /v1/stats     → counters and latency histograms, per model escalation counters; never any text
+//   GET  /v1/capture   → the captured escalations as JSON Lines (EDGETAG_CAPTURE; records only of requests that
+//                        said "capture": true); POST /v1/capture/erase → {erased: true, usage}
 // Results are the library's own objects: a Model's {label, score, scores, escalate} / {entities, escalate}
 // or, with escalation, the escalating tagger's {…, source, localLabel, localScore, escalation}; a local-only
 // answer says source "local" and why it did not escalate.
@@ -16,7 +18,7 @@ import { TASKS } from "./models.js";
 
 /** et_kernels_choice names (include/edgetag.h) of the int8 kernel set the engine runs. */
 const KERNEL_NAMES = Object.freeze({ 1: "reference", 2: "baseline", 3: "relaxed_dot16", 4: "relaxed_dot32", 5: "reference_u7" });
-const BODY_KEYS = Object.freeze(["model", "text", "texts", "escalate"]);
+const BODY_KEYS = Object.freeze(["model", "text", "texts", "escalate", "capture"]);
 
 const bad = (message, code = "bad_request") => new ServiceError(400, code, message);
 
@@ -41,6 +43,7 @@ function parseTaskBody(body, limits) {
   if (typeof body.model !== "string" || !body.model) throw bad('"model" must name a model (GET /v1/models lists them)');
   if ((body.text === undefined) === (body.texts === undefined)) throw bad('give either "text" (a string) or "texts" (an array of strings)');
   if (body.escalate !== undefined && typeof body.escalate !== "boolean") throw bad('"escalate" must be true or false');
+  if (body.capture !== undefined && typeof body.capture !== "boolean") throw bad('"capture" must be true or false');
   const single = body.text !== undefined;
   const texts = single ? [body.text] : body.texts;
   if (!Array.isArray(texts)) throw bad('"texts" must be an array of strings');
@@ -55,7 +58,7 @@ function parseTaskBody(body, limits) {
       throw bad(`${name} has ${t.length} characters; at most ${limits.maxTextChars} (EDGETAG_MAX_TEXT_CHARS)`, "text_too_long");
     chars += t.length;
   });
-  return { model: body.model, texts, single, escalate: body.escalate !== false, chars };
+  return { model: body.model, texts, single, escalate: body.escalate !== false, capture: body.capture === true, chars };
 }
 
 /**
@@ -90,16 +93,17 @@ async function runTask(service, request, info, task) {
   if (has !== task)
     throw bad(`model ${body.model} is a ${entry.model.info.task} model: use /v1/${has}`, "wrong_task");
   const tagger = body.escalate ? entry.tagger : null;
+  const callOptions = { capture: body.capture }; // consent of this request (EDGETAG_CAPTURE records only these)
   const reason = entry.tagger ? "not_requested" : "not_configured";
   let results;
   if (task === "classify") {
     // Each call's local run is synchronous, so batches go through the context one at a time even while
     // their escalations overlap.
     const parts = await Promise.all(batches(body.texts, entry.model.info.nCtx, config.batchTokens)
-      .map((b) => tagger ? tagger.classify(b) : entry.model.classify(b)));
+      .map((b) => tagger ? tagger.classify(b, callOptions) : entry.model.classify(b)));
     results = parts.flat();
   } else {
-    results = await Promise.all(body.texts.map((t) => tagger ? tagger.extract(t) : entry.model.extract(t)));
+    results = await Promise.all(body.texts.map((t) => tagger ? tagger.extract(t, callOptions) : entry.model.extract(t)));
   }
   if (!tagger) results = results.map((r) => localOnly(r, reason));
   info.escalated = tagger ? results.filter((r) => r.escalation?.wanted).length : 0;
@@ -152,6 +156,28 @@ async function stats(service) {
   return json(200, { ...s.snapshot(), models: registry.stats(), memory: { wasmBytes } });
 }
 
+/** The capture store, or 404 when EDGETAG_CAPTURE is not set. */
+function captureStore(service) {
+  const store = service.registry.captureStore;
+  if (!store) throw new ServiceError(404, "capture_not_configured", "capture is off: EDGETAG_CAPTURE is not set");
+  return store;
+}
+
+/** GET /v1/capture: the records as JSON Lines, oldest first. */
+async function exportCapture(service) {
+  const store = captureStore(service);
+  const usage = await store.usage();
+  return new Response(await store.export(), { status: 200, headers: { "content-type": "application/x-ndjson; charset=utf-8",
+    "x-capture-records": String(usage.records), "cache-control": "no-store" } });
+}
+
+/** POST /v1/capture/erase: every record removed. */
+async function eraseCapture(service) {
+  const store = captureStore(service);
+  await store.erase();
+  return json(200, { erased: true, usage: await store.usage() });
+}
+
 /** path → {method, name, run(service, request, info) → Response}; run fills `info` for the log and stats. */
 export const ROUTES = Object.freeze({
   "/v1/classify": { method: "POST", name: "classify", run: (s, r, i) => runTask(s, r, i, "classify") },
@@ -159,4 +185,6 @@ export const ROUTES = Object.freeze({
   "/v1/models": { method: "GET", name: "models", run: models },
   "/v1/health": { method: "GET", name: "health", run: health },
   "/v1/stats": { method: "GET", name: "stats", run: stats },
+  "/v1/capture": { method: "GET", name: "capture", run: exportCapture },
+  "/v1/capture/erase": { method: "POST", name: "capture_erase", run: eraseCapture },
 });

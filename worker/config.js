@@ -10,6 +10,9 @@
 //   EDGETAG_ESCALATION      JSON object: {url, kind, model, …} — see ESCALATION_KEYS. Unset: no escalation.
 //   EDGETAG_CLOUD_KEY       secret: the cloud endpoint's API key (sent as keyHeader; never logged or returned).
 //   EDGETAG_AUTH_TOKEN      secret: when set, every request needs "Authorization: Bearer <token>".
+//   EDGETAG_CAPTURE         JSON object: {store: "kv" | "r2" | "file", binding, key, path, maxRecords, maxBytes,
+//                           maxRecordBytes} — escalations the cloud answered, recorded for requests that say
+//                           "capture": true (worker/capture.js). Needs EDGETAG_ESCALATION and EDGETAG_AUTH_TOKEN.
 //   EDGETAG_CORS_ORIGINS    "*" or a comma-separated list of origins allowed to call from browsers.
 //   EDGETAG_MAX_BODY_BYTES  largest request body (413 beyond it)                          default 65536
 //   EDGETAG_MAX_TEXTS       most texts in one request (400 beyond it)                      default 32
@@ -20,7 +23,8 @@
 //   EDGETAG_STATS_FLUSH_SECONDS  how often the counters go to the log (0: every request; -1: never)  default 60
 //   EDGETAG_LOG             debug | info | warn | error | off                              default info
 
-import { POLICY_DEFAULTS, withEscalation } from "../web/edgetag.js";
+import { CAPTURE_DEFAULTS, POLICY_DEFAULTS, withEscalation } from "../web/edgetag.js";
+import { CAPTURE_STORES, DEFAULT_CAPTURE_KEY } from "./capture.js";
 import { LOG_LEVELS } from "./log.js";
 
 export const SOURCES = Object.freeze(["r2", "kv", "bundled", "url", "manifest"]);
@@ -51,7 +55,7 @@ const NUMBERS = Object.freeze({
   statsFlushSeconds: ["EDGETAG_STATS_FLUSH_SECONDS", 60, -1, 86400],
 });
 /** Every variable the service reads (the README documents each; a test checks they agree). */
-export const VARIABLES = Object.freeze(["EDGETAG_MODELS", "EDGETAG_ESCALATION", "EDGETAG_CLOUD_KEY", "EDGETAG_AUTH_TOKEN",
+export const VARIABLES = Object.freeze(["EDGETAG_MODELS", "EDGETAG_ESCALATION", "EDGETAG_CLOUD_KEY", "EDGETAG_AUTH_TOKEN", "EDGETAG_CAPTURE",
   "EDGETAG_CORS_ORIGINS", ...Object.values(NUMBERS).map(([v]) => v), "EDGETAG_LOG"]);
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -234,6 +238,28 @@ function escalation(env, models, problems) {
   return spec;
 }
 
+const CAPTURE_KEYS = Object.freeze(["store", "binding", "key", "path", ...Object.keys(CAPTURE_DEFAULTS)]);
+
+/** EDGETAG_CAPTURE: {store, binding, key, path, bounds} or null. Capture needs escalation, and auth for export/erase. */
+function capture(env, escalationSpec, authToken, problems) {
+  const raw = json(env, "EDGETAG_CAPTURE", problems);
+  if (raw === undefined) return null;
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
+    problems.push('EDGETAG_CAPTURE must be a JSON object {store: "kv" | "r2" | "file", …}');
+    return null;
+  }
+  unknownKeys(raw, CAPTURE_KEYS, "EDGETAG_CAPTURE", problems);
+  if (!CAPTURE_STORES.includes(raw.store)) problems.push(`EDGETAG_CAPTURE.store must be one of ${CAPTURE_STORES.join(", ")}`);
+  if (raw.store === "file" && (typeof raw.path !== "string" || !raw.path)) problems.push("EDGETAG_CAPTURE.path must name a file");
+  if (raw.key !== undefined && (typeof raw.key !== "string" || !raw.key)) problems.push("EDGETAG_CAPTURE.key must be a string");
+  for (const k of Object.keys(CAPTURE_DEFAULTS))
+    if (raw[k] !== undefined && !(Number.isInteger(raw[k]) && raw[k] >= 1)) problems.push(`EDGETAG_CAPTURE.${k} must be a positive integer`);
+  if (!escalationSpec) problems.push("EDGETAG_CAPTURE records escalations: it needs EDGETAG_ESCALATION");
+  if (!authToken) problems.push("EDGETAG_CAPTURE needs EDGETAG_AUTH_TOKEN, so that only the operator can export or erase the records");
+  const binding = raw.binding ?? (raw.store === "kv" ? "CAPTURE_KV" : raw.store === "r2" ? DEFAULT_BINDINGS.r2 : undefined);
+  return { ...raw, key: raw.key ?? DEFAULT_CAPTURE_KEY, ...(binding && { binding }) };
+}
+
 function corsOrigins(env, problems) {
   const v = value(env, "EDGETAG_CORS_ORIGINS");
   if (v === undefined) return null;
@@ -266,9 +292,11 @@ export function readConfig(env, bundledNames = [], defaultNames) {
   if (!LOG_LEVELS.includes(log)) problems.push(`EDGETAG_LOG must be one of ${LOG_LEVELS.join(", ")}`);
   const authToken = value(env, "EDGETAG_AUTH_TOKEN");
   if (authToken !== undefined && typeof authToken !== "string") problems.push("EDGETAG_AUTH_TOKEN must be a string");
+  const escalationSpec = escalation(env, models, problems);
   const config = {
     models,
-    escalation: escalation(env, models, problems),
+    escalation: escalationSpec,
+    capture: capture(env, escalationSpec, authToken, problems),
     cloudKey: value(env, "EDGETAG_CLOUD_KEY") ?? null,
     authToken: authToken ?? null,
     cors: corsOrigins(env, problems),

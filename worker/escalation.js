@@ -31,7 +31,7 @@ export function redactor(names, registry, minProbability) {
  * @param {object} model a loaded web/ Model @param {object} spec the model's configuration
  * @param {object} config the service's configuration @param {object|null} redact a finder from redactor()
  */
-export function escalatingTagger(model, spec, config, redact) {
+export function escalatingTagger(model, spec, config, redact, captureStore = null) {
   const e = config.escalation;
   if (!e || spec.escalate === false) return null;
   const { url, kind, model: cloudModel, keyHeader, redact: _names, redactMinProbability: _p, threshold, ...numbers } = e;
@@ -43,6 +43,8 @@ export function escalatingTagger(model, spec, config, redact) {
     threshold: spec.threshold ?? threshold,
   };
   if (redact) policy.redact = redact;
+  // Recorded only for requests that say "capture": true (api.js passes it per call).
+  if (captureStore) policy.capture = { store: captureStore, consent: "per-call" };
   return withEscalation(model, policy);
 }
 
@@ -50,5 +52,6 @@ export function escalatingTagger(model, spec, config, redact) {
 export function describeEscalation(config) {
   const e = config.escalation;
   if (!e) return { enabled: false };
-  return { enabled: true, url: e.url, kind: e.kind, model: e.model ?? null, keySet: Boolean(config.cloudKey), redact: [...e.redact] };
+  return { enabled: true, url: e.url, kind: e.kind, model: e.model ?? null, keySet: Boolean(config.cloudKey), redact: [...e.redact],
+    ...(config.capture && { capture: { store: config.capture.store, consent: "per-request" } }) };
 }

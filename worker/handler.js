@@ -22,7 +22,7 @@ const EXPOSE_HEADERS = "x-request-id, retry-after";
 const PREFLIGHT_MAX_AGE = "86400";
 
 /** The isolate's service, from the first request's env; a configuration error is kept and answered. */
-function makeService(env, { wasmModule, bundled, defaultModels, runtime, now }) {
+function makeService(env, { wasmModule, bundled, defaultModels, runtime, now, captureFile }) {
   let config = null, configError = null;
   try {
     config = readConfig(env, Object.keys(bundled), defaultModels);
@@ -31,7 +31,7 @@ function makeService(env, { wasmModule, bundled, defaultModels, runtime, now }) 
   }
   const settings = config ?? configError.partial ?? {};
   const log = createLogger({ level: settings.log ?? "info", now });
-  const registry = config ? new Registry(config, { env, wasmModule, bundled, log, now }) : null;
+  const registry = config ? new Registry(config, { env, wasmModule, bundled, log, now, captureFile }) : null;
   if (configError) log.error("config_error", { message: configError.message });
   return {
     config, configError, log, registry, runtime, stats: new ServiceStats(now),
@@ -104,9 +104,10 @@ function internal() {
  *          defaultModels?: string[], runtime?: string, now?: () => number}} [options]
  *   wasmModule: the engine's .wasm imported as a module (required on Workers/workerd, which compile no
  *   code at run time); bundled: the models this entry point carries, by name; defaultModels: those served
- *   when EDGETAG_MODELS is unset (default: all bundled); runtime: reported by health.
+ *   when EDGETAG_MODELS is unset (default: all bundled); runtime: reported by health; captureFile(path) →
+ *   {read, write, remove} of a text file, for EDGETAG_CAPTURE's store "file" (the Node entry passes one).
  */
-export function createHandler({ wasmModule, bundled = {}, defaultModels, runtime = "workerd", now = Date.now } = {}) {
+export function createHandler({ wasmModule, bundled = {}, defaultModels, runtime = "workerd", now = Date.now, captureFile } = {}) {
   let service = null;
   return {
     async fetch(request, env, ctx) {
@@ -115,7 +116,7 @@ export function createHandler({ wasmModule, bundled = {}, defaultModels, runtime
       const info = { route: "other", waitUntil: (p) => ctx?.waitUntil?.(p.catch(() => {})) };
       let response, failure = null;
       try {
-        service ??= makeService(env ?? {}, { wasmModule, bundled, defaultModels, runtime, now });
+        service ??= makeService(env ?? {}, { wasmModule, bundled, defaultModels, runtime, now, captureFile });
         response = await route(service, request, info);
       } catch (e) {
         failure = e;

@@ -15,6 +15,7 @@
 // State per entry: idle → loading → ready | failed (→ loading again after the backoff).
 
 import { init, load } from "../web/edgetag.js";
+import { captureStoreFor } from "./capture.js";
 import { escalatingTagger, redactor } from "./escalation.js";
 import { ServiceError } from "./http.js";
 import { describeRelease, openChannel } from "./release.js";
@@ -53,6 +54,7 @@ export class Registry {
         error: null, failures: 0, failedLoads: 0, retryAt: 0, loads: 0, loadMs: null, loadedAt: null, sha256: null, manifest: null,
         checkedAt: 0, checking: null });
     this.#redact = config.escalation ? redactor(config.escalation.redact, this, config.escalation.redactMinProbability) : null;
+    this.captureStore = config.capture ? captureStoreFor(config.capture, deps.env, deps.captureFile) : null;
   }
 
   names() {
@@ -141,7 +143,7 @@ export class Registry {
         throw new ServiceError(500, "wrong_task", `the configuration says task ${entry.spec.task}, the file is a ${model.info.task} model`);
       if (opened.manifest?.task && opened.manifest.task !== task && opened.manifest.task !== model.info.task)
         throw new ServiceError(500, "wrong_task", `the manifest says task ${opened.manifest.task}, the file is a ${model.info.task} model`);
-      entry.tagger = escalatingTagger(model, entry.spec, this.#config, this.#redact);
+      entry.tagger = escalatingTagger(model, entry.spec, this.#config, this.#redact, this.captureStore);
       Object.assign(entry, { model, state: "ready", error: null, failures: 0, retryAt: 0, loadMs: now() - t0,
         loadedAt: new Date(now()).toISOString(), sha256, manifest: opened.manifest, where: opened.where });
       entry.loads++;

@@ -8,7 +8,7 @@
 // used. It prints one JSON line {"event":"listen","port":…} once it listens, and stops on SIGTERM/SIGINT
 // after the requests and waitUntil work under way.
 import { createServer } from "node:http";
-import { readFile, readdir } from "node:fs/promises";
+import { readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { createHandler } from "./handler.js";
@@ -21,7 +21,19 @@ for (const f of await readdir(modelDir).catch(() => []))
 /** Served when EDGETAG_MODELS is unset: the shipped int8 models, as worker/bundled.js bundles them. */
 const SHIPPED = ["intent-clinc", "maint-ner", "pii-ner"];
 
-const handler = createHandler({ bundled, defaultModels: SHIPPED, runtime: `node ${process.versions.node}` });
+/** EDGETAG_CAPTURE's store "file": the log read and written whole; a write goes to a temporary file first. */
+function captureFile(path) {
+  return {
+    read: () => readFile(path, "utf8").catch((e) => { if (e.code === "ENOENT") return null; throw e; }),
+    async write(text) {
+      await writeFile(path + ".tmp", text, { mode: 0o600 });
+      await rename(path + ".tmp", path); // a crash leaves the old log, never half of one
+    },
+    remove: () => rm(path, { force: true }),
+  };
+}
+
+const handler = createHandler({ bundled, defaultModels: SHIPPED, runtime: `node ${process.versions.node}`, captureFile });
 const pending = new Set();
 const ctx = {
   waitUntil(promise) {

@@ -111,6 +111,8 @@ const WEB_LAYERS = {
   "web/release/manifest.js": 1, "web/release/rollout.js": 1, "web/release/store.js": 1, "web/release/smoke.js": 1,
   "web/release/verify.js": 2, "web/release/download.js": 2, "web/release/tagger.js": 2, "web/release/telemetry.js": 2,
   "web/release/install.js": 4, "web/release/updater.js": 5, "web/release/channel.js": 6, "web/release/index.js": 7,
+  // capture/: answered escalations recorded, with consent, for tools/distill.
+  "web/capture/record.js": 0, "web/capture/stores.js": 1, "web/capture/consent.js": 2, "web/capture/index.js": 3,
   "web/edgetag.js": 8,
 };
 

@@ -1,6 +1,7 @@
 // Type declarations for web/escalate/index.js: local answers, escalated to a cloud model when unsure.
 
 import type { Classification, Entity } from "../edgetag.js";
+import type { CapturePolicy } from "../capture/index.js";
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -141,6 +142,11 @@ export interface EscalationPolicy {
   redactLabels?: readonly string[];
   /** Aborts every call: they reject with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Record escalations the cloud answered (the text as sent, the teacher's answer, the local answer, the model
+   * version) in a capture store, as training data for tools/distill. Nothing is recorded without consent.
+   */
+  capture?: CapturePolicy;
   /** The fetch to use (default globalThis.fetch). */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
 }
@@ -172,6 +178,8 @@ export type Escalation =
     repairedSpans?: number;
     /** Spans replaced by placeholders before sending. */
     redacted?: number;
+    /** With policy.capture: whether this escalation was recorded (consent given and the store took it). */
+    captured?: boolean;
   }
   | {
     wanted: true;
@@ -227,6 +235,8 @@ export interface ExtractOptions {
 export interface CallOptions {
   /** Aborting rejects the call with the signal's reason (pending cloud requests are cancelled). */
   signal?: AbortSignal;
+  /** With policy.capture: true consents for this call (consent "per-call"), false declines whatever the policy says. */
+  capture?: boolean;
 }
 
 /** A histogram: counts[i] counts values in [bounds[i−1], bounds[i]); the last count is [bounds[last], ∞). */
@@ -261,6 +271,8 @@ export interface EscalationStats {
   /** Rejected cloud answers by defect. */
   invalidAnswers: Partial<Record<InvalidAnswerDetail, number>>;
   repairedSpans: number;
+  /** With policy.capture: answered escalations recorded, declined (no consent), refused (too large), failed (the store threw), and old records evicted. */
+  capture: { recorded: number; declined: number; refused: number; failed: number; evicted: number };
   breaker: { state: "closed" | "open" | "half_open"; consecutiveFailures: number; opens: number };
   concurrency: { inFlight: number; queued: number; peak: number };
 }

@@ -3,6 +3,7 @@
 // thresholds per task, the endpoint as one function. Every problem is an EdgetagError("INVALID_ARGUMENT").
 
 import { EdgetagError } from "../errors.js";
+import { resolveCapture } from "../capture/consent.js";
 import { httpAdapter } from "./adapters.js";
 
 /** The escalation threshold when neither the policy nor the model's calibration gives one. */
@@ -50,7 +51,7 @@ function checkKeys(object, known, name) {
     if (!known.includes(key)) throw invalid(`${name} has no option ${JSON.stringify(key)} (it has ${known.join(", ")})`);
 }
 
-const POLICY_KEYS = ["endpoint", "threshold", "escalateLabels", "redact", "redactLabels", "signal", "fetch", ...Object.keys(POLICY_DEFAULTS)];
+const POLICY_KEYS = ["endpoint", "threshold", "escalateLabels", "redact", "redactLabels", "signal", "fetch", "capture", ...Object.keys(POLICY_DEFAULTS)];
 const ENDPOINT_KEYS = ["kind", "url", "model", "headers", "params"];
 
 /** The endpoint as one function (request, signal) → answer, from {kind, url, …} or a custom function. */
@@ -137,5 +138,6 @@ export function resolvePolicy(tagger, policy) {
 
   if (policy.signal !== undefined && !isSignal(policy.signal)) throw invalid("policy.signal must be an AbortSignal");
   p.signal = policy.signal;
+  p.capture = resolveCapture(policy.capture);
   return p;
 }

@@ -32,6 +32,7 @@ export function emptyStats() {
     retries: 0,
     invalidAnswers: {},
     repairedSpans: 0,
+    capture: { recorded: 0, declined: 0, refused: 0, failed: 0, evicted: 0 },
   };
 }
 
@@ -46,5 +47,6 @@ export function copyStats(s) {
     confidence: h(s.confidence),
     escalations: { ...e, byTrigger: { ...e.byTrigger }, skipped: { ...e.skipped }, failed: { ...e.failed }, rejected: { ...e.rejected } },
     invalidAnswers: { ...s.invalidAnswers },
+    capture: { ...s.capture },
   };
 }

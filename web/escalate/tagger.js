@@ -2,8 +2,11 @@
 //
 // One escalation, in order: offline? → breaker open? → redact → wait for a slot (maxConcurrent, maxQueue)
 // → attempts (timeoutMs each; retries with jittered exponential backoff, Retry-After honoured up to
-// maxRetryAfterMs) → validate the answer → map spans back through the redaction → result.
+// maxRetryAfterMs) → validate the answer → map spans back through the redaction → with policy.capture and
+// consent, record the text as sent and the teacher's answer (../capture/) → result.
 
+import { consentGiven } from "../capture/consent.js";
+import { captureRecord, spanInSent } from "../capture/record.js";
 import { EdgetagError } from "../errors.js";
 import { redactText, unredactSpan } from "../redact.js";
 import { InvalidAnswer, attemptFailure, validateClassification, validateEntities } from "./adapters.js";
@@ -140,6 +143,7 @@ class EscalatingTagger {
     if (texts.some((t) => typeof t !== "string")) throw invalid("classify() takes a string or an array of strings");
     if (typeof this.#tagger.classify !== "function") throw new EdgetagError("UNSUPPORTED", "edgetag: the tagger has no classify()");
     if (!Array.isArray(this.info.labels) || !this.info.labels.length) throw invalid("the tagger's info has no labels");
+    const callCapture = checkCallCapture(options?.capture);
     return this.#call(options?.signal, async (scope) => {
       const locals = texts.length ? await this.#local("classify", single ? input : texts) : [];
       scope.throwIfCallerStopped();
@@ -154,7 +158,8 @@ class EscalatingTagger {
         const base = { label: local.label, score: local.score, scores: local.scores, source: "local", localLabel: local.label, localScore: local.score };
         const trigger = classifyTrigger(local, threshold, modelFlag, this.#p.escalateLabels);
         if (!trigger) return { ...base, escalation: { wanted: false } };
-        const e = await this.#escalate("classify", texts[i], trigger, scope, null);
+        const forCapture = { label: local.label, score: local.score, threshold, callCapture };
+        const e = await this.#escalate("classify", texts[i], trigger, scope, null, forCapture);
         if (!e.answer) return { ...base, escalation: e.escalation };
         return { ...base, label: e.answer.label, score: e.answer.score, source: "cloud", escalation: e.escalation };
       }));
@@ -172,7 +177,8 @@ class EscalatingTagger {
     if (typeof text !== "string") throw invalid("extract() takes a string");
     if (typeof this.#tagger.extract !== "function") throw new EdgetagError("UNSUPPORTED", "edgetag: the tagger has no extract()");
     if (!entityTypesOf(this.info).length) throw invalid("the tagger's info has no entity types");
-    const { signal, ...localOptions } = options ?? {}; // a signal cannot go to a worker: it stays here
+    const { signal, capture, ...localOptions } = options ?? {}; // a signal cannot go to a worker: it stays here
+    const callCapture = checkCallCapture(capture);
     return this.#call(signal, async (scope) => {
       const local = await this.#local("extract", text, localOptions);
       scope.throwIfCallerStopped();
@@ -185,7 +191,8 @@ class EscalatingTagger {
         : this.#p.threshold.extract === undefined && local.escalate === true ? "model" : null;
       const base = { entities: local.entities, source: "local", localScore };
       if (!trigger) return { ...base, escalation: { wanted: false } };
-      const e = await this.#escalate("extract", text, trigger, scope, this.#p.redact === true ? local.entities : null);
+      const forCapture = { entities: local.entities, score: localScore, threshold, callCapture };
+      const e = await this.#escalate("extract", text, trigger, scope, this.#p.redact === true ? local.entities : null, forCapture);
       if (!e.answer) return { ...base, escalation: e.escalation };
       return { entities: e.answer.entities, source: "cloud", localScore, localEntities: local.entities, escalation: e.escalation };
     });
@@ -196,7 +203,7 @@ class EscalatingTagger {
    * Each step either hands the next what it needs or throws Unanswered, which says why the escalation ends
    * here; only the caller's abort reason is thrown out of it.
    */
-  async #escalate(task, text, trigger, scope, localEntities) {
+  async #escalate(task, text, trigger, scope, localEntities, forCapture) {
     const es = this.#stats.escalations;
     es.wanted++;
     bump(es.byTrigger, trigger);
@@ -204,11 +211,15 @@ class EscalatingTagger {
       this.#admit(scope);
       const redaction = await this.#redact(text, localEntities, scope);
       const release = await this.#waitForSlot(scope);
+      let answered;
       try {
-        return await this.#ask(task, text, redaction, trigger, scope);
+        answered = await this.#ask(task, text, redaction, trigger, scope);
       } finally {
         release();
       }
+      const { sent, ...out } = answered;
+      if (this.#p.capture) out.escalation.captured = await this.#capture(task, sent, redaction, trigger, forCapture);
+      return out;
     } catch (err) {
       if (!(err instanceof Unanswered)) throw err;
       if (err.stopped) scope.throwIfCallerStopped(); // the caller's abort rejects; dispose() ends the escalation
@@ -370,7 +381,7 @@ class EscalatingTagger {
       st.repairedSpans += result.repaired;
     }
     if (redaction) escalation.redacted = redaction.count;
-    return { answer: result, escalation };
+    return { answer: result, escalation, sent: { text: request.text, answer: result.sent ?? result } };
   }
 
   /** Validates an answer and maps it back to the original text; throws InvalidAnswer. */
@@ -378,12 +389,41 @@ class EscalatingTagger {
     if (task === "classify") return validateClassification(answer, request.labels);
     const { entities, repaired } = validateEntities(answer, request.text, request.entityTypes);
     if (!redaction) return { entities, repaired };
+    const sent = { entities };
     const mapped = entities.map((e) => {
       const span = unredactSpan(redaction.segments, e.start, e.end);
       if (!span) throw new InvalidAnswer("span"); // a span cutting through a placeholder
       return { ...e, start: span[0], end: span[1], text: original.slice(span[0], span[1]) };
     });
-    return { entities: mapped, repaired };
+    return { entities: mapped, repaired, sent };
+  }
+
+  /**
+   * Records an answered escalation in policy.capture's store when consent is given: the text as sent, the
+   * teacher's answer on it, the local answer (extraction spans moved onto the sent text). True when stored;
+   * a store that fails or refuses the record never changes the result.
+   */
+  async #capture(task, sent, redaction, trigger, local) {
+    const c = this.#stats.capture;
+    if (!(await consentGiven(this.#p.capture, local.callCapture))) {
+      c.declined++;
+      return false;
+    }
+    try {
+      const info = this.#tagger.info ?? {};
+      const localAnswer = task === "classify" ? { label: local.label, score: local.score }
+        : { score: local.score, entities: local.entities.map((e) => spanInSent(e, sent.text, redaction?.segments)).filter(Boolean) };
+      const record = captureRecord({ task, sent: sent.text, redacted: redaction !== null, trigger, threshold: local.threshold,
+        teacher: sent.answer, local: localAnswer, model: { name: info.name, version: info.version } });
+      const r = await this.#p.capture.store.add(record);
+      if (!r?.stored) { c.refused++; return false; }
+      c.recorded++;
+      c.evicted += r.evicted ?? 0;
+      return true;
+    } catch {
+      c.failed++;
+      return false;
+    }
   }
 
   /**
@@ -418,6 +458,12 @@ class EscalatingTagger {
     for (const scope of this.#calls) scope.stop(false, null);
     await this.#tagger.dispose?.();
   }
+}
+
+/** A call's {capture}: undefined, true (this call consents, for consent "per-call") or false (this call declines). */
+function checkCallCapture(v) {
+  if (v !== undefined && typeof v !== "boolean") throw invalid("options.capture must be true or false");
+  return v;
 }
 
 /** A token classifier's entity types: info.entityTypes, or its labels without B-/I- and "O". */

@@ -3,7 +3,7 @@
 // repository's own package (its exports map and types conditions), as it would from node_modules.
 import {
   EdgetagError, anyOf, createWorkerTagger, indexedDBCache, init, load, patternRedactor, piiFinder, relaxedSimdSupported, version,
-  withEscalation, telemetry, verifyManifest, rolloutBucket, indexedDBStore, ReleaseTagger,
+  withEscalation, telemetry, verifyManifest, rolloutBucket, indexedDBStore, ReleaseTagger, indexedDBCaptureStore,
   type ReleaseTagger as Channel, type ReleaseState, type ReleaseManifest, type Telemetry,
   type CacheAdapter, type Classification, type Matrix, type ModelInfo, type Progress, type WorkerTagger,
   type Extraction, type ModelOrigin, type IDBFactoryLike,
@@ -86,6 +86,15 @@ async function sources(signal: AbortSignal): Promise<void> {
   const safe = withEscalation(fromUrl, { endpoint: { kind: "openai", url: "https://api.example.com/v1/chat/completions", model: "m" }, redact: redactor });
   const viaCloud = await safe.classify("text");
   console.log(viaCloud.source, (await redactor.extract("x")).entities.length, bound);
+  // Capture in IndexedDB, asked at each record (a settings toggle); the page offers export and erase.
+  const captureStore = indexedDBCaptureStore({ maxRecords: 500, maxBytes: 512 * 1024 });
+  const learning = withEscalation(fromUrl, { endpoint: { url: "https://example.com/classify", kind: "json" }, redact: redactor,
+    capture: { store: captureStore, consent: () => document.body.dataset.share === "yes" } });
+  console.log((await learning.classify("x", { capture: false })).source, new Blob([await captureStore.export()]).size);
+  await captureStore.erase();
+  await captureStore.close();
+  // @ts-expect-error: consent is true, false, "per-call" or a function
+  withEscalation(fromUrl, { endpoint: () => ({ label: "x" }), capture: { store: captureStore, consent: "yes" } });
   // A signed release channel in the page: IndexedDB cache and state, events, telemetry by beacon on pagehide.
   const release: Channel = await load({ manifest: "/models/intent-clinc/stable.json", publicKey: "ed25519:AAAA" },
     { store: indexedDBStore(), onProgress: (p: Progress) => console.log(p.loaded) });

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import {
   EdgetagError, createWorkerTagger, init, load, withEscalation, patternRedactor, piiFinder, anyOf, memoryStore, openRelease, telemetry,
+  memoryCaptureStore, textCaptureStore, parseJSONL, CAPTURE_SCHEMA, CAPTURE_DEFAULTS, type CaptureRecord,
   canonicalize, RELEASE_DEFAULTS, RELEASE_SCHEMA, TELEMETRY_DEFAULTS, TELEMETRY_SCHEMA,
   type Classification, type Extraction, type Model, type ModelOrigin, type WorkerTagger,
 } from "edgetag";
@@ -29,6 +30,18 @@ async function main(): Promise<void> {
     timeoutMs: 5000,
   });
   const answer = await escalating.classify("how tall is the eiffel tower");
+  // Capture: answered escalations recorded with consent, per call; a file as the store; export and erase.
+  const fileStore = textCaptureStore({ read: () => readFile("c.jsonl", "utf8").catch(() => null), write: async () => {}, remove: async () => {} },
+    { maxRecords: 100 }, "file");
+  const capturing = withEscalation(worker, { endpoint: () => ({ label: "oos" }), capture: { store: fileStore, consent: "per-call" } });
+  const captured = await capturing.classify("x", { capture: true });
+  if (captured.escalation.wanted && captured.escalation.outcome === "answered") console.log(captured.escalation.captured);
+  const mem = memoryCaptureStore({ maxBytes: CAPTURE_DEFAULTS.maxBytes });
+  const records: CaptureRecord[] = parseJSONL(await mem.export());
+  console.log(records.filter((r) => r.schema === CAPTURE_SCHEMA).length, (await mem.usage()).records, capturing.stats().capture.recorded);
+  await mem.erase();
+  // @ts-expect-error: consent has no default; it must be given
+  withEscalation(worker, { endpoint: () => ({ label: "oos" }), capture: { store: mem } });
   console.log(answer.source, answer.localLabel, escalating.stats().requests.classify);
   const batch = await (await createWorkerTagger(await readFile("./m.gguf"))).classify(["x", "y"]);
   console.log(batch.map((c) => c.label));
