@@ -34,7 +34,7 @@ NODE_LTS ?= npx -y -p node@24.21.0 node
 WASM_CC  := clang-19
 NATIVE_CC ?= gcc
 
-CORE_SRC := src/status.c src/gguf.c src/model.c src/model_tensors.c src/model_vocab.c src/context.c src/tagging.c src/tokenizer.c src/unicode.c src/unicode_data.c \
+CORE_SRC := src/status.c src/memory.c src/gguf.c src/model.c src/model_tensors.c src/model_vocab.c src/context.c src/tagging.c src/decode.c src/extract.c src/tokenizer.c src/unicode.c src/unicode_data.c \
             src/kernels/kernels.c src/kernels/gemm_f32.c src/kernels/gemm_q8.c src/kernels/norm.c src/kernels/act.c \
             src/kernels/probe.c
 NATIVE_SRC := $(CORE_SRC) src/model_file.c src/quantize.c
@@ -56,7 +56,7 @@ WASM_EXPORTS := et_version et_version_number et_status_string \
                 et_context_last_error et_context_run et_context_logits et_context_hidden et_context_embeddings \
                 et_tokenize et_tokenize_windows et_merge_windows et_model_token et_model_token_id et_kernels_probe \
                 et_context_classify et_context_classification et_context_extract et_model_entity_type \
-                et_tokenizer_unicode_version \
+                et_context_extract_begin et_context_extract_next et_memory_set_limit et_tokenizer_unicode_version \
                 malloc free aligned_alloc
 WASM_LDFLAGS := --target=wasm32-wasi -mexec-model=reactor -Wl,--strip-all -Wl,--gc-sections \
                 -Wl,-z,stack-size=262144 $(addprefix -Wl$(comma)--export=,$(WASM_EXPORTS))
@@ -90,7 +90,7 @@ build/abi-layout.wasm: tests/js/abi/layout.c include/edgetag.h | build/.setup
 NATIVE_CFLAGS := -O2 -g -march=x86-64-v2 -ffp-contract=off $(WARN) $(INCLUDES)
 ASAN_CFLAGS   := -O1 -g -march=x86-64-v2 -ffp-contract=off -fno-omit-frame-pointer \
                  -fsanitize=address,undefined -fno-sanitize-recover=all $(WARN) $(INCLUDES)
-NATIVE_TESTS  := test_kernels test_gguf test_engine test_tokenizer test_tagging test_llamacpp
+NATIVE_TESTS  := test_kernels test_gguf test_engine test_tokenizer test_tagging test_llamacpp test_robust
 
 define native_flavour # $(1) = dir, $(2) = CFLAGS
 $(1)/obj/%.o: %.c $$(HEADERS) | build/.setup

@@ -210,7 +210,7 @@ export function writeStruct(buffer, layout, ptr, values) {
 /** et_status: the stable error code of each status, indexed by its value (ET_OK = 0, ET_ERR_<CODE>). */
 export const STATUS_CODES = Object.freeze([
   "OK", "INVALID_ARGUMENT", "OUT_OF_MEMORY", "BAD_MAGIC", "BAD_VERSION", "TRUNCATED", "CORRUPT",
-  "UNSUPPORTED", "MISSING", "SHAPE", "ALIGNMENT", "INPUT", "CAPACITY", "IO", "STATE",
+  "UNSUPPORTED", "MISSING", "SHAPE", "ALIGNMENT", "INPUT", "CAPACITY", "IO", "STATE", "NUMERIC",
 ]);
 
 /** et_status by code: STATUS.OK, STATUS.CAPACITY, … */

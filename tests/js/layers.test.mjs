@@ -34,11 +34,11 @@ function files(dir, pattern) {
 /** The layer of each C file of src/, by its path without extension: a file includes only its layer or below. */
 const C_LAYERS = [
   [0, /^src\/kernels\//],                                   // kernels: math on arrays, nothing of models or text
-  [1, /^src\/(unicode|unicode_data|internal|status)$/],      // Unicode tables; status strings and messages
+  [1, /^src\/(unicode|unicode_data|internal|status|memory)$/], // Unicode tables; status strings and messages; the memory cap
   [2, /^src\/(tokenizer|gguf)$/],                           // WordPiece over a vocabulary; the GGUF reader
   [3, /^src\/(model|model_tensors|model_vocab|model_file|quantize)$/], // the model: binding, vocabulary, files
   [4, /^src\/context$/],                                    // the encoder: arena and forward pass
-  [5, /^src\/tagging$/],                                    // text in, labels out
+  [5, /^src\/(tagging|decode|extract)$/],                   // text in, labels out
   [6, /^src\/cli\//],                                       // the CLI: the public API only
 ];
 /** Includes that break the layering on purpose, each with its reason. */
