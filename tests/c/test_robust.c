@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kernels/kernels.h"
 #include "tagging.h"
 #include "testlib.h"
 
@@ -256,6 +257,22 @@ static void test_non_finite(void) {
 
 /* ---- labels ------------------------------------------------------------------------------------------- */
 
+/* Found by fuzz_gguf: an int8 model whose activations reach infinity made the activation quantizer convert NaN to
+ * an integer (undefined; UBSan stopped there). Every quantizer now gives levels in range and a non-finite scale. */
+static void test_quantize_non_finite(void) {
+    const float rows[3][8] = {{INFINITY, 1, -2, 3, 0, 0, 0, 0}, {NAN, 1, 2, 3, 4, 5, 6, 7}, {-INFINITY, INFINITY, 0, 0, 0, 0, 0, 0}};
+    const et_q8_quantize_fn fns[4] = {et_q8_quantize_i16__scalar, et_q8_quantize_i16__wasmsimd, et_q8_quantize_u7__scalar,
+                                      et_q8_quantize_u7__wasmsimd};
+    for (int f = 0; f < 4; f++) {
+        int16_t q16[3 * 8];
+        float sa[3];
+        int32_t za[3];
+        fns[f](3, 8, &rows[0][0], 8, q16, 8, sa, za);
+        for (int i = 0; i < 3; i++) CHECK(za[i] >= 0 && za[i] <= 255, "quantizer %d row %d: zero %d", f, i, za[i]);
+        CHECK(!isfinite(sa[0]) && !isfinite(sa[2]), "quantizer %d: the scales of rows with infinities are not finite", f);
+    }
+}
+
 static void test_labels(void) {
     static const char *const dup[] = {"O", "B-PER", "I-PER", "B-PER", "I-LOC"};
     static const char *const nul[] = {"O", "B-PER", "I-PER", "B-L\x01OC", "I-LOC"};
@@ -309,6 +326,7 @@ static void test_memory_limit(void) {
 int main(void) {
     test_any_length();
     test_non_finite();
+    test_quantize_non_finite();
     test_labels();
     test_file_checked_before_read();
     test_memory_limit();
