@@ -38,7 +38,7 @@ CORE_SRC := src/status.c src/memory.c src/gguf.c src/model.c src/model_tensors.c
             src/kernels/kernels.c src/kernels/gemm_f32.c src/kernels/gemm_q8.c src/kernels/norm.c src/kernels/act.c \
             src/kernels/probe.c
 NATIVE_SRC := $(CORE_SRC) src/model_file.c src/quantize.c
-CLI_SRC  := src/cli/main.c src/cli/run.c src/cli/text.c src/cli/file.c src/cli/json.c
+CLI_SRC  := src/cli/main.c src/cli/run.c src/cli/text.c src/cli/tag.c src/cli/file.c src/cli/json.c
 HEADERS  := include/edgetag.h $(wildcard src/*.h src/kernels/*.h src/cli/*.h tests/c/*.h)
 
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
