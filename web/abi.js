@@ -107,8 +107,8 @@ export const SCRATCH = Object.freeze({
   matrix: struct("matrix", [["data", "ptr"], ["rows", "i32"], ["cols", "i32"]]),
   /** et_context_classification(…, &label, &score, &probs, &escalate) */
   classification: struct("classification", [["label", "i32"], ["score", "f32"], ["probs", "ptr"], ["escalate", "i32"]]),
-  /** et_context_extract(…, &entities, &n_entities, &escalate) */
-  extraction: struct("extraction", [["entities", "ptr"], ["n_entities", "i32"], ["escalate", "i32"]]),
+  /** et_context_extract(…, &entities, &n_entities, &escalate) and et_context_extract_next(…, &done) */
+  extraction: struct("extraction", [["entities", "ptr"], ["n_entities", "i32"], ["escalate", "i32"], ["done", "i32"]]),
   /** et_tokenize(…, &n_tokens, &error) */
   tokenize: struct("tokenize", [["n_tokens", "i32"], ["error", et_error]]),
   /** et_tokenize_windows(…, &n_tokens, &n_windows, &error) */
