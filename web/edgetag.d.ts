@@ -23,7 +23,9 @@ export type EdgetagErrorCode =
   | "INVALID_ARGUMENT" | "OUT_OF_MEMORY" | "BAD_MAGIC" | "BAD_VERSION" | "TRUNCATED" | "CORRUPT"
   | "UNSUPPORTED" | "MISSING" | "SHAPE" | "ALIGNMENT" | "INPUT" | "CAPACITY" | "IO" | "STATE" | "UNKNOWN"
   /** The bytes' SHA-256 is not the `integrity` asked for. */
-  | "INTEGRITY";
+  | "INTEGRITY"
+  /** The model is larger than `maxBytes` (announced by Content-Length, or counted as it streams). */
+  | "TOO_LARGE";
 
 /** Every failure of the engine or the library. Aborts reject with the AbortSignal's reason instead. */
 export declare class EdgetagError extends Error {
@@ -47,6 +49,12 @@ export interface InitOptions {
    * (the flavour this runtime runs is fetched). Default: ../build/edgetag[-relaxed].wasm beside this file.
    */
   wasmUrl?: string | URL | { relaxed?: string | URL; baseline?: string | URL };
+  /**
+   * Bytes of wasm memory the engine may ever hold (default 256 MiB, at least 16 MiB): a call or a load that would
+   * need more is split or refused with OUT_OF_MEMORY, and every model keeps working. Engines are shared per
+   * maxMemory: a different value is an engine (and a wasm instance) of its own.
+   */
+  maxMemory?: number;
 }
 
 /** True when this JavaScript engine runs relaxed SIMD. */
@@ -59,6 +67,8 @@ export interface Engine {
   readonly kernels: number;
   /** False while the relaxed build is still timing its two int8 kernel sets. */
   readonly tuned: boolean;
+  /** The cap on its wasm memory in bytes (maxMemory, rounded down to whole 64 KiB pages). */
+  readonly maxMemory: number;
   version(): string;
 }
 
@@ -125,6 +135,10 @@ export interface ModelOrigin {
 
 /** What a cache keeps beside a model's bytes. */
 export interface CacheManifest {
+  /** The key it was stored under: only a load by this key (or "key@version") uses it. */
+  key: string;
+  /** The SHA-256 (hex) the caller asked for when it was stored, or null: a later read must match it. */
+  integrity: string | null;
   name: string;
   version: string;
   sha256: string;
@@ -139,7 +153,10 @@ export interface CacheManifest {
 
 /**
  * A place to keep models between loads (KV, the file system, the Cache API…). `key` is the model's URL, or the
- * name (or name@version) a caller loads it by. load() checks the bytes against manifest.sha256 on every read.
+ * name (or name@version) a caller stored it under with the `key` option. load() uses an entry only when its
+ * manifest.key is that key, checks the bytes against manifest.sha256 and manifest.integrity on every read, and
+ * drops (delete) an entry that cannot be read or fails a check, then fetches the model again. A call that does not
+ * settle within cacheTimeoutMs counts as failed.
  */
 export interface CacheAdapter {
   get(key: string): Promise<{ data: Blob | ArrayBuffer | Uint8Array; manifest: CacheManifest } | undefined>;
@@ -181,6 +198,20 @@ export interface LoadOptions extends InitOptions {
   signal?: AbortSignal;
   /** The size of a ReadableStream source, when known (lets it stream straight into wasm memory). */
   size?: number;
+  /** The most bytes the model may have (default: maxMemory): TOO_LARGE from Content-Length, or as it streams. */
+  maxBytes?: number;
+  /** Milliseconds a server or a body may send nothing before the load fails with IO (default 30000). */
+  stallTimeoutMs?: number;
+  /** Milliseconds a cache adapter's get, put or delete may take before it counts as failed (default 10000). */
+  cacheTimeoutMs?: number;
+  /** Tokens of one run of the encoder (default 2048, at least the model's positions): bounds a call's memory. */
+  batchTokens?: number;
+  /** UTF-16 code units of one text (default 16 Mi): longer is INPUT. */
+  maxTextChars?: number;
+  /** Texts of one call (default 65536): more is INPUT. */
+  maxTexts?: number;
+  /** Tokens of one call, all texts together (default 4 Mi): more is INPUT. */
+  maxTokens?: number;
 }
 
 export interface WorkerLoadOptions extends Omit<LoadOptions, "cache"> {

@@ -60,7 +60,7 @@ export class Registry {
 
   /** The engine (instantiated once per isolate, by the first caller): flavour, kernels, version. */
   engine() {
-    return init({ wasmModule: this.#deps.wasmModule });
+    return init({ wasmModule: this.#deps.wasmModule, maxMemory: this.#config.maxMemory });
   }
 
   /** The ready entry for `name` (loaded now if needed); throws ServiceError 404 or 503. */
@@ -99,7 +99,8 @@ export class Registry {
       const opened = await openSource(entry.spec, this.#deps.env, { bundled: this.#deps.bundled, fetch: this.#deps.fetch, signal });
       const sha256 = opened.sha256 ?? await sha256Hex(opened.source); // a bundled model without one: computed, for /v1/models
       model = await load(opened.source, {
-        wasmModule: this.#deps.wasmModule, cache: "none", signal,
+        wasmModule: this.#deps.wasmModule, cache: "none", signal, maxMemory: this.#config.maxMemory,
+        batchTokens: this.#config.batchTokens, maxTextChars: this.#config.maxTextChars, maxTexts: this.#config.maxTexts,
         ...(opened.sha256 && { integrity: opened.sha256 }), ...(opened.size !== null && { size: opened.size }),
       });
       const task = TASKS[model.info.task];
