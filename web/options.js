@@ -12,11 +12,14 @@ export function own(object, key) {
     Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
 }
 
-/** A plain copy of `object`'s own enumerable properties (null and undefined give {}). */
+/**
+ * A copy of `object`'s own enumerable properties with no prototype, so that reading a key it lacks gives undefined
+ * whatever Object.prototype holds (null and undefined give an empty one).
+ */
 export function ownCopy(object) {
-  if (object === null || object === undefined) return {};
+  const out = Object.create(null);
+  if (object === null || object === undefined) return out;
   if (typeof object !== "object") throw new EdgetagError("INVALID_ARGUMENT", "edgetag: options must be an object");
-  const out = {};
   for (const key of Object.keys(object)) out[key] = object[key];
   return out;
 }
