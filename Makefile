@@ -155,6 +155,21 @@ fuzz-run: fuzz
 	    -artifact_prefix=build/fuzz/ \
 	    build/fuzz/corpus-$$t tests/fixtures/fuzz-corpus/$$t || exit 1; done
 
+# ---- reliability: the long runs behind tests/RELIABILITY.md (not part of make test) ----------------------------
+# Peak wasm memory by input size, the mutation campaign over the shipped models in both wasm builds, 100,000 mixed
+# requests through one model in Node 24, and each fuzz target for RELIABILITY_FUZZ_SECONDS. Figures and logs go to
+# build/reliability/. About an hour and a half on two cores at the defaults (fuzzing is 50 minutes of it).
+RELIABILITY_FUZZ_SECONDS ?= 600
+RELIABILITY_MUTATIONS ?= 2000
+reliability: setup wasm fuzz
+	@mkdir -p build/reliability
+	nice -n 5 $(NODE_LTS) tests/reliability/memory.mjs --json build/reliability/memory.json
+	nice -n 5 $(NODE_LTS) tests/reliability/mutate.mjs --per-model $(RELIABILITY_MUTATIONS) --json build/reliability/mutate-relaxed.json
+	nice -n 5 $(NODE_LTS) tests/reliability/mutate.mjs --per-model $(RELIABILITY_MUTATIONS) --seed 16 --simd baseline \
+	  --json build/reliability/mutate-baseline.json
+	nice -n 5 $(NODE_LTS) tests/reliability/soak.mjs --json build/reliability/soak.json
+	tests/reliability/fuzz-campaign.sh $(RELIABILITY_FUZZ_SECONDS)
+
 # ---- reference models (random weights, numpy only) and goldens (PyTorch) --------------------------
 REF_SHAPES := tiny minilm odd
 
@@ -294,7 +309,9 @@ test-js: setup wasm native asan refmodels tokfixtures build/abi-layout.wasm llam
 	EDGETAG_SIMD=relaxed $(NODE_RELAXED) --test $(ENGINE_TESTS)
 	@echo "== Node 24 (LTS): the same suites and the loaders, relaxed SIMD on by default"
 	EDGETAG_SIMD=relaxed $(NODE_LTS) --test $(ENGINE_TESTS) tests/js/load.test.mjs tests/js/escalate.test.mjs \
-	  tests/js/escalate-redaction.test.mjs
+	  tests/js/escalate-redaction.test.mjs tests/js/limits.test.mjs tests/js/load-limits.test.mjs tests/js/redact-leaks.test.mjs
+	@echo "== the mutation campaign, briefly (make reliability runs it long)"
+	$(NODE_LTS) tests/reliability/mutate.mjs --per-model 40 --seed $$(date +%j)
 
 # The library in real browsers.
 test-browser: setup wasm refmodels
@@ -388,6 +405,6 @@ all: wasm native
 clean:
 	rm -rf build
 
-.PHONY: all setup wasm native asan fuzz fuzz-seeds fuzz-smoke fuzz-run refmodels tokfixtures golden golden-models models manifest train \
+.PHONY: all setup wasm native asan fuzz fuzz-seeds fuzz-smoke fuzz-run reliability refmodels tokfixtures golden golden-models models manifest train \
         llamacpp test test-native test-py test-js test-browser test-demo test-worker test-package demo demo-cli eval \
         bench bench-worker sizes clean
