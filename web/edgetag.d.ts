@@ -166,7 +166,7 @@ export interface CacheAdapter {
   evict?(manifest: CacheManifest): Promise<number>;
 }
 
-/** The browsers' cache: records keyed by name + version + sha256, indexed by URL and name. */
+/** The browsers' cache: records keyed by the load key + sha256, found by key (or "name@version": that version stored under the name). */
 export interface IndexedDBCache extends CacheAdapter {
   readonly kind: "indexeddb";
   evict(manifest: CacheManifest): Promise<number>;
