@@ -153,6 +153,28 @@ describe("input limits", () => {
   });
 });
 
+describe("numeric health", () => {
+  /** The file with every float of `tensor` NaN (offsets from the engine's own tensor table). */
+  async function poisoned(bytes, tensor) {
+    const m = await fresh(bytes);
+    const t = m.tensors().find((x) => x.name === tensor);
+    m.dispose();
+    const copy = Buffer.from(bytes);
+    for (let at = t.offset; at < t.offset + t.nBytes; at += 4) copy.writeFloatLE(NaN, at);
+    return copy;
+  }
+
+  test("NaN weights: classify and extract throw NUMERIC (they answered score NaN, escalate false)", async () => {
+    const c = await fresh(await poisoned(intent, "cls.output.bias"));
+    await assert.rejects(async () => c.classify("book a table"), { code: "NUMERIC" });
+    await assert.rejects(async () => c.classify(["a", "b"]), { code: "NUMERIC" });
+    c.dispose();
+    const n = await fresh(await poisoned(ner, "cls.output.bias"));
+    await assert.rejects(async () => n.extract("replaced the pump seal"), { code: "NUMERIC" });
+    n.dispose();
+  });
+});
+
 describe("labels", () => {
   const LABELS = "bert.classifier.output_labels";
   // The file's own labels with new names (the abstain label, "oos", kept).
