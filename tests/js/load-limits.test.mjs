@@ -198,3 +198,15 @@ describe("caches that heal", () => {
     byName.dispose();
   });
 });
+
+describe("limits in a Web Worker", () => {
+  test("the limits cross into the worker: maxTexts, maxMemory and maxBytes hold there", async () => {
+    const w = await load(new Uint8Array(bytes), { worker: true, simd, maxTexts: 2, maxMemory: 32 * MiB });
+    await assert.rejects(w.classify(["a", "b", "c"]), { name: "EdgetagError", code: "INPUT" });
+    assert.equal((await w.classify(["a", "b"])).length, 2);
+    await assert.rejects(w.classify("€".repeat(8 * MiB)), { name: "EdgetagError", code: "OUT_OF_MEMORY" }); // 24 MiB of UTF-8
+    assert.equal((await w.classify("book a table")).label, (await w.classify("book a table")).label);
+    await w.dispose();
+    await assert.rejects(load(new Uint8Array(bytes), { worker: true, simd, maxBytes: 1000 }), { code: "TOO_LARGE" });
+  });
+});
