@@ -12,6 +12,7 @@
 //   node tests/reliability/mutate.mjs [--per-model N] [--seed S] [--simd relaxed|baseline] [--json out.json]
 import { readFileSync, writeFileSync } from "node:fs";
 import { load } from "../../web/edgetag.js";
+import { parseGguf } from "../js/gguf-edit.mjs";
 import { rng } from "./corpus.mjs";
 
 const root = new URL("../../", import.meta.url);
@@ -24,10 +25,10 @@ const MODELS = ["intent-clinc", "maint-ner", "pii-ner"];
 const TEXTS = ["book a table for two at 7pm", "replaced the hydraulic pump seal on excavator 12",
   "Call Sarah Connor at +44 20 7946 0958", "", "🙂 ünïcödé ٠١٢ ＡＢＣ", "x".repeat(3000)];
 
-/** The byte ranges of a GGUF file worth aiming at: the header and metadata (small, dense with counts and lengths). */
+/** Where a GGUF file's tensor data starts: before it, the header, metadata and tensor table (dense with counts,
+ * lengths and offsets), which most mutations aim at. */
 function headerEnd(bytes) {
-  // The tensor data starts after the metadata; a bound: the first MiB or the whole file.
-  return Math.min(bytes.length, 1 << 20);
+  return parseGguf(bytes).dataStart;
 }
 
 /** One mutation of `bytes`: a fresh copy and a name saying what was done. */
@@ -36,7 +37,7 @@ function mutate(bytes, r) {
   const hdr = headerEnd(bytes);
   const out = new Uint8Array(bytes);
   const kind = pick(8);
-  const at = r() < 0.8 ? pick(hdr) : pick(bytes.length);
+  const at = r() < 0.9 ? pick(hdr) : pick(bytes.length); // mostly the metadata and tensor table
   switch (kind) {
     case 0: { // flip one bit
       out[at] ^= 1 << pick(8);
