@@ -410,3 +410,23 @@ export declare function patternRedactor(options?: { types?: readonly PatternType
 export declare function anyOf(...finders: { extract(text: string): { entities: readonly Entity[] } | Promise<{ entities: readonly Entity[] }> }[]): {
   extract(text: string): Promise<{ entities: Entity[] }>;
 };
+
+/** A piece of a redacted text: literal text of the original, or a placeholder standing for [origFrom, origTo). */
+export interface RedactionSegment {
+  from: number;
+  to: number;
+  origFrom: number;
+  origTo: number;
+  placeholder: boolean;
+  /** The entity label a placeholder stands for. */
+  label?: string;
+}
+
+/**
+ * The text exactly as withEscalation's `redact` sends it: each entity span, and every other occurrence of what it
+ * found (any case, before a possessive, as a whole word), replaced by a placeholder [TYPE_n] — the same text gets
+ * the same one, never one the text already holds. `labels`: only these entity types (null: all). Throws for a span
+ * outside the text. For previews ("this is what would leave the device").
+ */
+export declare function redactText(text: string, entities: readonly { label: string; start: number; end: number }[],
+  labels?: ReadonlySet<string> | null): { text: string; segments: RedactionSegment[]; count: number };

@@ -23,4 +23,4 @@ export { load } from "./load.js";
 export { indexedDBCache } from "./cache.js";
 export { createWorkerTagger, WorkerTagger } from "./worker-client.js";
 export { withEscalation, EscalationHttpError, DEFAULT_THRESHOLD, POLICY_DEFAULTS } from "./escalate/index.js";
-export { anyOf, patternRedactor } from "./redact.js";
+export { anyOf, patternRedactor, redactText } from "./redact.js";

@@ -265,7 +265,7 @@ export function redactText(text, entities, labels) {
       counters.set(type, n);
       byText.set(original, ph);
     }
-    segments.push({ from: out.length, to: out.length + ph.length, origFrom: s.start, origTo: s.end, placeholder: true });
+    segments.push({ from: out.length, to: out.length + ph.length, origFrom: s.start, origTo: s.end, placeholder: true, label: s.label });
     out += ph;
     at = s.end;
   }
