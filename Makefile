@@ -10,7 +10,7 @@
 #                  smoke), test-py, test-js (Node, Deno), test-browser (Chromium), test-demo (the PWA in
 #                  Chromium and WebKitGTK), test-worker (the edge service on workerd, Node and Deno),
 #                  test-package (the npm tarball)
-#   make fuzz-run  the tokenizer fuzzer for FUZZ_SECONDS (600) into build/fuzz/corpus
+#   make fuzz-run  the five fuzz targets, FUZZ_SECONDS (600) each, into build/fuzz/corpus-<target>
 #   make bench     edgetag vs onnxruntime-web/-node in Node and Chromium (bench/RESULTS.md); GEMM kernels; tokenizer
 #   make bench-worker  the edge service under load on loopback: req/s, p50/p99, cold start (bench/RESULTS.md)
 #   make tokfixtures  vocabularies, tokenizer.json files and the corpus of the tokenizer parity tests
@@ -36,11 +36,11 @@ NODE_LTS ?= npx -y -p node@24.21.0 node
 WASM_CC  := clang-19
 NATIVE_CC ?= gcc
 
-CORE_SRC := src/status.c src/gguf.c src/model.c src/model_tensors.c src/model_vocab.c src/context.c src/tagging.c src/tokenizer.c src/unicode.c src/unicode_data.c \
+CORE_SRC := src/status.c src/memory.c src/gguf.c src/model.c src/model_tensors.c src/model_vocab.c src/context.c src/tagging.c src/decode.c src/extract.c src/tokenizer.c src/unicode.c src/unicode_data.c \
             src/kernels/kernels.c src/kernels/gemm_f32.c src/kernels/gemm_q8.c src/kernels/norm.c src/kernels/act.c \
             src/kernels/probe.c
 NATIVE_SRC := $(CORE_SRC) src/model_file.c src/quantize.c
-CLI_SRC  := src/cli/main.c src/cli/run.c src/cli/text.c src/cli/file.c src/cli/json.c
+CLI_SRC  := src/cli/main.c src/cli/run.c src/cli/text.c src/cli/tag.c src/cli/file.c src/cli/json.c
 HEADERS  := include/edgetag.h $(wildcard src/*.h src/kernels/*.h src/cli/*.h tests/c/*.h)
 
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
@@ -58,7 +58,7 @@ WASM_EXPORTS := et_version et_version_number et_status_string \
                 et_context_last_error et_context_run et_context_logits et_context_hidden et_context_embeddings \
                 et_tokenize et_tokenize_windows et_merge_windows et_model_token et_model_token_id et_kernels_probe \
                 et_context_classify et_context_classification et_context_extract et_model_entity_type \
-                et_tokenizer_unicode_version \
+                et_context_extract_begin et_context_extract_next et_memory_set_limit et_tokenizer_unicode_version \
                 malloc free aligned_alloc
 WASM_LDFLAGS := --target=wasm32-wasi -mexec-model=reactor -Wl,--strip-all -Wl,--gc-sections \
                 -Wl,-z,stack-size=262144 $(addprefix -Wl$(comma)--export=,$(WASM_EXPORTS))
@@ -92,7 +92,7 @@ build/abi-layout.wasm: tests/js/abi/layout.c include/edgetag.h | build/.setup
 NATIVE_CFLAGS := -O2 -g -march=x86-64-v2 -ffp-contract=off $(WARN) $(INCLUDES)
 ASAN_CFLAGS   := -O1 -g -march=x86-64-v2 -ffp-contract=off -fno-omit-frame-pointer \
                  -fsanitize=address,undefined -fno-sanitize-recover=all $(WARN) $(INCLUDES)
-NATIVE_TESTS  := test_kernels test_gguf test_engine test_tokenizer test_tagging test_llamacpp
+NATIVE_TESTS  := test_kernels test_gguf test_engine test_tokenizer test_tagging test_llamacpp test_robust
 
 define native_flavour # $(1) = dir, $(2) = CFLAGS
 $(1)/obj/%.o: %.c $$(HEADERS) | build/.setup
@@ -115,24 +115,62 @@ native: build/edgetag $(addprefix build/native/,$(NATIVE_TESTS))
 asan: build/asan/edgetag $(addprefix build/asan/,$(NATIVE_TESTS))
 
 # ---- fuzzing (libFuzzer, clang-19) ------------------------------------------------------------------
+# Five targets (tests/c/fuzz/): the GGUF reader and loader, the tokenizer, the whole pipeline (a model and a text),
+# span decoding with window merging on made-up numbers, and stepped extraction against all windows at once.
+# Seeds: tests/fixtures/fuzz-corpus/<target>/ (make fuzz-seeds writes the models among them); an input that once
+# crashed a target is kept there, so every run replays it.
+FUZZ_TARGETS := gguf tokenizer pipeline decode windows
 FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 9
 FUZZ_CFLAGS := -g -O1 -march=x86-64-v2 -ffp-contract=off -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                $(WARN) $(INCLUDES) -Itests/c
+fuzz_max_len = $(if $(filter gguf pipeline,$(1)),32768,$(if $(filter windows,$(1)),1504,4096))
 
-build/fuzz/fuzz_tokenizer: tests/c/fuzz/fuzz_tokenizer.c tests/c/testlib.c $(CORE_SRC) $(HEADERS) | build/.setup
+build/fuzz/fuzz_%: tests/c/fuzz/fuzz_%.c tests/c/fuzz/fuzz_common.h tests/c/testlib.c $(CORE_SRC) $(HEADERS) | build/.setup
 	@mkdir -p $(dir $@)
-	$(WASM_CC) $(FUZZ_CFLAGS) tests/c/fuzz/fuzz_tokenizer.c tests/c/testlib.c $(CORE_SRC) -o $@ -lm
+	$(WASM_CC) $(FUZZ_CFLAGS) $< tests/c/testlib.c $(CORE_SRC) -o $@ -lm
 
-fuzz: build/fuzz/fuzz_tokenizer
+fuzz: $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
 
-# The committed seeds plus a short run (CI); fuzz-run is the long local run into build/fuzz/corpus.
-fuzz-smoke: build/fuzz/fuzz_tokenizer
-	@mkdir -p build/fuzz/corpus
-	build/fuzz/fuzz_tokenizer -max_total_time=20 -max_len=4096 -print_final_stats=1 build/fuzz/corpus tests/fixtures/fuzz-corpus/tokenizer 2>&1 | tail -12
+# The seed models of the gguf and pipeline targets, and the byte seeds of decode and windows (committed).
+build/native/make_seeds: tests/c/fuzz/make_seeds.c tests/c/fuzz/fuzz_common.h build/native/obj/tests/c/testlib.o \
+                         $(patsubst %.c,build/native/obj/%.o,$(NATIVE_SRC))
+	$(NATIVE_CC) $(NATIVE_CFLAGS) -Itests/c tests/c/fuzz/make_seeds.c build/native/obj/tests/c/testlib.o \
+	  $(patsubst %.c,build/native/obj/%.o,$(NATIVE_SRC)) -o $@ -lm
 
-fuzz-run: build/fuzz/fuzz_tokenizer
-	@mkdir -p build/fuzz/corpus
-	build/fuzz/fuzz_tokenizer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 build/fuzz/corpus tests/fixtures/fuzz-corpus/tokenizer
+fuzz-seeds: build/native/make_seeds
+	@mkdir -p $(addprefix tests/fixtures/fuzz-corpus/,gguf pipeline decode windows)
+	build/native/make_seeds tests/fixtures/fuzz-corpus
+
+# CI: each target replays its committed seeds, then fuzzes for FUZZ_SMOKE_SECONDS; fuzz-run is the long run
+# (FUZZ_SECONDS per target; FUZZ_TARGETS=gguf for one) into build/fuzz/corpus-<target>.
+fuzz-smoke: fuzz
+	@for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t; \
+	  printf '%-10s ' $$t; build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SMOKE_SECONDS) -max_len=$(call fuzz_max_len,$$t) \
+	    -artifact_prefix=build/fuzz/ -print_final_stats=1 build/fuzz/corpus-$$t tests/fixtures/fuzz-corpus/$$t 2>&1 | \
+	    awk '/stat::number_of_executed_units/ {r=$$2} /stat::peak_rss_mb/ {m=$$2} /ERROR|SUMMARY|failed/ {print; bad=1} \
+	         END {printf "%s runs, peak RSS %s MB\n", r, m; exit bad}' || exit 1; done
+
+fuzz-run: fuzz
+	@for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t; \
+	  build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$(call fuzz_max_len,$$t) -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/ \
+	    build/fuzz/corpus-$$t tests/fixtures/fuzz-corpus/$$t || exit 1; done
+
+# ---- reliability: the long runs behind tests/RELIABILITY.md (not part of make test) ----------------------------
+# Peak wasm memory by input size, the mutation campaign over the shipped models in both wasm builds, 100,000 mixed
+# requests through one model in Node 24, and each fuzz target for RELIABILITY_FUZZ_SECONDS. Figures and logs go to
+# build/reliability/. About an hour and a half on two cores at the defaults (fuzzing is 50 minutes of it).
+RELIABILITY_FUZZ_SECONDS ?= 600
+RELIABILITY_MUTATIONS ?= 2000
+reliability: setup wasm fuzz
+	@mkdir -p build/reliability
+	nice -n 5 $(NODE_LTS) tests/reliability/memory.mjs --json build/reliability/memory.json
+	nice -n 5 $(NODE_LTS) tests/reliability/mutate.mjs --per-model $(RELIABILITY_MUTATIONS) --json build/reliability/mutate-relaxed.json
+	nice -n 5 $(NODE_LTS) tests/reliability/mutate.mjs --per-model $(RELIABILITY_MUTATIONS) --seed 16 --simd baseline \
+	  --json build/reliability/mutate-baseline.json
+	nice -n 5 $(NODE_LTS) tests/reliability/soak.mjs --json build/reliability/soak.json
+	tests/reliability/fuzz-campaign.sh $(RELIABILITY_FUZZ_SECONDS)
 
 # ---- reference models (random weights, numpy only) and goldens (PyTorch) --------------------------
 REF_SHAPES := tiny minilm odd
@@ -254,11 +292,11 @@ ENGINE_TESTS  := tests/js/wasm.test.mjs tests/js/parity.test.mjs tests/js/int8.t
 .NOTPARALLEL: test
 test: test-native test-py test-js test-browser test-demo test-worker test-package
 
-# The C tests under ASan + UBSan, then the tokenizer fuzzer on its committed seeds and for 20 seconds.
+# The C tests under ASan + UBSan, then each fuzz target on its committed seeds and for FUZZ_SMOKE_SECONDS.
 test-native: setup asan
 	@echo "== native tests under ASan + UBSan"
 	@for t in $(NATIVE_TESTS); do ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 build/asan/$$t || exit 1; done
-	@echo "== the tokenizer fuzzer: committed seeds and a 20-second run"
+	@echo "== the fuzz targets: committed seeds and $(FUZZ_SMOKE_SECONDS) seconds each"
 	@$(MAKE) -s fuzz-smoke
 
 # The converter, the training tools, the tokenizer fixtures, and the goldens still being what PyTorch computes.
@@ -275,7 +313,10 @@ test-js: setup wasm native asan refmodels tokfixtures build/abi-layout.wasm llam
 	@echo "== Node 24 (LTS): the same suites and the loaders, relaxed SIMD on by default"
 	EDGETAG_SIMD=relaxed $(NODE_LTS) --test $(ENGINE_TESTS) tests/js/load.test.mjs tests/js/escalate.test.mjs \
 	  tests/js/escalate-redaction.test.mjs tests/js/release.test.mjs tests/js/release-update.test.mjs \
-	  tests/js/capture.test.mjs
+	  tests/js/capture.test.mjs \
+	  tests/js/limits.test.mjs tests/js/load-limits.test.mjs tests/js/redact-leaks.test.mjs
+	@echo "== the mutation campaign, briefly (make reliability runs it long)"
+	$(NODE_LTS) tests/reliability/mutate.mjs --per-model 40 --seed $$(date +%j)
 
 # The library in real browsers.
 test-browser: setup wasm refmodels
@@ -396,6 +437,6 @@ all: wasm native
 clean:
 	rm -rf build
 
-.PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden golden-models models manifest train \
+.PHONY: all setup wasm native asan fuzz fuzz-seeds fuzz-smoke fuzz-run reliability refmodels tokfixtures golden golden-models models manifest train \
         llamacpp test test-native test-py test-js test-browser test-demo test-worker test-package demo demo-cli eval \
         bench bench-worker sizes clean distill test-distill report

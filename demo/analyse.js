@@ -4,6 +4,7 @@
 //
 //   const record = await analyse({ note, request }, { cloud, models, settings });
 
+import { redactText } from "./web/edgetag.js";
 import { redactPreview } from "./spans.js";
 import { thresholdOf } from "./cloud.js";
 
@@ -15,7 +16,7 @@ async function personalData(text, finder, settings) {
   const t0 = now();
   const { entities } = await finder.extract(text);
   const ms = now() - t0;
-  const preview = settings.redact ? redactPreview(text, entities) : { text, replacements: [] };
+  const preview = settings.redact ? redactPreview(text, entities, redactText) : { text, replacements: [] };
   return { items: entities.map(entityOf), ms, sent: preview.text, replacements: preview.replacements, redacted: settings.redact };
 }
 

@@ -25,49 +25,24 @@ export function pieces(text, entities) {
   return out;
 }
 
-/** "B-PhysicalObject" → "PHYSICAL_OBJECT": a placeholder's type (letters, digits and _), as web/redact.js makes it. */
-export function placeholderType(label) {
-  const t = String(label).replace(/^[BIES]-/, "").replace(/([a-z0-9])([A-Z])/g, "$1_$2")
-    .toUpperCase().replace(/[^A-Z0-9]+/g, "_").replace(/^_+|_+$/g, "");
-  return t || "ENTITY";
-}
-
 /**
- * The text as withEscalation would send it with `redact`: each span of personal data replaced by [TYPE_n].
- * It follows the library's rules (web/redact.js, redactText), which the public API does not export: spans
- * that overlap, or touch and have one type, merge; the same text gets the same placeholder; n skips any
- * placeholder the text already holds. The demo's tests check this preview against what the stand-in cloud
- * actually receives. Returns {text, replacements: [{original, placeholder, label}]}.
+ * The text as withEscalation would send it with `redact`, and what was replaced: `redactText` is the library's own
+ * (web/redact.js: what a finder found is replaced wherever it occurs, in any case; the same text gets the same
+ * placeholder), passed in by the caller, so the preview can never drift from what is sent. The demo's tests check it
+ * against what the stand-in cloud actually receives. Returns {text, replacements: [{original, placeholder, label}]}.
  */
-export function redactPreview(text, entities) {
-  const spans = entities.filter((e) => Number.isInteger(e.start) && Number.isInteger(e.end) && e.start < e.end)
-    .map((e) => ({ start: e.start, end: e.end, label: e.label }))
-    .sort((a, b) => a.start - b.start || b.end - a.end);
-  const merged = [];
-  for (const s of spans) {
-    const last = merged[merged.length - 1];
-    if (last && (s.start < last.end || (s.start === last.end && placeholderType(s.label) === placeholderType(last.label))))
-      last.end = Math.max(last.end, s.end);
-    else merged.push({ ...s });
+export function redactPreview(text, entities, redactText) {
+  const spans = entities.filter((e) => Number.isInteger(e.start) && Number.isInteger(e.end) && e.start < e.end);
+  const r = redactText(text, spans, null);
+  const replacements = [], seen = new Set();
+  for (const s of r.segments) {
+    if (!s.placeholder) continue;
+    const placeholder = r.text.slice(s.from, s.to);
+    if (seen.has(placeholder)) continue;
+    seen.add(placeholder);
+    replacements.push({ original: text.slice(s.origFrom, s.origTo), placeholder, label: s.label });
   }
-  const byText = new Map(), counters = new Map(), replacements = [];
-  let out = "", at = 0;
-  for (const s of merged) {
-    out += text.slice(at, s.start);
-    const original = text.slice(s.start, s.end);
-    let placeholder = byText.get(original);
-    if (!placeholder) {
-      const type = placeholderType(s.label);
-      let n = counters.get(type) ?? 0;
-      do placeholder = `[${type}_${++n}]`; while (text.includes(placeholder));
-      counters.set(type, n);
-      byText.set(original, placeholder);
-      replacements.push({ original, placeholder, label: s.label });
-    }
-    out += placeholder;
-    at = s.end;
-  }
-  return { text: out + text.slice(at), replacements };
+  return { text: r.text, replacements };
 }
 
 /** The placeholders in a text sent to the cloud, as pieces: {text, placeholder: boolean}. */

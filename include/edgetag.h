@@ -76,6 +76,17 @@ const char *et_version(void);
 int32_t et_version_number(void);
 
 /* ---------------------------------------------------------------------------------------------
+ * Memory. In the WebAssembly build every allocation comes from the module's linear memory, which grows
+ * and never shrinks; this caps it.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Caps the WebAssembly build's linear memory at `bytes` (rounded down to whole 64 KiB pages; 0 = no cap,
+ * wasm32's 4 GiB): an allocation that would grow memory past the cap fails instead, and the call that needed
+ * it returns ET_ERR_OUT_OF_MEMORY, leaving models and contexts as they were. Memory already past the cap
+ * stays (it cannot shrink) but grows no further. Returns the cap now in force. Natively: no effect, 0. */
+size_t et_memory_set_limit(size_t bytes);
+
+/* ---------------------------------------------------------------------------------------------
  * Status codes.
  * ------------------------------------------------------------------------------------------- */
 typedef enum et_status {
@@ -94,6 +105,8 @@ typedef enum et_status {
     ET_ERR_CAPACITY = 12,        /* a batch beyond the context's limits or the model's positions */
     ET_ERR_IO = 13,              /* a file could not be opened or read (native file loader) */
     ET_ERR_STATE = 14,           /* no result to read: no successful run yet, or not this task's output */
+    ET_ERR_NUMERIC = 15,         /* the model computed a non-finite value (NaN or infinity) where a probability
+                                    comes from: its weights are broken or the input overflows them */
 } et_status;
 
 /* A fixed, static English text for a status ("unknown status" for values outside the enum). */
@@ -372,7 +385,8 @@ et_status et_context_embeddings(et_context *ctx, int32_t pooling, int32_t normal
  * ------------------------------------------------------------------------------------------- */
 
 /* Classifies n_texts UTF-8 texts (texts[i] of lengths[i] bytes) as one batch with a sequence classifier.
- * Each text is cut to the context's max_seq tokens. Results: et_context_classification. */
+ * Each text is cut to the context's max_seq tokens. Results: et_context_classification. ET_ERR_NUMERIC
+ * (naming the text) when the model's logits for a text are not finite: never a confident answer from them. */
 et_status et_context_classify(et_context *ctx, const char *const *texts, const size_t *lengths, int32_t n_texts);
 
 /* Text `i` of the last et_context_classify: the best label, its probability, all probabilities
@@ -402,10 +416,23 @@ typedef struct et_entity {
 
 /* Extracts the entities of one UTF-8 text with a token classifier. Texts longer than the context's
  * max_seq run as overlapping windows (`stride` tokens shared; < 0 = a quarter of the window) merged
- * token by token (et_merge_windows); all windows must fit in max_tokens together. *entities is valid
- * until the next call on the context; escalate = 1 when an entity's score is below the threshold. */
+ * token by token (et_merge_windows), as many windows at a time as the context holds (max_tokens, max_texts):
+ * a text of any length runs in the same memory. *entities is valid until the next call on the context;
+ * escalate = 1 when an entity's score is below the threshold. The entities of the whole text must fit in
+ * max_tokens entries (a text that held in one run always fits); ET_ERR_CAPACITY beyond that — the steps
+ * below hand them out a part at a time. ET_ERR_NUMERIC when the model's logits are not finite. */
 et_status et_context_extract(et_context *ctx, const char *text, size_t length, int32_t aggregation, int32_t stride,
                              const et_entity **entities, int32_t *n_entities, int32_t *escalate);
+
+/* The same extraction in steps, for texts of any length and any number of entities: begin, then call next
+ * until *done. Each step runs the next windows that fit in the context and hands out the entities it
+ * completed, in text order (valid until the next call on the context); the entities of all steps together
+ * are et_context_extract's. `text` is borrowed: it must stay unchanged until *done, a failed step, or
+ * another call on the context. *escalate says whether an entity so far is below the threshold. */
+et_status et_context_extract_begin(et_context *ctx, const char *text, size_t length, int32_t aggregation,
+                                   int32_t stride);
+et_status et_context_extract_next(et_context *ctx, const et_entity **entities, int32_t *n_entities,
+                                  int32_t *escalate, int32_t *done);
 
 /* The entity types of a token classifier: its labels without the B-/I- prefixes, in order of first
  * appearance, "O" excluded (a label without a prefix is its own type). NULL out of range. */

@@ -72,7 +72,7 @@ et_status et_context_create(const et_model *model, const et_context_params *para
     et_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return ET_ERR_OUT_OF_MEMORY;
     ctx->arena = aligned_alloc(64, (size_t)total);
-    if (!ctx->arena || et__tagging_create(T, B, mi->n_labels, &ctx->tagging) != ET_OK) {
+    if (!ctx->arena || et__tagging_create(T, B, S, mi->n_labels, &ctx->tagging) != ET_OK) {
         et_context_free(ctx);
         return ET_ERR_OUT_OF_MEMORY;
     }

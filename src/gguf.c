@@ -374,6 +374,19 @@ static et_status parse_tensor_info(gguf_file *f, cursor *c, gguf_tensor *t) {
     return ET_OK;
 }
 
+et_status gguf_check_header(const void *data, size_t size, et_error *err) {
+    cursor c = {.base = data, .size = size, .pos = 0, .err = err};
+    uint32_t magic, version;
+    et_status s = rd_u32(&c, &magic, "the magic");
+    if (s) return s;
+    if (magic != 0x46554747u) /* "GGUF" */
+        return et__fail(err, ET_ERR_BAD_MAGIC, "gguf: bad magic 0x%08x (expected \"GGUF\" = 0x46554747)", magic);
+    if ((s = rd_u32(&c, &version, "the version"))) return s;
+    if (version != 2 && version != 3)
+        return et__fail(err, ET_ERR_BAD_VERSION, "gguf: version %u is not supported (2 and 3 are)", version);
+    return ET_OK;
+}
+
 et_status gguf_parse(gguf_file *f, const void *data, size_t size, et_error *err) {
     memset(f, 0, sizeof *f);
     if (!data && size) return et__fail(err, ET_ERR_INVALID_ARGUMENT, "gguf: NULL buffer of %zu bytes", size);
@@ -381,14 +394,10 @@ et_status gguf_parse(gguf_file *f, const void *data, size_t size, et_error *err)
     f->base = data;
     f->size = size;
 
-    uint32_t magic;
-    et_status s = rd_u32(&c, &magic, "the magic");
+    et_status s = gguf_check_header(data, size, err);
     if (s) return s;
-    if (magic != 0x46554747u) /* "GGUF" */
-        return et__fail(err, ET_ERR_BAD_MAGIC, "gguf: bad magic 0x%08x (expected \"GGUF\" = 0x46554747)", magic);
+    c.pos = 4;
     if ((s = rd_u32(&c, &f->version, "the version"))) return s;
-    if (f->version != 2 && f->version != 3)
-        return et__fail(err, ET_ERR_BAD_VERSION, "gguf: version %u is not supported (2 and 3 are)", f->version);
     if ((s = rd_u64(&c, &f->n_tensors, "the tensor count")) || (s = rd_u64(&c, &f->n_kv, "the metadata count")))
         return s;
 

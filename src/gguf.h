@@ -76,6 +76,11 @@ typedef struct gguf_file {
  * The file borrows `data`. On failure nothing is left allocated. */
 et_status gguf_parse(gguf_file *f, const void *data, size_t size, et_error *err);
 
+/* The first 8 bytes of a file: the magic and a version this reader takes (ET_ERR_BAD_MAGIC,
+ * ET_ERR_BAD_VERSION, ET_ERR_TRUNCATED when there are fewer), so a loader can refuse what is not a GGUF
+ * file before reading all of it. gguf_parse checks the same first. */
+et_status gguf_check_header(const void *data, size_t size, et_error *err);
+
 /* Frees what gguf_parse allocated; safe on a zeroed or already freed file. */
 void gguf_free(gguf_file *f);
 

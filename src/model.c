@@ -85,6 +85,32 @@ static int same_strings(const gguf_array *a, const gguf_array *b) {
     return 1;
 }
 
+static int compare_strs(const void *a, const void *b) {
+    const gguf_str *x = a, *y = b;
+    const int c = memcmp(x->ptr, y->ptr, (size_t)(x->len < y->len ? x->len : y->len));
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Labels name results (a C string each, a key of a JavaScript object): a NUL byte would cut one short, and
+ * two labels of one name would make one answer unreachable. Both are a corrupt file. */
+static et_status check_label_names(const gguf_array *labels, const char *key, et_error *err) {
+    gguf_str *sorted = malloc((size_t)labels->n * sizeof *sorted + 1);
+    if (!sorted) return et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory to check %llu labels", (unsigned long long)labels->n);
+    et_status s = ET_OK;
+    for (uint64_t i = 0, pos = 0; i < labels->n; i++) {
+        sorted[i] = gguf_array_next_str(labels, &pos);
+        if (s == ET_OK && memchr(sorted[i].ptr, 0, (size_t)sorted[i].len))
+            s = et__fail(err, ET_ERR_CORRUPT, "model: %s[%llu] holds a NUL byte", key, (unsigned long long)i);
+    }
+    if (s == ET_OK) qsort(sorted, (size_t)labels->n, sizeof *sorted, compare_strs);
+    for (uint64_t i = 1; s == ET_OK && i < labels->n; i++)
+        if (!compare_strs(&sorted[i - 1], &sorted[i]))
+            s = et__fail(err, ET_ERR_CORRUPT, "model: %s names the label '%.*s' twice", key,
+                         (int)(sorted[i].len < 64 ? sorted[i].len : 64), sorted[i].ptr);
+    free(sorted);
+    return s;
+}
+
 /* The labels of a classifier: the head's row count is the truth; the names must match it. They are
  * llama.cpp's bert.classifier.output_labels (our files of format 2, llama.cpp's) or edgetag.labels
  * (format 1); when both are present they must agree. */
@@ -110,7 +136,7 @@ static et_status read_labels(const gguf_file *f, int32_t task, et_hparams *hp, c
         return et__fail(err, ET_ERR_SHAPE, "model: %s has %llu names, cls.output.weight has %lld rows",
                         theirs ? "bert.classifier.output_labels" : "edgetag.labels", (unsigned long long)(*labels)->n,
                         (long long)hp->n_labels);
-    return ET_OK;
+    return check_label_names(*labels, theirs ? "bert.classifier.output_labels" : "edgetag.labels", err);
 }
 
 /* The calibration temperature (1 when absent) and the escalation threshold (NaN when absent). */

@@ -46,6 +46,13 @@ static et_status read_special_ids(et_model *m, int64_t n_vocab, et_error *err) {
         return et__fail(err, ET_ERR_CORRUPT, "tokenizer: tokenizer.ggml.bos_token_id %d and cls_token_id %d disagree "
                         "(llama.cpp starts a text with the first, older readers with the second)", bos, cls);
     in->cls_id = bos >= 0 ? bos : cls;
+    /* Every text is [CLS] … [SEP] and WordPiece needs [UNK]: without them the file can run nothing, so it is refused
+     * here rather than by every call (which the fuzzer found answering ET_ERR_UNSUPPORTED after a clean load). */
+    if (in->cls_id < 0 || in->sep_id < 0 || in->unk_id < 0)
+        return et__fail(err, ET_ERR_MISSING, "tokenizer: the file names no %s token (%s)",
+                        in->cls_id < 0 ? "[CLS]" : in->sep_id < 0 ? "[SEP]" : "[UNK]",
+                        in->cls_id < 0 ? "tokenizer.ggml.bos_token_id or cls_token_id"
+                        : in->sep_id < 0 ? "tokenizer.ggml.seperator_token_id" : "tokenizer.ggml.unknown_token_id");
     return ET_OK;
 }
 

@@ -27,6 +27,7 @@ const char *et_status_string(et_status status) {
     case ET_ERR_CAPACITY: return "batch exceeds the context's limits";
     case ET_ERR_IO: return "file read error";
     case ET_ERR_STATE: return "no such result";
+    case ET_ERR_NUMERIC: return "non-finite result";
     }
     return "unknown status";
 }

@@ -1,10 +1,8 @@
 /*
- * tagging.c — text in, labels out: tokenize, run, and decode with the model's calibration.
+ * tagging.c — text in, labels out: the tagging block, classification, and the merge of windowed rows.
  *
  *   classify: texts → one ragged batch → softmax(logits / T) per text → best label, escalate flag
- *   extract:  text → windows (when longer than max_seq) → one batch → rows merged per token →
- *             softmax(logits / T) per token → entities, by Hugging Face's token-classification
- *             aggregation strategies (none, simple, first, average, max)
+ *   extract:  extract.c (windows group by group) and decode.c (entities)
  *
  * Tagging's buffers are its own block (tagging.h says why), made with the context; nothing is allocated
  * by a call. From the encoder it takes only the run's output, through et_context_logits.
@@ -20,46 +18,35 @@
 
 /* ---- the tagging block ----------------------------------------------------------------------------- */
 
-struct et_tagging {
-    size_t bytes;          /* of the block, this header included */
-    /* Views into the block; T = the context's max_tokens, B = max_texts, C = n_labels (at least 1). */
-    int32_t *ids, *types;  /* [T] the batch's (or the windows') tokens */
-    int32_t *offsets;      /* [2T] their code-point offsets */
-    int32_t *lengths;      /* [B] tokens per text or window */
-    int32_t *first;        /* [B] windows: first content token in the whole text */
-    float *probs;          /* [max(T, B)][C] calibrated probabilities */
-    int32_t *label;        /* [B] classify: best label per text */
-    float *score;          /* [B] its probability */
-    int32_t *escalate;     /* [B] and whether it should go to the cloud */
-    void *units;           /* [T] extract: the decoder's scratch, ET_TAGGING_UNIT_BYTES each */
-    et_entity *entities;   /* [T] extract: the entities of the last text */
-    int32_t n_classified;  /* texts of the last successful classify; 0 after a failed call */
-    int32_t n_entities;    /* entities of the last successful extract; 0 after a failed call */
-};
-
-et_status et__tagging_create(int32_t max_tokens, int32_t max_texts, int32_t n_labels, et_tagging **out) {
+et_status et__tagging_create(int32_t max_tokens, int32_t max_texts, int32_t max_seq, int32_t n_labels, et_tagging **out) {
     *out = NULL;
-    const uint64_t T = (uint64_t)max_tokens, B = (uint64_t)max_texts, C = n_labels > 0 ? (uint64_t)n_labels : 1;
+    const uint64_t T = (uint64_t)max_tokens, B = (uint64_t)max_texts, S = (uint64_t)max_seq;
+    const uint64_t C = n_labels > 0 ? (uint64_t)n_labels : 1, held = T + ET_STREAM_ROOM;
     /* All factors are below 2^31, so each product fits in 64 bits; the sum is checked below. */
     uint64_t total = 0;
     et__plan(&total, 1, sizeof(et_tagging)); /* the header itself, at offset 0: the block is freed through it */
-    const uint64_t o_ids = et__plan(&total, T, 4), o_types = et__plan(&total, T, 4);
-    const uint64_t o_offsets = et__plan(&total, 2 * T, 4), o_lengths = et__plan(&total, B, 4);
-    const uint64_t o_first = et__plan(&total, B, 4), o_probs = et__plan(&total, (T > B ? T : B) * C, 4);
-    const uint64_t o_label = et__plan(&total, B, 4), o_score = et__plan(&total, B, 4);
-    const uint64_t o_escalate = et__plan(&total, B, 4), o_units = et__plan(&total, T, ET_TAGGING_UNIT_BYTES);
-    const uint64_t o_entities = et__plan(&total, T, sizeof(et_entity));
+    const uint64_t o_ids = et__plan(&total, T, 4), o_types = et__plan(&total, T, 4), o_lengths = et__plan(&total, B, 4);
+    const uint64_t o_probs = et__plan(&total, B * C, 4), o_label = et__plan(&total, B, 4);
+    const uint64_t o_score = et__plan(&total, B, 4), o_escalate = et__plan(&total, B, 4);
+    const uint64_t o_tok = et__plan(&total, held, 4), o_offs = et__plan(&total, 2 * held, 4);
+    const uint64_t o_c0 = et__plan(&total, S * C, 4), o_c1 = et__plan(&total, S * C, 4);
+    const uint64_t o_s0 = et__plan(&total, S, 4), o_s1 = et__plan(&total, S, 4);
+    const uint64_t o_row = et__plan(&total, C, 4), o_sums = et__plan(&total, C, 8);
+    const uint64_t o_entities = et__plan(&total, T + 2, sizeof(et_entity));
     if (total > SIZE_MAX - 64) return ET_ERR_OUT_OF_MEMORY;
     char *base = aligned_alloc(64, (size_t)total);
     if (!base) return ET_ERR_OUT_OF_MEMORY;
     et_tagging *t = (et_tagging *)(void *)base;
     *t = (et_tagging){
-        .bytes = (size_t)total,
+        .bytes = (size_t)total, .max_tokens = max_tokens, .max_texts = max_texts, .max_seq = max_seq, .n_labels = (int32_t)C,
         .ids = (int32_t *)(void *)(base + o_ids), .types = (int32_t *)(void *)(base + o_types),
-        .offsets = (int32_t *)(void *)(base + o_offsets), .lengths = (int32_t *)(void *)(base + o_lengths),
-        .first = (int32_t *)(void *)(base + o_first), .probs = (float *)(void *)(base + o_probs),
+        .lengths = (int32_t *)(void *)(base + o_lengths), .probs = (float *)(void *)(base + o_probs),
         .label = (int32_t *)(void *)(base + o_label), .score = (float *)(void *)(base + o_score),
-        .escalate = (int32_t *)(void *)(base + o_escalate), .units = base + o_units,
+        .escalate = (int32_t *)(void *)(base + o_escalate), .tok_ids = (int32_t *)(void *)(base + o_tok),
+        .tok_offs = (int32_t *)(void *)(base + o_offs),
+        .carry = {(float *)(void *)(base + o_c0), (float *)(void *)(base + o_c1)},
+        .carry_score = {(int32_t *)(void *)(base + o_s0), (int32_t *)(void *)(base + o_s1)},
+        .row = (float *)(void *)(base + o_row), .sums = (double *)(void *)(base + o_sums),
         .entities = (et_entity *)(void *)(base + o_entities),
     };
     *out = t;
@@ -71,27 +58,30 @@ void et__tagging_free(et_tagging *t) { free(t); }
 size_t et__tagging_bytes(const et_tagging *t) { return t ? t->bytes : 0; }
 
 void et__tagging_forget(et_tagging *t) {
-    if (t) t->n_classified = 0, t->n_entities = 0;
+    if (t) t->n_classified = 0, t->n_entities = 0, t->x.active = 0;
 }
 
 /* ---- shared steps ----------------------------------------------------------------------------------- */
 
-/* p[j] = softmax(logits / t)[j] for one row of n. */
-static void softmax_row(const float *logits, int n, float t, float *p) {
+int et__softmax_row(const float *logits, int n, float t, float *p) {
     float mx = logits[0];
-    for (int j = 1; j < n; j++) mx = logits[j] > mx ? logits[j] : mx;
+    for (int j = 0; j < n; j++) {
+        if (!isfinite(logits[j])) return 0;
+        mx = logits[j] > mx ? logits[j] : mx;
+    }
     float sum = 0.0f;
     for (int j = 0; j < n; j++) sum += (p[j] = expf((logits[j] - mx) / t));
     for (int j = 0; j < n; j++) p[j] /= sum;
+    return 1;
 }
 
-static int argmax(const float *p, int n) {
+int et__argmax(const float *p, int n) {
     int best = 0;
     for (int j = 1; j < n; j++) best = p[j] > p[best] ? j : best;
     return best;
 }
 
-static int below_threshold(const et_model *m, float score) {
+int et__below_threshold(const et_model *m, float score) {
     return !isnan(m->info.threshold) && score < m->info.threshold;
 }
 
@@ -136,7 +126,7 @@ et_status et_context_classify(et_context *ctx, const char *const *texts, const s
     if (!ctx) return ET_ERR_INVALID_ARGUMENT;
     const et_model *m = ctx->model;
     et_tagging *tg = ctx->tagging;
-    tg->n_classified = 0;
+    et__tagging_forget(tg);
     if (m->info.task != ET_TASK_SEQUENCE_CLASSIFICATION)
         return et__ctx_fail(ctx, ET_ERR_STATE, "et_context_classify: the model is not a sequence classifier");
     if (!texts || !lengths) return et__ctx_fail(ctx, ET_ERR_INVALID_ARGUMENT, "et_context_classify: NULL texts");
@@ -165,11 +155,13 @@ et_status et_context_classify(et_context *ctx, const char *const *texts, const s
     if (s || (s = et_context_logits(ctx, &logits, &rows, &C))) return s;
     for (int32_t b = 0; b < n_texts; b++) {
         float *p = tg->probs + (size_t)b * C;
-        softmax_row(logits + (size_t)b * C, C, m->info.temperature, p);
-        const int best = argmax(p, C);
+        if (!et__softmax_row(logits + (size_t)b * C, C, m->info.temperature, p))
+            return et__ctx_fail(ctx, ET_ERR_NUMERIC, "et_context_classify: the model's logits for text %d are not finite "
+                                "(NaN or infinity): its weights are broken or overflow on this input", b);
+        const int best = et__argmax(p, C);
         tg->label[b] = best;
         tg->score[b] = p[best];
-        tg->escalate[b] = below_threshold(m, p[best]) || best == m->info.abstain_label;
+        tg->escalate[b] = et__below_threshold(m, p[best]) || best == m->info.abstain_label;
     }
     tg->n_classified = n_texts;
     return ET_OK;
@@ -190,156 +182,3 @@ et_status et_context_classification(et_context *ctx, int32_t i, int32_t *label, 
     return ET_OK;
 }
 
-/* ---- extraction ------------------------------------------------------------------------------------ */
-
-/* One token (or, for first/average/max, one word) on its way to an entity. */
-typedef struct unit {
-    int32_t label;   /* the chosen label */
-    float score;     /* its probability */
-    int32_t start, end;
-} unit;
-_Static_assert(sizeof(unit) == ET_TAGGING_UNIT_BYTES, "the tagging block plans units of ET_TAGGING_UNIT_BYTES");
-
-/* Is content token t a piece of the word before it ("##…", or in llama.cpp's spelling not "▁…")? */
-static int is_subword(const et_model *m, int32_t id) {
-    return id >= 0 && (uint32_t)id < m->vocab.n && et_vocab_is_continuation(&m->vocab, id);
-}
-
-/* An added token the text contained verbatim ([SEP], [MASK] …): no entity, as Hugging Face skips the
- * special tokens. A [UNK] WordPiece produced is a token like the others. */
-static int is_special(const et_model *m, int32_t id, int32_t start, int32_t end) {
-    const et_model_info *in = &m->info;
-    if (id == in->cls_id || id == in->sep_id || id == in->pad_id || id == in->mask_id) return 1;
-    if (id != in->unk_id) return 0;
-    const char *text;
-    int32_t len;
-    return et_model_token(m, id, &text, &len) == ET_OK && end - start == len; /* "[UNK]" typed: 5 characters */
-}
-
-/* Entities from per-token probabilities — Hugging Face's token-classification pipeline: tokens (none,
- * simple) or words (first, average, max; a word is a token and the continuation pieces after it) become units
- * with a label and score, then units become entities (none: each unit not tagged O; otherwise
- * group(): B- starts an entity, I- of the same type continues it). Added tokens typed in the text get
- * no entity. `scratch` holds n units (16 bytes each). Returns the number of entities written to out. */
-int32_t et__decode_entities(const et_model *m, const float *probs, const int32_t *tok_id, const int32_t *tok_off,
-                            int32_t n, int32_t aggregation, void *scratch, et_entity *out) {
-    const int C = m->info.n_labels;
-    unit *u = scratch;
-    int32_t nu = 0;
-    for (int32_t t = 0; t < n;) {
-        const float *p = probs + (size_t)t * C;
-        if (is_special(m, tok_id[t], tok_off[2 * t], tok_off[2 * t + 1])) {
-            t++;
-            continue;
-        }
-        if (aggregation <= ET_AGGREGATION_SIMPLE) {
-            const int best = argmax(p, C);
-            u[nu++] = (unit){best, p[best], tok_off[2 * t], tok_off[2 * t + 1]};
-            t++;
-            continue;
-        }
-        /* A word: this token and the continuation pieces after it. */
-        int32_t e = t + 1;
-        while (e < n && is_subword(m, tok_id[e]) && !is_special(m, tok_id[e], tok_off[2 * e], tok_off[2 * e + 1])) e++;
-        int best;
-        float score;
-        if (aggregation == ET_AGGREGATION_FIRST) {
-            best = argmax(p, C), score = p[best];
-        } else if (aggregation == ET_AGGREGATION_MAX) {
-            int32_t top = t;
-            for (int32_t i = t + 1; i < e; i++) {
-                const float *q = probs + (size_t)i * C, *r = probs + (size_t)top * C;
-                if (q[argmax(q, C)] > r[argmax(r, C)]) top = i;
-            }
-            const float *q = probs + (size_t)top * C;
-            best = argmax(q, C), score = q[best];
-        } else { /* average: the mean of the tokens' probabilities, label by label */
-            best = 0, score = -1.0f;
-            for (int j = 0; j < C; j++) {
-                double sum = 0;
-                for (int32_t i = t; i < e; i++) sum += probs[(size_t)i * C + j];
-                const float mean = (float)(sum / (e - t));
-                if (mean > score) score = mean, best = j;
-            }
-        }
-        u[nu++] = (unit){best, score, tok_off[2 * t], tok_off[2 * e - 1]};
-        t = e;
-    }
-    int32_t ne = 0;
-    if (aggregation == ET_AGGREGATION_NONE) {
-        for (int32_t i = 0; i < nu; i++)
-            if (m->label_type[u[i].label] >= 0)
-                out[ne++] = (et_entity){m->label_type[u[i].label], u[i].label, u[i].score, u[i].start, u[i].end};
-        return ne;
-    }
-    for (int32_t i = 0; i < nu;) {
-        const int32_t type = m->label_type[u[i].label];
-        int32_t j = i + 1;
-        double sum = u[i].score;
-        while (j < nu && m->label_type[u[j].label] == type && m->label_bi[u[j].label] != 'B') sum += u[j++].score;
-        if (type >= 0) out[ne++] = (et_entity){type, -1, (float)(sum / (j - i)), u[i].start, u[j - 1].end};
-        i = j;
-    }
-    return ne;
-}
-
-et_status et_context_extract(et_context *ctx, const char *text, size_t length, int32_t aggregation, int32_t stride,
-                             const et_entity **entities, int32_t *n_entities, int32_t *escalate) {
-    if (!ctx) return ET_ERR_INVALID_ARGUMENT;
-    const et_model *m = ctx->model;
-    et_tagging *tg = ctx->tagging;
-    tg->n_entities = 0;
-    if (m->info.task != ET_TASK_TOKEN_CLASSIFICATION)
-        return et__ctx_fail(ctx, ET_ERR_STATE, "et_context_extract: the model is not a token classifier");
-    if (aggregation == ET_AGGREGATION_DEFAULT) aggregation = m->info.aggregation;
-    if (!entities || !n_entities || aggregation < ET_AGGREGATION_NONE || aggregation > ET_AGGREGATION_MAX)
-        return et__ctx_fail(ctx, ET_ERR_INVALID_ARGUMENT, "et_context_extract: NULL outputs or unknown aggregation %d",
-                            aggregation);
-    const int32_t window = ctx->max_seq < m->info.n_ctx ? ctx->max_seq : m->info.n_ctx;
-    if (window < 3) return et__ctx_fail(ctx, ET_ERR_CAPACITY, "et_context_extract: windows of %d tokens are too short", window);
-    if (stride < 0) stride = (window - 2) / 4;
-    if (stride >= window - 2) stride = window - 3;
-
-    /* Windows, as one batch. */
-    et_error err;
-    int32_t nt, nw;
-    et_status s = et_tokenize_windows(m, text, length, window, stride, tg->ids, tg->offsets, ctx->max_tokens, tg->lengths,
-                                      tg->first, ctx->max_texts, &nt, &nw, &err);
-    if (s == ET_ERR_CAPACITY)
-        return et__ctx_fail(ctx, s, "et_context_extract: the text needs %d tokens in %d windows; this context takes %d "
-                            "tokens and %d texts (max_tokens, max_texts)", nt, nw, ctx->max_tokens, ctx->max_texts);
-    if (s) return et__ctx_fail(ctx, s, "%s", err.message);
-    const float *logits;
-    int32_t rows, C;
-    if ((s = et_context_run(ctx, tg->ids, NULL, tg->lengths, nw)) || (s = et_context_logits(ctx, &logits, &rows, &C)))
-        return s;
-
-    /* One row per content token of the whole text, then probabilities in place. */
-    const int32_t n = tg->first[nw - 1] + tg->lengths[nw - 1] - 2;
-    et_merge_windows(logits, C, tg->lengths, tg->first, nw, tg->probs, n);
-    for (int32_t t = 0; t < n; t++) softmax_row(tg->probs + (size_t)t * C, C, m->info.temperature, tg->probs + (size_t)t * C);
-
-    /* Each content token's id and offsets, from the first window that holds it (window w's content token
-     * j is the whole text's token first[w] + j; windows overlap, and agree on shared tokens). Written
-     * into types/offsets, which the run no longer needs, as [t] and [2t]. */
-    int32_t *tok_id = tg->types, *tok_off = tg->offsets;
-    for (int32_t w = 0, row = 0, next = 0; w < nw; row += tg->lengths[w], w++) {
-        for (int32_t j = 0; j < tg->lengths[w] - 2; j++) {
-            const int32_t t = tg->first[w] + j;
-            if (t < next) continue;
-            tok_id[t] = tg->ids[row + 1 + j];
-            /* Offsets are read before being overwritten: t <= row + 1 + j, so 2t < 2(row + 1 + j). */
-            const int32_t st = tg->offsets[2 * (row + 1 + j)], en = tg->offsets[2 * (row + 1 + j) + 1];
-            tok_off[2 * t] = st, tok_off[2 * t + 1] = en;
-            next = t + 1;
-        }
-    }
-
-    tg->n_entities = et__decode_entities(m, tg->probs, tok_id, tok_off, n, aggregation, tg->units, tg->entities);
-    int esc = 0;
-    for (int32_t i = 0; i < tg->n_entities; i++) esc |= below_threshold(m, tg->entities[i].score);
-    *entities = tg->entities;
-    *n_entities = tg->n_entities;
-    if (escalate) *escalate = esc;
-    return ET_OK;
-}

@@ -354,26 +354,29 @@ static et_status check_utf8(const uint8_t *s, size_t n, const char *what, et_err
     return ET_OK;
 }
 
-static void tokenize_text(tok *t, const uint8_t *s, size_t n) {
+/* One step of the pass: the added token at s[*pos], or one code point; moves *pos and *at (code points) past it. */
+static void tokenize_step(tok *t, const uint8_t *s, size_t n, size_t *pos, int32_t *at) {
     const et_vocab *v = t->v;
-    int32_t at = 0;
-    for (size_t pos = 0; pos < n && !t->stop;) {
-        int32_t id;
-        const size_t special = v->n_specials ? match_special(v, s + pos, n - pos, &id) : 0;
-        if (special) {
-            flush_run(t);
-            end_word(t);
-            int32_t cps = 0;
-            for (size_t i = 0; i < special; i++) cps += (s[pos + i] & 0xC0u) != 0x80u;
-            emit(t, id, at, at + cps);
-            pos += special;
-            at += cps;
-            continue;
-        }
-        uint32_t c;
-        pos += et_utf8_decode(s + pos, n - pos, &c); /* validated by check_utf8 */
-        normalize(t, c, at++);
+    int32_t id;
+    const size_t special = v->n_specials ? match_special(v, s + *pos, n - *pos, &id) : 0;
+    if (special) {
+        flush_run(t);
+        end_word(t);
+        int32_t cps = 0;
+        for (size_t i = 0; i < special; i++) cps += (s[*pos + i] & 0xC0u) != 0x80u;
+        emit(t, id, *at, *at + cps);
+        *pos += special;
+        *at += cps;
+        return;
     }
+    uint32_t c;
+    *pos += et_utf8_decode(s + *pos, n - *pos, &c); /* validated by check_utf8 */
+    normalize(t, c, (*at)++);
+}
+
+static void tokenize_text(tok *t, const uint8_t *s, size_t n) {
+    int32_t at = 0;
+    for (size_t pos = 0; pos < n && !t->stop;) tokenize_step(t, s, n, &pos, &at);
     flush_run(t);
     end_word(t);
 }
@@ -502,6 +505,43 @@ et_status et_vocab_tokenize_windows(const et_vocab *v, int32_t default_length, c
         if (first_token) first_token[w] = first;
     }
     return ET_OK;
+}
+
+/* ---- a text a piece at a time ------------------------------------------------------------------------- */
+
+et_status et_vocab_stream_begin(et_token_stream *st, const et_vocab *v, const char *text, size_t text_len, et_error *error) {
+    et_status s = check_vocab(v, error);
+    if (s) return s;
+    if (!text && text_len) return et__fail(error, ET_ERR_INVALID_ARGUMENT, "et_tokenize: NULL text of %zu bytes", text_len);
+    const uint8_t *a = (const uint8_t *)(text ? text : "");
+    if ((s = check_utf8(a, text_len, "the text", error))) return s;
+    *st = (et_token_stream){.v = v, .text = a, .len = text_len, .pos = 0, .at = 0, .done = 0};
+    return ET_OK;
+}
+
+/* The pass runs from the stream's position, a point where the tokenizer holds nothing (no word, no combining
+ * run), and notes each such point it passes with the tokens made before it; once more than `room` tokens are
+ * made it stops, and the stream resumes from the last point noted, where a whole-text pass holds nothing too:
+ * the pieces give the whole text's tokens. Such points come at least once per word (after the whitespace or
+ * punctuation that ends it, or an added token), so room for two words' pieces always moves on. */
+int32_t et_vocab_stream_next(et_token_stream *st, int32_t *ids, int32_t *offsets, int32_t room) {
+    if (st->done || room < 0) return 0;
+    tok stack_tok, *t = &stack_tok;
+    sink out = {.ids = ids, .offsets = offsets, .capacity = room, .limit = INT32_MAX};
+    t->v = st->v, t->n = 0, t->run_n = 0, t->stop = 0, t->out = &out;
+    size_t pos = st->pos, keep_pos = pos;
+    int32_t at = st->at, keep_at = at, keep_n = 0;
+    while (pos < st->len && out.count <= room) {
+        tokenize_step(t, st->text, st->len, &pos, &at);
+        if (out.count <= room && t->n == 0 && t->run_n == 0) keep_pos = pos, keep_at = at, keep_n = out.count;
+    }
+    if (pos >= st->len && out.count <= room) {
+        flush_run(t);
+        end_word(t);
+        if (out.count <= room) keep_pos = pos, keep_at = at, keep_n = out.count;
+    }
+    st->pos = keep_pos, st->at = keep_at, st->done = keep_pos >= st->len;
+    return keep_n;
 }
 
 const char *et_tokenizer_unicode_version(void) { return et_ucd_version; }

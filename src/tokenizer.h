@@ -97,4 +97,28 @@ et_status et_vocab_tokenize_windows(const et_vocab *v, int32_t default_length, c
                                     int32_t token_capacity, int32_t *lengths, int32_t *first_token,
                                     int32_t window_capacity, int32_t *n_tokens, int32_t *n_windows, et_error *error);
 
+/* A text tokenized a piece at a time, for texts whose tokens are not all wanted at once (long documents run
+ * window by window in a context of fixed size). The pieces' tokens, one after another, are exactly the content
+ * tokens et_vocab_tokenize gives the whole text (no template, no cut), with offsets into the whole text. */
+typedef struct et_token_stream {
+    const et_vocab *v;
+    const uint8_t *text; /* borrowed for the stream's life */
+    size_t len;
+    size_t pos;          /* the next byte to tokenize: a point where the tokenizer holds nothing */
+    int32_t at;          /* its index in code points */
+    int32_t done;        /* 1 once the whole text is tokenized */
+} et_token_stream;
+
+/* Checks the vocabulary and the text (UTF-8, as et_vocab_tokenize does) and starts a stream over it. */
+et_status et_vocab_stream_begin(et_token_stream *st, const et_vocab *v, const char *text, size_t text_len, et_error *error);
+
+/* Writes the next content tokens (ids; offsets as [start, end) pairs in code points, may be NULL), at most `room`,
+ * and returns how many. It may give fewer than room while the text goes on (it ends a piece only where the
+ * tokenizer holds no partial word); with room for ET_STREAM_ROOM tokens it always gives at least one until the
+ * text ends. 0 once st->done. */
+int32_t et_vocab_stream_next(et_token_stream *st, int32_t *ids, int32_t *offsets, int32_t room);
+
+/* Room that always moves a stream on: the pieces of two of the longest words, and the tokens around them. */
+#define ET_STREAM_ROOM (2 * ET_MAX_WORD_CHARS + 64)
+
 #endif /* ET_TOKENIZER_H */

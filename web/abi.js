@@ -107,8 +107,8 @@ export const SCRATCH = Object.freeze({
   matrix: struct("matrix", [["data", "ptr"], ["rows", "i32"], ["cols", "i32"]]),
   /** et_context_classification(…, &label, &score, &probs, &escalate) */
   classification: struct("classification", [["label", "i32"], ["score", "f32"], ["probs", "ptr"], ["escalate", "i32"]]),
-  /** et_context_extract(…, &entities, &n_entities, &escalate) */
-  extraction: struct("extraction", [["entities", "ptr"], ["n_entities", "i32"], ["escalate", "i32"]]),
+  /** et_context_extract(…, &entities, &n_entities, &escalate) and et_context_extract_next(…, &done) */
+  extraction: struct("extraction", [["entities", "ptr"], ["n_entities", "i32"], ["escalate", "i32"], ["done", "i32"]]),
   /** et_tokenize(…, &n_tokens, &error) */
   tokenize: struct("tokenize", [["n_tokens", "i32"], ["error", et_error]]),
   /** et_tokenize_windows(…, &n_tokens, &n_windows, &error) */
@@ -210,7 +210,7 @@ export function writeStruct(buffer, layout, ptr, values) {
 /** et_status: the stable error code of each status, indexed by its value (ET_OK = 0, ET_ERR_<CODE>). */
 export const STATUS_CODES = Object.freeze([
   "OK", "INVALID_ARGUMENT", "OUT_OF_MEMORY", "BAD_MAGIC", "BAD_VERSION", "TRUNCATED", "CORRUPT",
-  "UNSUPPORTED", "MISSING", "SHAPE", "ALIGNMENT", "INPUT", "CAPACITY", "IO", "STATE",
+  "UNSUPPORTED", "MISSING", "SHAPE", "ALIGNMENT", "INPUT", "CAPACITY", "IO", "STATE", "NUMERIC",
 ]);
 
 /** et_status by code: STATUS.OK, STATUS.CAPACITY, … */

@@ -5,11 +5,20 @@
 //   get(key)                  → Promise<{data, manifest} | undefined>   data: Blob | ArrayBuffer | Uint8Array
 //   put(key, data, manifest)  → Promise<void>                           data: Blob or Uint8Array
 //   delete(key)               → Promise<void>
-// and optionally evict(manifest) → Promise<number> (drop other versions of manifest.name: called when put
-// fails for lack of room). `key` is the model's absolute URL, or the name (or name@version) a caller loads
-// it by. The manifest says what the bytes are: {name, version, sha256, size, url, task, labels, storedAt,
-// engine}; load() checks the bytes against manifest.sha256 on every read and drops entries that fail.
+// and optionally evict(manifest) → Promise<number> (drop the other files stored under manifest.key: called when
+// put fails for lack of room). `key` is what the caller loads the model by: its absolute URL, or a name the caller
+// chose (load(url, {key: "intent-clinc"}); then load("intent-clinc"), or "intent-clinc@1.0.0" for that version).
+// The manifest says what the bytes are and under what they were stored: {key, integrity, name, version, sha256,
+// size, url, task, labels, storedAt, engine}. What load() trusts of an entry (web/load.js):
+//   - only an entry bound to the key asked for (manifest.key; a file's own general.name never decides: a model
+//     named "intent-clinc" fetched from anywhere does not answer load("intent-clinc"));
+//   - only bytes whose SHA-256 is manifest.sha256, the integrity the caller stored them with (manifest.integrity)
+//     and the integrity the caller asks for now;
+//   - an entry that fails any check, cannot be read, or is larger than maxBytes is dropped and the model fetched
+//     again; an adapter call that does not settle within cacheTimeoutMs counts as failed, and the caller's
+//     AbortSignal stops the wait.
 
+import { raceAbort } from "./abort.js";
 import { EdgetagError } from "./errors.js";
 
 const DB_VERSION = 1;
@@ -70,12 +79,12 @@ export function indexedDBCache({ dbName = "edgetag", indexedDB = globalThis.inde
     return opening;
   };
 
-  /** Records stored under `key` (a URL), or by name (and version) when `key` is a model name. */
+  /** Records stored under `key`; for "name@version", those stored under the name with that version. */
   async function find(store, key) {
     let records = await request(store.index("key").getAll(key));
     if (records.length === 0) {
       const { name, version } = parseName(key);
-      records = (await request(store.index("name").getAll(name))).filter((r) => version === null || r.version === version);
+      if (version !== null) records = (await request(store.index("key").getAll(name))).filter((r) => r.version === version);
     }
     return records.sort((a, b) => b.storedAt - a.storedAt);
   }
@@ -107,7 +116,7 @@ export function indexedDBCache({ dbName = "edgetag", indexedDB = globalThis.inde
     async put(key, data, manifest) {
       const blob = data instanceof Blob ? data : new Blob([data]);
       const record = (bytes) => ({
-        id: `${manifest.name}@${manifest.version}#${manifest.sha256}`, key, name: manifest.name,
+        id: `${key}#${manifest.sha256}`, key, name: manifest.name,
         version: manifest.version, sha256: manifest.sha256, storedAt: manifest.storedAt ?? Date.now(), manifest, data: bytes,
       });
       try {
@@ -121,11 +130,11 @@ export function indexedDBCache({ dbName = "edgetag", indexedDB = globalThis.inde
     delete: (key) => transact("readwrite", async (store) => {
       for (const r of await find(store, key)) store.delete(r.id);
     }),
-    /** Drops every record of manifest.name whose version or sha256 differs; returns how many. */
+    /** Drops every record stored under manifest.key whose sha256 differs; returns how many. */
     evict: (manifest) => transact("readwrite", async (store) => {
       let n = 0;
-      for (const r of await request(store.index("name").getAll(manifest.name)))
-        if (r.version !== manifest.version || r.sha256 !== manifest.sha256) { store.delete(r.id); n++; }
+      for (const r of await request(store.index("key").getAll(manifest.key)))
+        if (r.sha256 !== manifest.sha256) { store.delete(r.id); n++; }
       return n;
     }),
     /** The manifests of every stored model, newest first. */
@@ -141,6 +150,21 @@ export function indexedDBCache({ dbName = "edgetag", indexedDB = globalThis.inde
       opening = null;
     },
   };
+}
+
+/**
+ * One call of an adapter's method, which must settle within `ms` and gives way to the signal: its value, or an IO
+ * error saying it timed out (the call itself may still run on; its outcome is then ignored).
+ */
+export function callCache(cache, method, args, { ms, signal } = {}) {
+  let result;
+  try {
+    result = Promise.resolve(cache[method](...args));
+  } catch (e) {
+    result = Promise.reject(e);
+  }
+  return raceAbort(result, signal, ms, () =>
+    new EdgetagError("IO", `edgetag: the cache's ${method}() did not settle within ${ms} ms (cacheTimeoutMs)`));
 }
 
 /** An adapter's shape, checked once: get, put and delete must be functions. */

@@ -27,7 +27,9 @@ export type EdgetagErrorCode =
   /** The bytes' SHA-256 is not the `integrity` asked for. */
   | "INTEGRITY"
   /** A signed release refused (release/index.d.ts). */
-  | ReleaseErrorCode;
+  | ReleaseErrorCode
+  /** The model is larger than `maxBytes` (announced by Content-Length, or counted as it streams). */
+  | "TOO_LARGE";
 
 /** Every failure of the engine or the library. Aborts reject with the AbortSignal's reason instead. */
 export declare class EdgetagError extends Error {
@@ -51,6 +53,12 @@ export interface InitOptions {
    * (the flavour this runtime runs is fetched). Default: ../build/edgetag[-relaxed].wasm beside this file.
    */
   wasmUrl?: string | URL | { relaxed?: string | URL; baseline?: string | URL };
+  /**
+   * Bytes of wasm memory the engine may ever hold (default 256 MiB, at least 16 MiB): a call or a load that would
+   * need more is split or refused with OUT_OF_MEMORY, and every model keeps working. Engines are shared per
+   * maxMemory: a different value is an engine (and a wasm instance) of its own.
+   */
+  maxMemory?: number;
 }
 
 /** True when this JavaScript engine runs relaxed SIMD. */
@@ -63,6 +71,8 @@ export interface Engine {
   readonly kernels: number;
   /** False while the relaxed build is still timing its two int8 kernel sets. */
   readonly tuned: boolean;
+  /** The cap on its wasm memory in bytes (maxMemory, rounded down to whole 64 KiB pages). */
+  readonly maxMemory: number;
   version(): string;
 }
 
@@ -129,6 +139,10 @@ export interface ModelOrigin {
 
 /** What a cache keeps beside a model's bytes. */
 export interface CacheManifest {
+  /** The key it was stored under: only a load by this key (or "key@version") uses it. */
+  key: string;
+  /** The SHA-256 (hex) the caller asked for when it was stored, or null: a later read must match it. */
+  integrity: string | null;
   name: string;
   version: string;
   sha256: string;
@@ -143,7 +157,10 @@ export interface CacheManifest {
 
 /**
  * A place to keep models between loads (KV, the file system, the Cache API…). `key` is the model's URL, or the
- * name (or name@version) a caller loads it by. load() checks the bytes against manifest.sha256 on every read.
+ * name (or name@version) a caller stored it under with the `key` option. load() uses an entry only when its
+ * manifest.key is that key, checks the bytes against manifest.sha256 and manifest.integrity on every read, and
+ * drops (delete) an entry that cannot be read or fails a check, then fetches the model again. A call that does not
+ * settle within cacheTimeoutMs counts as failed.
  */
 export interface CacheAdapter {
   get(key: string): Promise<{ data: Blob | ArrayBuffer | Uint8Array; manifest: CacheManifest } | undefined>;
@@ -153,7 +170,7 @@ export interface CacheAdapter {
   evict?(manifest: CacheManifest): Promise<number>;
 }
 
-/** The browsers' cache: records keyed by name + version + sha256, indexed by URL and name. */
+/** The browsers' cache: records keyed by the load key + sha256, found by key (or "name@version": that version stored under the name). */
 export interface IndexedDBCache extends CacheAdapter {
   readonly kind: "indexeddb";
   evict(manifest: CacheManifest): Promise<number>;
@@ -185,6 +202,20 @@ export interface LoadOptions extends InitOptions {
   signal?: AbortSignal;
   /** The size of a ReadableStream source, when known (lets it stream straight into wasm memory). */
   size?: number;
+  /** The most bytes the model may have (default: maxMemory): TOO_LARGE from Content-Length, or as it streams. */
+  maxBytes?: number;
+  /** Milliseconds a server or a body may send nothing before the load fails with IO (default 30000). */
+  stallTimeoutMs?: number;
+  /** Milliseconds a cache adapter's get, put or delete may take before it counts as failed (default 10000). */
+  cacheTimeoutMs?: number;
+  /** Tokens of one run of the encoder (default 2048, at least the model's positions): bounds a call's memory. */
+  batchTokens?: number;
+  /** UTF-16 code units of one text (default 16 Mi): longer is INPUT. */
+  maxTextChars?: number;
+  /** Texts of one call (default 65536): more is INPUT. */
+  maxTexts?: number;
+  /** Tokens of one call, all texts together (default 4 Mi): more is INPUT. */
+  maxTokens?: number;
 }
 
 export interface WorkerLoadOptions extends Omit<LoadOptions, "cache"> {
@@ -409,3 +440,23 @@ export declare function piiFinder(
 export declare function anyOf(...finders: { extract(text: string): { entities: readonly Entity[] } | Promise<{ entities: readonly Entity[] }> }[]): {
   extract(text: string): Promise<{ entities: Entity[] }>;
 };
+
+/** A piece of a redacted text: literal text of the original, or a placeholder standing for [origFrom, origTo). */
+export interface RedactionSegment {
+  from: number;
+  to: number;
+  origFrom: number;
+  origTo: number;
+  placeholder: boolean;
+  /** The entity label a placeholder stands for. */
+  label?: string;
+}
+
+/**
+ * The text exactly as withEscalation's `redact` sends it: each entity span, and every other occurrence of what it
+ * found (any case, before a possessive, as a whole word), replaced by a placeholder [TYPE_n] — the same text gets
+ * the same one, never one the text already holds. `labels`: only these entity types (null: all). Throws for a span
+ * outside the text. For previews ("this is what would leave the device").
+ */
+export declare function redactText(text: string, entities: readonly { label: string; start: number; end: number }[],
+  labels?: ReadonlySet<string> | null): { text: string; segments: RedactionSegment[]; count: number };

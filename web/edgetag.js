@@ -25,6 +25,6 @@ export { load, openRelease, ReleaseTagger, RELEASE_DEFAULTS, RELEASE_SCHEMA, can
 export { indexedDBCache } from "./cache.js";
 export { createWorkerTagger, WorkerTagger } from "./worker-client.js";
 export { withEscalation, EscalationHttpError, DEFAULT_THRESHOLD, POLICY_DEFAULTS } from "./escalate/index.js";
-export { anyOf, patternRedactor } from "./redact.js";
+export { anyOf, patternRedactor, redactText } from "./redact.js";
 export { piiFinder } from "./pii-finder.js";
 export { CAPTURE_SCHEMA, CAPTURE_DEFAULTS, memoryCaptureStore, indexedDBCaptureStore, textCaptureStore, parseJSONL } from "./capture/index.js";

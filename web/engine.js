@@ -3,6 +3,7 @@
 
 import { EdgetagError } from "./errors.js";
 import { ALIGNMENT, KERNELS, SCRATCH_BYTES, STATUS_CODES, addresses, arrayView, readArray, readField, readStruct, writeStruct } from "./abi.js";
+import { LIMITS, own, readLimits } from "./options.js";
 import { isPermissionError, nodeBuiltin, permissionFlag } from "./runtime.js";
 
 /** The library version; equals the engine's et_version() and the C header's ET_VERSION_STRING. */
@@ -115,13 +116,23 @@ async function instantiate(module) {
 // TUNE_DOT32_WINS of dot16's time (a clear win, not noise).
 const TUNE_WINDOW = 12, TUNE_SETTLED = 0.85, TUNE_MAX_ROUNDS = 200, TUNE_DOT32_WINS = 0.9;
 
-/** The engine: one wasm instance and typed access to its exports. */
+/**
+ * The engine: one wasm instance and typed access to its exports.
+ *
+ * Pointers: wasm32 addresses are unsigned, but an exported function's i32 result reaches JavaScript as a signed
+ * number, negative from 2 GiB on. Every pointer the library takes from an export goes through ptr() (x >>> 0), and
+ * pointers stored in structs are read as u32 (abi.js), so memory past 2 GiB works like any other.
+ *
+ * Memory: `maxMemory` caps the instance's linear memory (et_memory_set_limit): an allocation that would grow it
+ * further fails, and the call that needed it throws OUT_OF_MEMORY, leaving every model as it was.
+ */
 export class Engine {
-  constructor(instance, flavour) {
+  constructor(instance, flavour, maxMemory = LIMITS.maxMemory[0]) {
     this.exports = instance.exports;
     this.flavour = flavour;
+    this.maxMemory = this.exports.et_memory_set_limit(maxMemory) >>> 0;
     // A small scratch area for out-parameters and structs (abi.js's SCRATCH layouts), allocated once.
-    this.scratch = this.exports.malloc(SCRATCH_BYTES);
+    this.scratch = ptr(this.exports.malloc(SCRATCH_BYTES));
     if (!this.scratch) throw new EdgetagError("OUT_OF_MEMORY", "edgetag: no memory for the scratch area");
     this.decoder = new TextDecoder();
     this.kernels = flavour === "relaxed" ? KERNELS.relaxedDot16 : KERNELS.baseline;
@@ -182,9 +193,10 @@ export class Engine {
   /** The scratch area read as a SCRATCH layout: the whole block, or its field `name`. */
   readScratch(block, name) { return name === undefined ? this.read(block, this.scratch) : this.readField(block, this.scratch, name); }
 
-  string(ptr) {
-    if (!ptr) return null;
-    const bytes = new Uint8Array(this.memory, ptr);
+  string(address) {
+    const at = ptr(address);
+    if (!at) return null;
+    const bytes = new Uint8Array(this.memory, at);
     let end = 0;
     while (bytes[end] !== 0) end++;
     return this.decoder.decode(bytes.subarray(0, end));
@@ -192,9 +204,18 @@ export class Engine {
 
   /** Allocates `size` bytes aligned as the model loader requires (abi.js's ALIGNMENT); throws when out of memory. */
   alloc(size, what) {
-    const ptr = this.exports.aligned_alloc(ALIGNMENT, Math.max(ALIGNMENT, Math.ceil(size / ALIGNMENT) * ALIGNMENT));
-    if (!ptr) throw new EdgetagError("OUT_OF_MEMORY", `edgetag: no memory for ${what} (${size} bytes)`);
-    return ptr;
+    const rounded = Math.max(ALIGNMENT, Math.ceil(size / ALIGNMENT) * ALIGNMENT);
+    const at = rounded < 2 ** 32 ? ptr(this.exports.aligned_alloc(ALIGNMENT, rounded)) : 0;
+    if (!at) throw this.outOfMemory(`${what} (${size} bytes)`);
+    return at;
+  }
+
+  /** The OUT_OF_MEMORY of an allocation for `what` that failed: what the engine holds, and its maxMemory. */
+  outOfMemory(what) {
+    const MiB = 2 ** 20;
+    return new EdgetagError("OUT_OF_MEMORY", `edgetag: no memory for ${what}: the engine holds ` +
+      `${(this.memory.byteLength / MiB).toFixed(1)} MiB of its maxMemory, ${(this.maxMemory / MiB).toFixed(1)} MiB ` +
+      "(load()'s maxMemory option raises it; memory once grown is never given back)");
   }
 
   error(status, message) {
@@ -206,31 +227,38 @@ export class Engine {
   version() { return this.string(this.exports.et_version()); }
 }
 
+/** A wasm32 address from an export's signed i32 result (unsigned, so memory past 2 GiB reads right). */
+export const ptr = (x) => x >>> 0;
+
 const engines = new Map();           // flavour, or simd + wasmUrl → Promise<Engine>: init is memoized
 const moduleEngines = new WeakMap(); // wasmModule → Map(simd → Promise<Engine>)
 
 /**
- * Instantiates the engine once per flavour, wasmUrl or wasmModule (later calls return the same promise).
+ * Instantiates the engine once per flavour, wasmUrl or wasmModule, and maxMemory (later calls return the same
+ * promise): models loaded with the same options share one instance and its memory, whose size never passes
+ * maxMemory (default 256 MiB; a different maxMemory is an engine of its own).
  * The flavour is the build's own: a wasmModule passed in is asked whether it holds the relaxed kernels, so
  * simd "auto" runs it as what it is; an explicit simd that contradicts it is refused.
  * `wasmUrl` is one build's URL, or `{relaxed, baseline}`: the URLs of both, of which the flavour's is fetched.
  * @param {{simd?: "auto"|"relaxed"|"baseline", wasmModule?: WebAssembly.Module,
- *   wasmUrl?: string|URL|{relaxed?: string|URL, baseline?: string|URL}}} [options]
+ *   wasmUrl?: string|URL|{relaxed?: string|URL, baseline?: string|URL}, maxMemory?: number}} [options]
  */
 export function init(options = {}) {
-  const simd = options.simd ?? "auto";
+  const simd = own(options, "simd") ?? "auto";
+  const { maxMemory } = readLimits(options, ["maxMemory"]);
   if (!["auto", "relaxed", "baseline"].includes(simd))
     throw new EdgetagError("INVALID_ARGUMENT", `edgetag: simd must be "auto", "relaxed" or "baseline", not ${simd}`);
-  const module = options.wasmModule;
+  const module = own(options, "wasmModule");
   if (module !== undefined && !(module instanceof WebAssembly.Module))
     throw new EdgetagError("INVALID_ARGUMENT", "edgetag: wasmModule must be a WebAssembly.Module (the engine's .wasm imported as a module)");
   const wanted = simd === "auto" ? (relaxedSimdSupported() ? "relaxed" : "baseline") : simd;
-  const url = module ? null : wasmUrlOption(options.wasmUrl, simd, wanted);
+  const url = module ? null : wasmUrlOption(own(options, "wasmUrl"), simd, wanted);
   let table = engines, key = wanted;
   if (module) {
     if (!moduleEngines.has(module)) moduleEngines.set(module, new Map());
     table = moduleEngines.get(module), key = simd;
   } else if (url) key = `${simd} ${url.href}`;
+  key += ` ${maxMemory}`;
   if (!table.has(key)) {
     const promise = (async () => {
       if (wanted === "relaxed" && !module && !relaxedSimdSupported())
@@ -239,7 +267,7 @@ export function init(options = {}) {
       const flavour = buildFlavour(instance);
       if (simd !== "auto" && flavour !== simd)
         throw new EdgetagError("INVALID_ARGUMENT", `edgetag: simd "${simd}" was asked for, but the wasm passed is the ${flavour} build`);
-      return new Engine(instance, flavour);
+      return new Engine(instance, flavour, maxMemory);
     })();
     promise.catch(() => table.delete(key));
     table.set(key, promise);

@@ -43,6 +43,54 @@ function ibanValid(s) {
 
 const digits = (s) => s.replace(/\D/g, "");
 
+const ND = /^\p{Nd}$/u;
+const digitCache = new Map();
+
+/**
+ * The value 0..9 of a Unicode decimal digit (\p{Nd}), else undefined. Unicode encodes each set of decimal digits
+ * as a run of code points 0..9 (some runs hold several sets, the longest 50), so the value is the code point's
+ * distance from the start of its run, mod 10.
+ */
+function digitValue(cp) {
+  if (digitCache.has(cp)) return digitCache.get(cp);
+  let value;
+  if (ND.test(String.fromCodePoint(cp))) {
+    let start = cp;
+    while (start > 0 && ND.test(String.fromCodePoint(start - 1))) start--;
+    value = (cp - start) % 10;
+  }
+  if (digitCache.size < 4096) digitCache.set(cp, value);
+  return value;
+}
+
+/** Dashes and spaces the patterns take as "-" and " ". */
+const DASHES = /[\u2010-\u2015\u2212\ufe58\ufe63]/u, SPACES = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/u;
+
+/**
+ * The text as the patterns read it: every Unicode decimal digit as its ASCII digit (Arabic-Indic, Devanagari,
+ * fullwidth, mathematical…), fullwidth ASCII forms as ASCII, other dashes and spaces as "-" and " ". One unit per
+ * code point where the original may have two, so `at[i]` is the original index of unit i (at[length] = text.length).
+ */
+export function foldForPatterns(text) {
+  if (/^[\x00-\x7f]*$/.test(text)) return { folded: text, at: null };
+  let folded = "";
+  const at = [];
+  let i = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0);
+    let out = ch;
+    if (cp >= 0xff01 && cp <= 0xff5e) out = String.fromCharCode(cp - 0xfee0);
+    else if (cp > 0x7f && digitValue(cp) !== undefined) out = String(digitValue(cp));
+    else if (DASHES.test(ch)) out = "-";
+    else if (SPACES.test(ch)) out = " ";
+    for (let k = 0; k < out.length; k++) at.push(i);
+    folded += out;
+    i += ch.length;
+  }
+  at.push(i);
+  return { folded, at };
+}
+
 /** [type, regular expression (global, sticky-free), check of a match or null]. Order matters: earlier wins. */
 const PATTERNS = [
   ["EMAIL_ADDRESS", /[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}/g, null],
@@ -71,15 +119,17 @@ export function patternRedactor({ types } = {}) {
     types: wanted ? [...wanted] : all,
     extract(text) {
       if (typeof text !== "string") throw new TypeError("edgetag: text must be a string");
+      // Matched on the folded text (any script's digits, fullwidth forms), reported on the original.
+      const { folded, at } = foldForPatterns(text);
       const taken = []; // [start, end) already claimed by an earlier pattern
       const entities = [];
       for (const [label, re, check] of patterns) {
-        for (const m of text.matchAll(re)) {
-          const start = m.index, end = start + m[0].length;
+        for (const m of folded.matchAll(re)) {
           if (check && !check(m[0])) continue;
+          const start = at ? at[m.index] : m.index, end = at ? at[m.index + m[0].length] : m.index + m[0].length;
           if (taken.some(([a, b]) => start < b && a < end)) continue;
           taken.push([start, end]);
-          entities.push({ label, score: 1, start, end, text: m[0] });
+          entities.push({ label, score: 1, start, end, text: text.slice(start, end) });
         }
       }
       entities.sort((a, b) => a.start - b.start);
@@ -120,31 +170,84 @@ function placeholderType(label) {
   return t || "ENTITY";
 }
 
+/** Scripts written without spaces between words: a name in them may touch the next word. */
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+const WORD_CHAR = /[\p{L}\p{M}\p{N}_]/u;
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 /**
- * Replaces each span of `entities` in `text` by a placeholder [TYPE_n]: the same entity text gets the same
- * placeholder, and no placeholder already occurs in the text (n skips those that do; since placeholders are
- * bracketed and types hold no brackets, none can then appear anywhere else in the result either).
- * Returns the redacted text, the segments that map it back, and the number of spans replaced; throws
- * for a span that does not fit the text (the caller then sends nothing).
+ * The core of a found string that every other occurrence must match: without a possessive ("Sarah's", "Sarah’s",
+ * "James'") and without the punctuation around it ("Paris." → "Paris"); null when less than two code points remain
+ * (a lone letter or digit would take every one of its kind).
  */
-export function redactText(text, entities, labels) {
-  const spans = [];
-  for (const e of entities) {
-    if (labels && !labels.has(e.label) && !labels.has(String(e.label).replace(/^[BIES]-/, ""))) continue;
-    const { start, end } = e;
-    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > text.length || start > end)
-      throw new Error("edgetag: a redaction span does not fit the text");
-    if (start < end) spans.push({ start, end, label: e.label });
-  }
-  spans.sort((a, b) => a.start - b.start || b.end - a.end);
-  // Overlapping spans merge, and so do touching spans of one type (the tokens "Jo", "##hn" of aggregation "none").
-  const merged = [];
+function coreOf(found) {
+  const core = found.replace(/['’ʼ]s?$/u, "").replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
+  return [...core].length >= 2 ? core : null;
+}
+
+/**
+ * Every occurrence in `text` of each string the finders found, as spans of its label: case-insensitively (Unicode
+ * simple case folding: "sarah", "SARAH", "МАРИЯ"), whitespace inside it matched loosely, and — in scripts that
+ * separate words — only as a whole word, so that the "Sarah" of "Sarah's" is taken and the "Ann" of "Annual" is
+ * not. One pass over the text for all of them, longest first.
+ */
+function occurrences(text, spans) {
+  const byCore = new Map();
   for (const s of spans) {
+    const core = coreOf(text.slice(s.start, s.end));
+    if (core && !byCore.has(core.toLowerCase())) byCore.set(core.toLowerCase(), { core, label: s.label });
+  }
+  if (byCore.size === 0) return [];
+  const list = [...byCore.values()].sort((a, b) => b.core.length - a.core.length);
+  const alternatives = list.map(({ core }, k) => {
+    const chars = [...core];
+    const before = WORD_CHAR.test(chars[0]) && !UNSPACED.test(chars[0]) ? "(?<![\\p{L}\\p{M}\\p{N}_])" : "";
+    const after = WORD_CHAR.test(chars.at(-1)) && !UNSPACED.test(chars.at(-1)) ? "(?![\\p{L}\\p{M}\\p{N}_])" : "";
+    return `${before}(?<c${k}>${core.split(/\s+/u).map(escapeRegExp).join("\\s+")})${after}`;
+  });
+  const re = new RegExp(alternatives.join("|"), "giu");
+  const out = [];
+  for (const m of text.matchAll(re)) {
+    const k = Object.keys(m.groups).find((g) => m.groups[g] !== undefined);
+    out.push({ start: m.index, end: m.index + m[0].length, label: list[Number(k.slice(1))].label });
+  }
+  return out;
+}
+
+/** Spans in text order, overlapping ones merged, and touching ones of one type (the tokens "Jo", "##hn" of aggregation "none"). */
+function mergeSpans(spans) {
+  const sorted = [...spans].sort((a, b) => a.start - b.start || b.end - a.end);
+  const merged = [];
+  for (const s of sorted) {
     const last = merged[merged.length - 1];
     if (last && (s.start < last.end || (s.start === last.end && placeholderType(s.label) === placeholderType(last.label))))
       last.end = Math.max(last.end, s.end);
     else merged.push({ ...s });
   }
+  return merged;
+}
+
+/**
+ * Replaces each span of `entities` in `text`, and every other occurrence of what they found (occurrences()), by a
+ * placeholder [TYPE_n]: the same entity text, whatever its case, gets the same placeholder, and no placeholder
+ * already occurs in the text (n skips those that do; since placeholders are bracketed and types hold no brackets,
+ * none can then appear anywhere else in the result either).
+ * Returns the redacted text, the segments that map it back, and the number of spans replaced; throws
+ * for a span that does not fit the text (the caller then sends nothing).
+ */
+export function redactText(text, entities, labels) {
+  const found = [];
+  for (const e of entities) {
+    if (labels && !labels.has(e.label) && !labels.has(String(e.label).replace(/^[BIES]-/, ""))) continue;
+    const { start, end } = e;
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > text.length || start > end)
+      throw new Error("edgetag: a redaction span does not fit the text");
+    if (start < end) found.push({ start, end, label: e.label });
+  }
+  // What was found (its spans merged, so that the tokens of "John Smith" make one string), then every other
+  // occurrence of each string, merged again.
+  const whole = mergeSpans(found);
+  const merged = mergeSpans(found.concat(occurrences(text, whole.concat(found))));
   const byText = new Map(), counters = new Map(), segments = [];
   let out = "", at = 0;
   const literal = (from, to) => {
@@ -153,7 +256,7 @@ export function redactText(text, entities, labels) {
   };
   for (const s of merged) {
     literal(at, s.start);
-    const original = text.slice(s.start, s.end);
+    const found = text.slice(s.start, s.end), original = (coreOf(found) ?? found).toLowerCase().replace(/\s+/gu, " ");
     let ph = byText.get(original);
     if (!ph) {
       const type = placeholderType(s.label);
@@ -162,7 +265,7 @@ export function redactText(text, entities, labels) {
       counters.set(type, n);
       byText.set(original, ph);
     }
-    segments.push({ from: out.length, to: out.length + ph.length, origFrom: s.start, origTo: s.end, placeholder: true });
+    segments.push({ from: out.length, to: out.length + ph.length, origFrom: s.start, origTo: s.end, placeholder: true, label: s.label });
     out += ph;
     at = s.end;
   }

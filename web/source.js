@@ -6,8 +6,11 @@
 // unknown (a compressed or chunked response) the chunks are kept in JavaScript until the end and copied
 // once, since growing a wasm allocation would grow the module's memory for good.
 
+import { abortError, checkAborted, raceAbort } from "./abort.js";
 import { EdgetagError } from "./errors.js";
 import { isPermissionError, nodeBuiltin, permissionFlag } from "./runtime.js";
+
+export { checkAborted };
 
 /** A string that names a cached model rather than a URL: letters, digits, "_" and "-", optionally "@version". */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*(@[A-Za-z0-9._+-]+)?$/;
@@ -77,44 +80,41 @@ export async function sha256Hex(bytes) {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function abortError(signal) {
-  return signal.reason ?? new DOMException("The operation was aborted", "AbortError");
-}
-
-/** Throws the signal's reason when it is aborted. */
-export function checkAborted(signal) {
-  if (signal?.aborted) throw abortError(signal);
-}
-
-/** Rejects as soon as the signal aborts, else settles like `promise`. */
-function raceAbort(promise, signal) {
-  if (!signal) return promise;
-  promise.catch(() => {}); // when the abort wins, the read's own rejection is expected and ignored
-  checkAborted(signal);
-  let onAbort;
-  const aborted = new Promise((_, reject) => {
-    onAbort = () => reject(abortError(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
+/** A model larger than the caller allows: refused before any byte of it is kept. */
+function tooLarge(bytes, maxBytes, how) {
+  return new EdgetagError("TOO_LARGE", `edgetag: the model ${how} ${bytes} bytes; maxBytes allows ${maxBytes} ` +
+    "(load()'s maxBytes option; by default the engine's maxMemory)");
 }
 
 /**
  * Opens a URL, Request or Response as `{stream, size, url}`: `size` is the body's decoded length when known,
- * else null. file: URLs are read with node:fs (Node's fetch has no file: support).
+ * else null. file: URLs are read with node:fs (Node's fetch has no file: support). A server that does not answer
+ * within stallTimeoutMs fails the fetch (IO); a size announced above maxBytes is refused before the body is read.
  */
-export async function openSource(source, { signal, fetchImpl } = {}) {
-  if (source instanceof URL && source.protocol === "file:") return openFile(source, signal);
+export async function openSource(source, { signal, fetchImpl, stallTimeoutMs, maxBytes = MAX_MODEL_BYTES } = {}) {
+  if (source instanceof URL && source.protocol === "file:") return checkSize(await openFile(source, signal), maxBytes);
   let response = source;
   if (!(typeof Response !== "undefined" && source instanceof Response)) {
     const doFetch = fetchImpl ?? globalThis.fetch;
+    const where = source instanceof Request ? source.url : String(source);
+    const controller = new AbortController();
+    const stalled = () => new EdgetagError("IO", `edgetag: fetching ${where} failed: no answer in ${stallTimeoutMs} ms (stallTimeoutMs)`);
+    // One signal for the fetch: the caller's abort, or the stall.
+    const follow = () => controller.abort(signal.reason);
+    signal?.addEventListener("abort", follow, { once: true });
     try {
-      response = await doFetch(source, { signal });
+      response = await raceAbort(doFetch(source, { signal: controller.signal }), signal, stallTimeoutMs, () => {
+        const e = stalled();
+        controller.abort(e);
+        return e;
+      });
     } catch (e) {
       if (signal?.aborted) throw abortError(signal);
-      const where = source instanceof Request ? source.url : String(source);
+      if (e instanceof EdgetagError) throw e;
       const hint = isPermissionError(e) ? ` (Deno: run with ${permissionFlag(where)})` : "";
       throw new EdgetagError("IO", `edgetag: fetching ${where} failed: ${e?.message ?? e}${hint}`, { cause: e });
+    } finally {
+      signal?.removeEventListener("abort", follow);
     }
   }
   if (!response.ok && response.status !== 0)
@@ -126,7 +126,17 @@ export async function openSource(source, { signal, fetchImpl } = {}) {
   const length = Number(response.headers.get("content-length"));
   const size = encoding === "identity" && Number.isSafeInteger(length) && length >= 0 && response.headers.has("content-length")
     ? length : null;
-  return { stream: response.body, size, url: response.url || (source instanceof Request ? source.url : String(source)) };
+  return checkSize({ stream: response.body, size, url: response.url || (source instanceof Request ? source.url : String(source)) },
+    maxBytes);
+}
+
+/** An opened source whose announced size is above maxBytes: refused (and its body cancelled) before it is read. */
+function checkSize(opened, maxBytes) {
+  if (opened.size !== null && opened.size > maxBytes) {
+    opened.stream.cancel?.().catch(() => {});
+    throw tooLarge(opened.size, maxBytes, "announces");
+  }
+  return opened;
 }
 
 async function openFile(url, signal) {
@@ -154,31 +164,39 @@ async function openFile(url, signal) {
 }
 
 /** The most a model may have: what a wasm32 allocation can hold. */
-const MAX_MODEL_BYTES = 0x7ff00000;
+export const MAX_MODEL_BYTES = 0x7ff00000;
 
-/** One wasm allocation for a model of `total` bytes (OUT_OF_MEMORY beyond maxBytes). */
+/** One wasm allocation for a model of `total` bytes (TOO_LARGE beyond maxBytes, checked first). */
 function allocModel(engine, total, maxBytes) {
-  if (total > maxBytes) throw new EdgetagError("OUT_OF_MEMORY", `edgetag: the model has ${total} bytes, more than wasm32 can hold`);
+  if (total > maxBytes) throw tooLarge(total, maxBytes, "has");
   return engine.alloc(total, "the model");
 }
 
 /**
  * Reads a stream into one new wasm allocation: `{ptr, size}`, owned by the caller (free it with
  * engine.exports.free). `onProgress({loaded, total})` runs per chunk (total null when unknown); `signal`
- * aborts the read (the allocation is freed and the signal's reason thrown).
+ * aborts the read (the allocation is freed and the signal's reason thrown). A size above maxBytes is refused
+ * before anything is allocated, and a body of unknown size as soon as it passes maxBytes; a body that sends
+ * nothing for stallTimeoutMs fails (IO).
  */
-export async function streamIntoWasm(engine, { stream, size }, { onProgress, signal, maxBytes = MAX_MODEL_BYTES } = {}) {
+export async function streamIntoWasm(engine, { stream, size }, { onProgress, signal, maxBytes = MAX_MODEL_BYTES, stallTimeoutMs } = {}) {
   checkAborted(signal);
   const total = size ?? null;
+  if (total !== null && total > maxBytes) {
+    stream.cancel?.().catch(() => {});
+    throw tooLarge(total, maxBytes, "has");
+  }
   let ptr = total !== null ? allocModel(engine, total, maxBytes) : 0;
   const reader = stream.getReader();
   const chunks = [];
   let loaded = 0;
+  const stalled = () => new EdgetagError("IO", `edgetag: reading the model stalled: nothing came for ${stallTimeoutMs} ms ` +
+    `after ${loaded} bytes (stallTimeoutMs)`);
   try {
     for (;;) {
       let step;
       try {
-        step = await raceAbort(reader.read(), signal);
+        step = await raceAbort(reader.read(), signal, stallTimeoutMs, stalled);
       } catch (e) {
         if (signal?.aborted || e instanceof EdgetagError) throw e;
         throw new EdgetagError("IO", `edgetag: reading the model failed after ${loaded} bytes: ${e?.message ?? e}`, { cause: e });
@@ -191,8 +209,7 @@ export async function streamIntoWasm(engine, { stream, size }, { onProgress, sig
           throw new EdgetagError("IO", `edgetag: the model's body is longer than its announced ${total} bytes`);
         new Uint8Array(engine.memory, ptr + loaded, chunk.length).set(chunk);
       } else {
-        if (loaded + chunk.length > maxBytes)
-          throw new EdgetagError("OUT_OF_MEMORY", `edgetag: the model is more than ${maxBytes} bytes`);
+        if (loaded + chunk.length > maxBytes) throw tooLarge(loaded + chunk.length, maxBytes, "has at least");
         chunks.push(chunk);
       }
       loaded += chunk.length;

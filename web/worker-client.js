@@ -10,6 +10,7 @@
 // Results with typed arrays (logits, embed, tokenize) come back transferred, not copied.
 
 import { EdgetagError } from "./errors.js";
+import { LIMITS, own } from "./options.js";
 import { nodeBuiltin } from "./runtime.js";
 import { checkAborted, isModelName, resolveUrl } from "./source.js";
 
@@ -119,6 +120,7 @@ export async function createWorkerTagger(source, options = {}) {
       integrity: options.integrity, cache: options.cache, key: p.key ?? options.key, simd: options.simd,
       wasmUrl: absoluteWasmUrl(options.wasmUrl),
       wasmModule: options.wasmModule, size: p.size ?? options.size,
+      ...Object.fromEntries(Object.keys(LIMITS).map((name) => [name, own(options, name)])), // numbers: they cross as they are
     };
     const { info, origin } = await tagger._send({ op: "load", source: p.source, options: sent, progress: !!onProgress },
       p.transfer ?? [], { signal, onProgress });

@@ -96,6 +96,21 @@ async function runTask(service, request, info, task) {
   const callOptions = { capture: body.capture }; // consent of this request (EDGETAG_CAPTURE records only these)
   const reason = entry.tagger ? "not_requested" : "not_configured";
   let results;
+  try {
+    results = await runModel(entry, tagger, body, task, config);
+  } catch (e) {
+    throw engineError(e);
+  }
+  if (!tagger) results = results.map((r) => localOnly(r, reason));
+  info.escalated = tagger ? results.filter((r) => r.escalation?.wanted).length : 0;
+  info.answered = results.filter((r) => r.source === "cloud").length;
+  const out = body.single ? { model: body.model, result: results[0] } : { model: body.model, results };
+  return json(200, out);
+}
+
+/** The texts of a request through the model (or its escalating tagger): one result per text. */
+async function runModel(entry, tagger, body, task, config) {
+  let results;
   if (task === "classify") {
     // Each call's local run is synchronous, so batches go through the context one at a time even while
     // their escalations overlap.
@@ -105,11 +120,17 @@ async function runTask(service, request, info, task) {
   } else {
     results = await Promise.all(body.texts.map((t) => tagger ? tagger.extract(t, callOptions) : entry.model.extract(t)));
   }
-  if (!tagger) results = results.map((r) => localOnly(r, reason));
-  info.escalated = tagger ? results.filter((r) => r.escalation?.wanted).length : 0;
-  info.answered = results.filter((r) => r.source === "cloud").length;
-  const out = body.single ? { model: body.model, result: results[0] } : { model: body.model, results };
-  return json(200, out);
+  return results;
+}
+
+/** The library's refusals as HTTP errors: memory beyond EDGETAG_MAX_MEMORY (503), input beyond its limits (400). */
+function engineError(e) {
+  if (e?.name !== "EdgetagError") return e;
+  if (e.code === "OUT_OF_MEMORY")
+    return new ServiceError(503, "out_of_memory", "the request needs more memory than EDGETAG_MAX_MEMORY allows; smaller requests are served",
+      { "retry-after": "1" });
+  if (e.code === "INPUT") return new ServiceError(400, "too_many_tokens", e.message.replace(/^edgetag: /, ""));
+  return e;
 }
 
 /** The engine's identity: version, SIMD build, int8 kernel set, and its wasm memory. */

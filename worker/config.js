@@ -18,6 +18,7 @@
 //   EDGETAG_MAX_TEXTS       most texts in one request (400 beyond it)                      default 32
 //   EDGETAG_MAX_TEXT_CHARS  longest text, in UTF-16 code units (400 beyond it)             default 1000
 //   EDGETAG_BATCH_TOKENS    texts of a classify request run in batches of at most this many tokens  default 512
+//   EDGETAG_MAX_MEMORY      bytes of wasm memory the engine may hold; a request needing more gets 503      default 96 MiB
 //   EDGETAG_LOAD_RETRY_MS   wait after a model fails to load, doubled per failure (to 5 min)         default 5000
 //   EDGETAG_LOAD_TIMEOUT_MS longest a model may take to load                               default 30000
 //   EDGETAG_STATS_FLUSH_SECONDS  how often the counters go to the log (0: every request; -1: never)  default 60
@@ -50,6 +51,7 @@ const NUMBERS = Object.freeze({
   maxTexts: ["EDGETAG_MAX_TEXTS", 32, 1, 4096],
   maxTextChars: ["EDGETAG_MAX_TEXT_CHARS", 1000, 1, 1 << 20],
   batchTokens: ["EDGETAG_BATCH_TOKENS", 512, 16, 1 << 20],
+  maxMemory: ["EDGETAG_MAX_MEMORY", 96 << 20, 16 << 20, 2 ** 32 - 2 ** 16],
   loadRetryMs: ["EDGETAG_LOAD_RETRY_MS", 5000, 0, 3_600_000],
   loadTimeoutMs: ["EDGETAG_LOAD_TIMEOUT_MS", 30000, 100, 3_600_000],
   statsFlushSeconds: ["EDGETAG_STATS_FLUSH_SECONDS", 60, -1, 86400],

@@ -67,7 +67,7 @@ export class Registry {
 
   /** The engine (instantiated once per isolate, by the first caller): flavour, kernels, version. */
   engine() {
-    return init({ wasmModule: this.#deps.wasmModule });
+    return init({ wasmModule: this.#deps.wasmModule, maxMemory: this.#config.maxMemory });
   }
 
   /**
@@ -133,7 +133,8 @@ export class Registry {
         opened = await openSource(entry.spec, this.#deps.env, { bundled: this.#deps.bundled, fetch: this.#deps.fetch, signal });
         sha256 = opened.sha256 ?? await sha256Hex(opened.source); // a bundled model without one: computed, for /v1/models
         model = await load(opened.source, {
-          wasmModule: this.#deps.wasmModule, cache: "none", signal,
+          wasmModule: this.#deps.wasmModule, cache: "none", signal, maxMemory: this.#config.maxMemory,
+          batchTokens: this.#config.batchTokens, maxTextChars: this.#config.maxTextChars, maxTexts: this.#config.maxTexts,
           ...(opened.sha256 && { integrity: opened.sha256 }), ...(opened.size !== null && { size: opened.size }),
         });
       }

@@ -3,7 +3,8 @@
  *
  *   main.c   the usage, the command table, and the options several commands take (--model, --kernels)
  *   run.c    logits, embed, bench: token ids through the encoder
- *   text.c   tokenize, classify, extract: text in, tokens or labels out
+ *   text.c   tokenize: text in, tokens out
+ *   tag.c    classify, extract: text in, labels out (arguments or --jsonl)
  *   file.c   inspect, quantize: model files
  *   json.c   the JSON the commands write, and read (one string per line of stdin)
  *
@@ -40,15 +41,24 @@ int cli_extract(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
 int cli_quantize(int argc, char **argv);
 
-/* JSON out (stdout): an array of floats (non-finite as null); an array of ints, every `stride`-th, or of
- * [a, b] pairs; a string of n bytes, escaped. */
+/* JSON out (stdout): a number (non-finite as null); an array of floats (the same); an array of ints, every
+ * `stride`-th, or of [a, b] pairs; a string of n bytes, escaped (NUL and control bytes as \u00XX). */
+void cli_print_number(double v);
 void cli_print_floats(const float *v, int n);
 void cli_print_ints(const int32_t *v, int n, int stride, int pairs);
 void cli_print_json_string(const char *s, size_t n);
 
-/* JSON in: one JSON string (a whole line, quotes included) decoded into malloc'd UTF-8, NULL when
- * malformed; and the next line of stdin (malloc'd, without its newline), NULL at the end. */
-char *cli_json_string(const char *s, size_t *out_len);
-char *cli_read_line(void);
+/* JSON in: one JSON string (the whole of s[0 … n), quotes included, blanks around) decoded into malloc'd UTF-8
+ * (NUL-terminated, *out_len bytes, which may include NUL bytes), NULL when it is anything else. */
+char *cli_json_string(const char *s, size_t n, size_t *out_len);
+
+/* The next line of stdin, without its newline, into *line (malloc'd; *len bytes, NUL bytes included). A line of
+ * max_bytes or more is skipped to its end (CLI_LINE_TOO_LONG), so is one that memory cannot hold
+ * (CLI_LINE_NO_MEMORY): either way *line is NULL and the next call reads the next line. */
+typedef enum cli_line_status { CLI_LINE_OK, CLI_LINE_EOF, CLI_LINE_TOO_LONG, CLI_LINE_NO_MEMORY } cli_line_status;
+cli_line_status cli_read_line(size_t max_bytes, char **line, size_t *len);
+
+/* The stable code of a status ("CORRUPT", "INPUT", "NUMERIC", …), as the JavaScript library names it. */
+const char *cli_status_code(et_status s);
 
 #endif /* ET_CLI_H */

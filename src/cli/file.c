@@ -72,6 +72,12 @@ int cli_quantize(int argc, char **argv) {
         fprintf(stderr, "edgetag: cannot open '%s'\n", argv[2]);
         return 1;
     }
+    char magic[4];
+    if (fread(magic, 1, 4, fp) != 4 || memcmp(magic, "GGUF", 4) || fseek(fp, 0, SEEK_SET)) { /* before reading it all */
+        fprintf(stderr, "edgetag: '%s' is not a GGUF file (bad magic)\n", argv[2]);
+        fclose(fp);
+        return 1;
+    }
     size_t cap = 1 << 20, n = 0, got;
     char *in = malloc(cap);
     while (in && (got = fread(in + n, 1, cap - n, fp)) > 0) {

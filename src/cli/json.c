@@ -1,6 +1,7 @@
 /*
- * json.c — the JSON of the commands: numbers and strings written to stdout, and the JSON strings that
- * classify and extract read, one per line of stdin (--jsonl).
+ * json.c — the JSON of the commands: numbers (non-finite ones as null: every line printed is JSON) and
+ * strings written to stdout, the status codes errors carry, and the JSON strings that classify and extract read,
+ * one per line of stdin (--jsonl), each line read within a limit.
  */
 #include <math.h>
 #include <stdio.h>
@@ -13,8 +14,7 @@ void cli_print_floats(const float *v, int n) {
     putchar('[');
     for (int j = 0; j < n; j++) {
         if (j) putchar(',');
-        if (isfinite(v[j])) printf("%.9g", (double)v[j]);
-        else fputs("null", stdout);
+        cli_print_number(v[j]);
     }
     putchar(']');
 }
@@ -53,28 +53,29 @@ static int hex4(const char *s, unsigned *out) {
     return 1;
 }
 
-char *cli_json_string(const char *s, size_t *out_len) {
-    while (*s == ' ' || *s == '\t') s++;
-    if (*s++ != '"') return NULL;
-    char *out = malloc(strlen(s) * 3 + 4), *o = out;
+char *cli_json_string(const char *s, size_t n, size_t *out_len) {
+    const char *end = s + n;
+    while (s < end && (*s == ' ' || *s == '\t' || *s == '\r')) s++;
+    if (s == end || *s++ != '"') return NULL;
+    char *out = malloc((size_t)(end - s) * 3 + 4), *o = out;
     if (!out) return NULL;
-    for (; *s && *s != '"'; s++) {
+    for (; s < end && *s != '"'; s++) {
+        if ((unsigned char)*s < 0x20) goto bad; /* a raw control character: JSON has it escaped */
         if (*s != '\\') {
             *o++ = *s;
             continue;
         }
-        s++;
+        if (++s == end) goto bad;
         const char *esc = "\"\\/bfnrt", *val = "\"\\/\b\f\n\r\t";
         const char *hit = *s ? strchr(esc, *s) : NULL;
         if (hit) {
             *o++ = val[hit - esc];
             continue;
         }
-        if (*s != 'u') break;
         unsigned cp, lo;
-        if (!hex4(s + 1, &cp)) goto bad;
+        if (*s != 'u' || end - s < 5 || !hex4(s + 1, &cp)) goto bad;
         s += 4;
-        if (cp >= 0xD800 && cp < 0xDC00 && s[1] == '\\' && s[2] == 'u') { /* a surrogate pair */
+        if (cp >= 0xD800 && cp < 0xDC00 && end - s >= 7 && s[1] == '\\' && s[2] == 'u') { /* a surrogate pair */
             if (!hex4(s + 3, &lo)) goto bad;
             if (lo >= 0xDC00 && lo < 0xE000) cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00), s += 6;
         }
@@ -87,7 +88,9 @@ char *cli_json_string(const char *s, size_t *out_len) {
             *o++ = (char)(0xF0 | cp >> 18), *o++ = (char)(0x80 | ((cp >> 12) & 0x3F)), *o++ = (char)(0x80 | ((cp >> 6) & 0x3F)),
             *o++ = (char)(0x80 | (cp & 0x3F));
     }
-    if (*s != '"') goto bad;
+    if (s == end) goto bad;
+    for (s++; s < end; s++) /* nothing but whitespace after the closing quote */
+        if (*s != ' ' && *s != '\t' && *s != '\r') goto bad;
     *out_len = (size_t)(o - out);
     *o = '\0';
     return out;
@@ -96,23 +99,51 @@ bad:
     return NULL;
 }
 
-char *cli_read_line(void) {
+cli_line_status cli_read_line(size_t max_bytes, char **out, size_t *out_len) {
     size_t cap = 256, n = 0;
     char *line = malloc(cap);
-    int c;
-    while (line && (c = getchar()) != EOF && c != '\n') {
+    cli_line_status st = line ? CLI_LINE_OK : CLI_LINE_NO_MEMORY;
+    int c = 0, any = 0;
+    while ((c = getchar()) != EOF && c != '\n') {
+        any = 1;
+        if (st != CLI_LINE_OK) continue; /* the rest of a line that cannot be held: skipped */
+        if (n + 1 >= max_bytes) {
+            st = CLI_LINE_TOO_LONG;
+            continue;
+        }
         if (n + 1 == cap) {
-            char *bigger = realloc(line, cap *= 2);
-            if (!bigger) free(line);
-            line = bigger;
-            if (!line) break;
+            const size_t want = cap > max_bytes / 2 ? max_bytes : cap * 2;
+            char *bigger = realloc(line, want);
+            if (!bigger) {
+                st = CLI_LINE_NO_MEMORY;
+                continue;
+            }
+            line = bigger, cap = want;
         }
         line[n++] = (char)c;
     }
-    if (!line || (n == 0 && c == EOF)) {
+    if (c == EOF && !any && n == 0) {
         free(line);
-        return NULL;
+        return CLI_LINE_EOF;
+    }
+    if (st != CLI_LINE_OK) {
+        free(line);
+        *out = NULL, *out_len = 0;
+        return st;
     }
     line[n] = '\0';
-    return line;
+    *out = line, *out_len = n;
+    return CLI_LINE_OK;
+}
+
+void cli_print_number(double v) {
+    if (isfinite(v)) printf("%.9g", v);
+    else fputs("null", stdout);
+}
+
+const char *cli_status_code(et_status s) {
+    static const char *const codes[] = {"OK", "INVALID_ARGUMENT", "OUT_OF_MEMORY", "BAD_MAGIC", "BAD_VERSION", "TRUNCATED",
+                                        "CORRUPT", "UNSUPPORTED", "MISSING", "SHAPE", "ALIGNMENT", "INPUT", "CAPACITY", "IO",
+                                        "STATE", "NUMERIC"};
+    return (unsigned)s < sizeof codes / sizeof codes[0] ? codes[s] : "UNKNOWN";
 }

@@ -6,9 +6,9 @@
  *   edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids …] [--reference | --kernels K]
  *   edgetag embed   --model M.gguf --ids … [--pooling mean|cls] [--normalize] [--reference | --kernels K]
  *   edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] [--] TEXT...   (M may be vocabulary-only)
- *   edgetag classify --model M.gguf [--json] [--] TEXT... | --jsonl < texts.jsonl
+ *   edgetag classify --model M.gguf [--json] [--] TEXT... | --jsonl [--max-line-bytes N] < texts.jsonl
  *   edgetag extract  --model M.gguf [--json] [--aggregation none|simple|first|average|max] [--] TEXT... | --jsonl
- *     (--jsonl: one JSON string per line of stdin, one JSON result per line of stdout)
+ *     (--jsonl: one JSON string per line of stdin, one JSON result — or {"error": …} — per line of stdout)
  *   edgetag inspect M.gguf
  *   edgetag quantize IN.gguf OUT.gguf --type i8|q8_0
  *   edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference | --kernels K]
@@ -29,8 +29,9 @@ int cli_usage(const char *msg) {
             "  edgetag logits  --model M.gguf --ids 101,7592,102 [--type-ids 0,0,0] [--ids ...] [--reference | --kernels K]\n"
             "  edgetag embed   --model M.gguf --ids ... [--pooling mean|cls] [--normalize] [--reference | --kernels K]\n"
             "  edgetag tokenize --model M.gguf [--pair TEXT_B] [--max-length N] [--] TEXT...\n"
-            "  edgetag classify --model M.gguf [--json] [--] TEXT... | --jsonl < texts.jsonl\n"
-            "  edgetag extract  --model M.gguf [--json] [--aggregation none|simple|first|average|max] [--] TEXT... | --jsonl\n"
+            "  edgetag classify --model M.gguf [--json] [--] TEXT... | --jsonl [--max-line-bytes N] < texts.jsonl\n"
+            "  edgetag extract  --model M.gguf [--json] [--aggregation none|simple|first|average|max] [--] TEXT... |\n"
+            "                   --jsonl [--max-line-bytes N] < texts.jsonl\n"
             "  edgetag inspect M.gguf\n"
             "  edgetag quantize IN.gguf OUT.gguf --type i8|q8_0\n"
             "  edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference | --kernels K]\n"

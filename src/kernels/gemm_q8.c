@@ -33,7 +33,9 @@ static inline void range_params(float lo, float hi, int qmax, float *scale, int3
     const float s = (hi - lo) / (float)qmax;
     const float z = nearbyintf(-lo / s);
     *scale = s;
-    *zero = (int32_t)(z < 0 ? 0 : z > (float)qmax ? (float)qmax : z);
+    /* A row holding an infinity or NaN has no finite range: z is NaN then, and converting it would be undefined;
+     * zero 0 and a non-finite scale carry the NaN to the outputs, where tagging refuses it (ET_ERR_NUMERIC). */
+    *zero = !(z > 0) ? 0 : z > (float)qmax ? qmax : (int32_t)z;
     *inv = 1.0f / s;
 }
 

@@ -117,13 +117,16 @@ static void test_extract(void) {
     CHECK(et_context_extract(ctx, longer, strlen(longer), ET_AGGREGATION_NONE, 8, &e2, &n2, &esc) == ET_OK, "windows: %s",
           et_context_last_error(ctx));
     CHECK(n2 > 0 && e2[n2 - 1].end > 400, "entities through the whole text (last ends at %d)", n2 ? e2[n2 - 1].end : -1);
-    /* Too long for the context, and the wrong task. */
+    /* 10,000 tokens in a context of 256: the windows run a few at a time; the answer is all there, or, when the
+     * entities outnumber max_tokens, a capacity error that names the steps that hand them out in parts. */
     char *huge = malloc(20001);
     memset(huge, 'x', 20000);
     for (int i = 1; i < 20000; i += 2) huge[i] = ' ';
     huge[20000] = '\0';
-    CHECK(et_context_extract(ctx, huge, 20000, ET_AGGREGATION_SIMPLE, -1, &e2, &n2, &esc) == ET_ERR_CAPACITY &&
-              strstr(et_context_last_error(ctx), "max_tokens"), "capacity: %s", et_context_last_error(ctx));
+    const et_status st = et_context_extract(ctx, huge, 20000, ET_AGGREGATION_SIMPLE, -1, &e2, &n2, &esc);
+    CHECK((st == ET_OK && n2 > 0 && e2[n2 - 1].end > 19000) ||
+              (st == ET_ERR_CAPACITY && strstr(et_context_last_error(ctx), "et_context_extract_begin")),
+          "a long text: %s", et_context_last_error(ctx));
     free(huge);
     const char *texts[1] = {"x"};
     const size_t lens[1] = {1};

@@ -43,6 +43,9 @@ int tl_int(tl_rng *r, int lo, int hi);           /* [lo, hi] */
 long tl_alloc_calls(void);
 /* When set to n > 0, the n-th allocation from now fails (returns NULL), once. */
 void tl_fail_allocation(long n);
+/* The largest size asked of an allocation since the last reset (or the start). */
+size_t tl_alloc_largest(void);
+void tl_alloc_largest_reset(void);
 
 /* ---- in-memory BERT GGUF files ----------------------------------------------------------------- */
 typedef struct tl_model_spec {

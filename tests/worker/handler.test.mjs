@@ -87,3 +87,32 @@ test("24 overlapping requests on a cold isolate: one load; a failing source: rem
   const stats = await (await handler.fetch(new Request("http://x/v1/stats"), env)).json();
   assert.deepEqual(stats.models["intent-clinc"], { state: "ready", loads: 1, failedLoads: 2 });
 });
+
+test("EDGETAG_MAX_MEMORY: a model or a request that does not fit gets 503, the ones loaded keep serving, memory stays under it", async () => {
+  const bundled = { "intent-clinc": INTENT, "maint-ner": readFileSync(path("models/maint-ner.gguf")),
+    "pii-ner": readFileSync(path("models/pii-ner.gguf")) };
+  const handler = createHandler({ bundled, runtime: "test" });
+  const env = { EDGETAG_MAX_MEMORY: String(16 << 20), EDGETAG_LOG: "off" };
+  const ok = await handler.fetch(post({ model: "intent-clinc", text: "book a table for two" }), env);
+  assert.equal(ok.status, 200);
+  const want = (await ok.json()).result;
+  const extract = (model) => handler.fetch(new Request("http://x/v1/extract", { method: "POST", body: JSON.stringify({ model, text: "Anna Kowalski replaced the pump" }) }), env);
+  const statuses = [];
+  for (const model of ["maint-ner", "pii-ner"]) {
+    const r = await extract(model);
+    const body = await r.json();
+    statuses.push(r.status);
+    if (r.status !== 200) {
+      assert.equal(r.status, 503);
+      // Refused at load (model_unavailable), or loaded with no room left for its context (out_of_memory).
+      assert.ok(["model_unavailable", "out_of_memory"].includes(body.error.code), body.error.code);
+      assert.match(body.error.message, /maxMemory|EDGETAG_MAX_MEMORY/);
+    }
+  }
+  assert.ok(statuses.includes(503), `three 6 MB models in 16 MiB: ${statuses}`);
+  const again = await handler.fetch(post({ model: "intent-clinc", text: "book a table for two" }), env);
+  assert.equal(again.status, 200);
+  assert.deepEqual((await again.json()).result, want);
+  const health = await (await handler.fetch(new Request("http://x/v1/health"), env)).json();
+  assert.ok(health.memory.wasmBytes <= 16 << 20, `${health.memory.wasmBytes} bytes of wasm memory`);
+});

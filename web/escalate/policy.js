@@ -4,6 +4,7 @@
 
 import { EdgetagError } from "../errors.js";
 import { resolveCapture } from "../capture/consent.js";
+import { ownCopy } from "../options.js";
 import { httpAdapter } from "./adapters.js";
 
 /** The escalation threshold when neither the policy nor the model's calibration gives one. */
@@ -59,6 +60,7 @@ function checkEndpoint(endpoint, fetchImpl, maxResponseBytes) {
   if (typeof endpoint === "function") return { call: endpoint, kind: "custom" };
   if (!endpoint || typeof endpoint !== "object") throw invalid("policy.endpoint must be {kind, url, …} or a function");
   checkKeys(endpoint, ENDPOINT_KEYS, "policy.endpoint");
+  endpoint = ownCopy(endpoint);
   const kind = endpoint.kind ?? "openai";
   if (kind !== "openai" && kind !== "json") throw invalid(`policy.endpoint.kind must be "openai" or "json", not ${kind}`);
   let url;
@@ -85,6 +87,7 @@ function checkEndpoint(endpoint, fetchImpl, maxResponseBytes) {
 /** policy.threshold: one number for both tasks, or {classify, extract}; undefined leaves it to the model. */
 function checkThresholds(t) {
   if (t !== null && typeof t === "object") {
+    t = ownCopy(t);
     for (const k of Object.keys(t))
       if (k !== "classify" && k !== "extract") throw invalid(`policy.threshold has classify and extract, not ${k}`);
     return { classify: checkThreshold(t.classify, "policy.threshold.classify"), extract: checkThreshold(t.extract, "policy.threshold.extract") };
@@ -104,13 +107,16 @@ function checkRedact(tagger, r) {
   return r;
 }
 
-/** Resolves and checks a policy; every problem is an EdgetagError("INVALID_ARGUMENT"). */
+/** Resolves and checks a policy (its own properties only); every problem is an EdgetagError("INVALID_ARGUMENT"). */
 export function resolvePolicy(tagger, policy) {
   if (!tagger || typeof tagger !== "object" || (typeof tagger.classify !== "function" && typeof tagger.extract !== "function"))
     throw invalid("withEscalation() takes a tagger with classify() or extract()");
   if (!tagger.info || typeof tagger.info !== "object") throw invalid("the tagger has no info (labels, entityTypes)");
   if (!policy || typeof policy !== "object") throw invalid("withEscalation() takes a policy object");
   checkKeys(policy, POLICY_KEYS, "policy");
+  // Own properties only: a polluted Object.prototype (a `redactLabels` or `redact` set on every object) must not
+  // turn redaction off or change any other option.
+  policy = ownCopy(policy);
   const fetchImpl = policy.fetch ?? ((...args) => globalThis.fetch(...args));
   if (typeof fetchImpl !== "function") throw invalid("policy.fetch must be a function");
   const p = {};

@@ -11,13 +11,17 @@
  *   - windows: each framed, at most max_length long, and their content tokens are exactly the whole
  *     text's tokens at first_token[w] onwards;
  *   - the same vocabulary in vocab.txt's spelling ("##aff") and in llama.cpp's ("aff", "▁hello") gives
- *     the same ids and offsets.
+ *     the same ids and offsets;
+ *   - the tokenizer's stream (tokenizer.h), given room for a few tokens at a time, gives the whole text's
+ *     tokens piece by piece, stopping short only where the next point between words is further than its room.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
 #include "testlib.h"
+#include "tokenizer.h"
 #include "unicode.h"
 
 /* Pieces covering ASCII, accents, CJK, jamo, Greek, punctuation and marks, plain and as "##". */
@@ -126,5 +130,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         at += lengths[w];
     }
     REQUIRE(at == nt && first[nw - 1] + lengths[nw - 1] - 2 == nfull - 2);
+
+    /* The stream, in pieces of at most `room` tokens (more when it cannot move on). */
+    et_token_stream st;
+    REQUIRE(et_vocab_stream_begin(&st, &m->vocab, text, tlen, &err) == ET_OK);
+    int32_t got = 0, room = 1 + data[0] % 7;
+    while (!st.done) {
+        const int32_t piece = et_vocab_stream_next(&st, ids + got, offs + 2 * got, room);
+        REQUIRE(piece <= room && got + piece <= nfull - 2);
+        if (piece == 0 && !st.done) {
+            REQUIRE(room < ET_STREAM_ROOM);
+            room *= 2;
+            continue;
+        }
+        got += piece;
+    }
+    REQUIRE(got == nfull - 2 && et_vocab_stream_next(&st, ids, offs, 100) == 0);
+    REQUIRE(!memcmp(ids, full + 1, (size_t)got * sizeof *ids) && !memcmp(offs, full_offs + 2, (size_t)got * 2 * sizeof *offs));
     return 0;
 }

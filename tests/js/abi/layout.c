@@ -177,6 +177,7 @@ static void enums(void) {
     ENUM(ET_ERR_CAPACITY);
     ENUM(ET_ERR_IO);
     ENUM(ET_ERR_STATE);
+    ENUM(ET_ERR_NUMERIC);
     close_object();
 
     open_object("et_task");

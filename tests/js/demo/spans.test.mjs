@@ -33,12 +33,14 @@ test("the preview is exactly what withEscalation's redaction sends", () => {
     ["PhysicalObject labels become PHYSICAL_OBJECT", (t) => [e(t, "PhysicalObject", "PhysicalObject")]],
     ["nothing to hide", () => []],
     ["emoji 🙂 Zoë stays exact", (t) => [e(t, "PERSON", "Zoë")]],
+    ["Anna called; later ANNA's manager and anna left", (t) => [e(t, "PERSON", "Anna")]], // found once, sent nowhere
   ];
   for (const [text, make] of cases) {
     const entities = make(text);
-    assert.equal(redactPreview(text, entities).text, redactText(text, entities, null).text, text);
+    assert.equal(redactPreview(text, entities, redactText).text, redactText(text, entities, null).text, text);
   }
-  const r = redactPreview(cases[0][0], cases[0][1](cases[0][0]));
+  assert.ok(!/anna/i.test(redactPreview(cases.at(-1)[0], cases.at(-1)[1](cases.at(-1)[0]), redactText).text));
+  const r = redactPreview(cases[0][0], cases[0][1](cases[0][0]), redactText);
   assert.deepEqual(r.replacements.map((x) => [x.original, x.placeholder]), [["Anna Kowalski", "[PERSON_1]"], ["+44 7700 900123", "[PHONE_NUMBER_1]"]]);
 });
 
