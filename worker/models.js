@@ -124,7 +124,9 @@ export class Registry {
       const signal = AbortSignal.timeout(this.#config.loadTimeoutMs);
       let opened, sha256;
       if (entry.spec.source === "manifest") {
-        model = await openChannel(entry.spec, this.#deps.env, { wasmModule: this.#deps.wasmModule, fetch: this.#deps.fetch, signal });
+        model = await openChannel(entry.spec, this.#deps.env, { wasmModule: this.#deps.wasmModule, fetch: this.#deps.fetch, signal,
+          limits: { maxMemory: this.#config.maxMemory, batchTokens: this.#config.batchTokens, maxTextChars: this.#config.maxTextChars,
+            maxTexts: this.#config.maxTexts } });
         this.#watch(entry, model);
         opened = { where: `manifest ${entry.spec.manifest}`, manifest: null };
         sha256 = model.sha256;

@@ -60,10 +60,10 @@ let isolateStore = null;
  * Opens a model entry's release channel: resolves a ReleaseTagger serving the version this isolate's bucket gets
  * (rejects with the library's EdgetagError: SIGNATURE, EXPIRED, INTEGRITY, SMOKE_TEST, ENGINE_VERSION…).
  */
-export function openChannel(spec, env, { wasmModule, fetch: fetchImpl, signal }) {
+export function openChannel(spec, env, { wasmModule, fetch: fetchImpl, signal, limits = {} }) {
   const store = spec.installationId ? memoryStore() : (isolateStore ??= memoryStore());
   return load({ manifest: manifestUrl(spec), publicKey: spec.publicKey, ...(spec.channel && { channel: spec.channel }) }, {
-    fetch: bindingFetch(env, fetchImpl), cache: "none", store, checkIntervalMs: 0, signal,
+    fetch: bindingFetch(env, fetchImpl), cache: "none", store, checkIntervalMs: 0, signal, ...limits,
     ...(spec.installationId && { installationId: spec.installationId }), ...(wasmModule && { wasmModule }),
   });
 }

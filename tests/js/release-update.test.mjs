@@ -123,6 +123,17 @@ describe("a release channel over HTTP", () => {
     assert.equal(stats.updates, 1);
   });
 
+  test("load()'s limits reach every version the channel loads: maxTexts, maxTextChars; maxBytes refuses a file", async () => {
+    publish({ current: rel[0] });
+    const c = await open({ maxTexts: 2, maxTextChars: 40 });
+    assert.equal(c.classify(["a", "b"]).length, 2);
+    assert.throws(() => c.classify(["a", "b", "c"]), (e) => e.code === "INPUT");
+    assert.throws(() => c.classify("x".repeat(41)), (e) => e.code === "INPUT");
+    const e = await open({ maxBytes: V[0].bytes.length - 1 }).catch((x) => x);
+    assert.equal(e.code, "TOO_LARGE", String(e));
+    await assert.rejects(open({ maxTokenz: 3 }), (x) => x.code === "INVALID_ARGUMENT");
+  });
+
   test("rollback after a corrupt model: INTEGRITY and an unreadable file are marked bad; the last good keeps serving", async () => {
     publish({ current: rel[0] });
     const cache = memoryCache();

@@ -14,6 +14,10 @@
 import { checkAdapter, indexedDBCache } from "../cache.js";
 import { EdgetagError } from "../errors.js";
 import { load as loadModel } from "../load.js";
+
+/** The options of load() a channel passes on to each version it loads: the engine, and the limits. */
+const LOAD_OPTIONS = ["worker", "workerUrl", "simd", "wasmUrl", "wasmModule", "maxMemory", "maxBytes", "stallTimeoutMs",
+  "cacheTimeoutMs", "batchTokens", "maxTextChars", "maxTexts", "maxTokens"];
 import { CLOCK_SKEW_MS } from "./verify.js";
 import { resolveStore } from "./store.js";
 import { Updater } from "./updater.js";
@@ -26,7 +30,8 @@ export const RELEASE_DEFAULTS = Object.freeze({
 });
 const SOURCE_KEYS = ["manifest", "publicKey", "channel"];
 const OPTION_KEYS = [...SOURCE_KEYS, ...Object.keys(RELEASE_DEFAULTS), "cache", "store", "installationId", "fetch", "verifier",
-  "onProgress", "signal", "worker", "workerUrl", "simd", "wasmUrl", "wasmModule"];
+  "onProgress", "signal", "worker", "workerUrl", "simd", "wasmUrl", "wasmModule", "maxMemory", "maxBytes", "stallTimeoutMs",
+  "cacheTimeoutMs", "batchTokens", "maxTextChars", "maxTexts", "maxTokens"];
 
 const invalid = (message) => new EdgetagError("INVALID_ARGUMENT", `edgetag: ${message}`);
 const dbCaches = new WeakMap(); // IDBFactory → the release cache over it
@@ -85,7 +90,7 @@ function resolveOptions(options) {
     manifest: manifestUrl(o.manifest), publicKey: o.publicKey, channel: o.channel, checkIntervalMs: o.checkIntervalMs,
     clockSkewMs: o.clockSkewMs, keep: o.keep, installationId: o.installationId, fetch: o.fetch, verifier: o.verifier,
     onProgress: o.onProgress, signal: o.signal, cache: releaseCache(o.cache), store: resolveStore(o.store),
-    loadOptions: Object.fromEntries(["worker", "workerUrl", "simd", "wasmUrl", "wasmModule"].filter((k) => o[k] !== undefined).map((k) => [k, o[k]])),
+    loadOptions: Object.fromEntries(LOAD_OPTIONS.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])),
   };
 }
 

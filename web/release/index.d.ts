@@ -71,6 +71,14 @@ export interface ReleaseOptions extends InitOptions {
   /** Run each version in a dedicated Web Worker (a worker thread in Node): every method returns a Promise. */
   worker?: boolean;
   workerUrl?: string | URL;
+  /** The limits each version is loaded with, as load()'s (edgetag.d.ts LoadOptions). */
+  maxBytes?: number;
+  stallTimeoutMs?: number;
+  cacheTimeoutMs?: number;
+  batchTokens?: number;
+  maxTextChars?: number;
+  maxTexts?: number;
+  maxTokens?: number;
 }
 
 /** Every default of ReleaseOptions that is a number. */
