@@ -15,7 +15,8 @@ import {
   AGGREGATIONS, POOLING, SCRATCH, STATUS, STRUCTS, TASKS, addresses, classifyInputs, sizeOf, tokenizeOutputs, windowOutputs,
 } from "./abi.js";
 import { CALL_LIMITS, readLimits } from "./options.js";
-import { CodePointCursor, checkText, checkTexts, utf16Index, utf8Length } from "./text.js";
+import { CodePointCursor, checkText, checkTexts, utf16Index } from "./text.js";
+import { utf8Length } from "./utf8.js";
 
 /** A buffer above this many bytes is given back to the engine's allocator after the call that needed it. */
 const KEEP_BUFFER_BYTES = 1 << 20;

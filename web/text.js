@@ -24,19 +24,6 @@ export function checkText(text, limits, call, name = "the text") {
     throw new EdgetagError("INPUT", `edgetag: ${name} has ${text.length} characters; at most ${limits.maxTextChars} (maxTextChars)`);
 }
 
-/** The bytes of a string in UTF-8 (a lone surrogate as U+FFFD's three, as TextEncoder writes it). */
-export function utf8Length(s) {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) n += 4, i++;
-    else n += 3;
-  }
-  return n;
-}
-
 /** map[k] = the UTF-16 index of code point k of `text` (map[count] = text.length). */
 export function utf16Index(text) {
   const map = new Int32Array(text.length + 1);

@@ -74,6 +74,7 @@ const edgetag :Workerd.Worker = (
     (name = "web/runtime.js", esModule = embed "../web/runtime.js"),
     (name = "web/source.js", esModule = embed "../web/source.js"),
     (name = "web/text.js", esModule = embed "../web/text.js"),
+    (name = "web/utf8.js", esModule = embed "../web/utf8.js"),
     (name = "web/worker-client.js", esModule = embed "../web/worker-client.js"),
     (name = "web/worker-main.js", esModule = embed "../web/worker-main.js"),
     (name = "build/edgetag-relaxed.wasm", wasm = embed "../build/edgetag-relaxed.wasm"),

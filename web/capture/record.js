@@ -11,6 +11,8 @@
 //    "redacted":true,"trigger":"low_score","threshold":0.41,
 //    "teacher":{"label":"card_declined","score":0.9},"local":{"label":"card_declined","score":0.38}}
 
+import { utf8Length } from "../utf8.js";
+
 /** The schema name of a record (and the first member of every JSONL line). */
 export const CAPTURE_SCHEMA = "edgetag.capture/1";
 
@@ -67,23 +69,10 @@ export function captureRecord({ task, sent, redacted, trigger, threshold, teache
   return record;
 }
 
-/** The UTF-8 length of a string, without encoding it. */
-export function utf8Bytes(s) {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) n += 4, i++;
-    else n += 3;
-  }
-  return n;
-}
-
 /** A record as one JSONL line (with its newline) and the line's size in bytes. */
 export function recordLine(record) {
   const line = JSON.stringify(record) + "\n";
-  return { line, bytes: utf8Bytes(line) };
+  return { line, bytes: utf8Length(line) };
 }
 
 /** JSON Lines back into records; lines that are not records of this schema are skipped. */
