@@ -64,7 +64,7 @@ et_status et_context_create(const et_model *model, const et_context_params *para
     const uint64_t o_inv = et__plan(&total, (uint64_t)S, 4);
     const uint64_t o_out = et__plan(&total, out_n, 4), o_emb = et__plan(&total, (uint64_t)B * H, 4);
     const uint64_t o_start = et__plan(&total, (uint64_t)B + 1, 4);
-    const uint64_t q8_rows = mi->int8_matrices ? (uint64_t)T : 0, widest = F > H ? F : H;
+    const uint64_t q8_rows = mi->int8_matrices || mi->q4_matrices ? (uint64_t)T : 0, widest = F > H ? F : H;
     const uint64_t o_qa = et__plan(&total, q8_rows * widest, (uint64_t)kernels->q8_level_bytes);
     const uint64_t o_qs = et__plan(&total, q8_rows, 4), o_qz = et__plan(&total, q8_rows, 4);
     if (total > SIZE_MAX - 64) return ET_ERR_OUT_OF_MEMORY;
@@ -142,6 +142,9 @@ static void embed(et_context *ctx, const int32_t *ids, const int32_t *type_ids) 
             if (m->tok_embd.w) {
                 const float *w = m->tok_embd.w + (size_t)ids[t] * H;
                 for (int j = 0; j < H; j++) x[j] = (w[j] + s[j]) + p[j];
+            } else if (m->tok_embd.w4) { /* a Q4_0 row, dequantized in place */
+                et_q4_dequantize_row(H, m->tok_embd.w4 + (size_t)ids[t] * (size_t)(H / 32) * 18, x);
+                for (int j = 0; j < H; j++) x[j] = (x[j] + s[j]) + p[j];
             } else { /* an int8 row and its scale */
                 const int8_t *w = m->tok_embd.wq + (size_t)ids[t] * H;
                 const float scale = m->tok_embd.scale[ids[t]];
@@ -180,10 +183,14 @@ static void quantize_input(et_context *ctx, int m, int k, const float *x) {
     ctx->k->q8_quantize(m, k, x, k, ctx->qa, k, ctx->qs, ctx->qz);
 }
 
-/* y = x·Wᵀ + b over m rows, W n × k: f32, or int8 on the input quantize_input prepared. */
+/* Does the layer run on quantized activations (int8 or 4-bit weights)? */
+static int quantized(const et_linear *L) { return L->wq || L->w4; }
+
+/* y = x·Wᵀ + b over m rows, W n × k: f32, or int8 / 4-bit on the input quantize_input prepared. */
 static void linear(et_context *ctx, const et_linear *L, int m, int n, int k, const float *x, float *y) {
     const et_kernels *K = ctx->k;
     if (L->wp) K->f32_gemm_packed(m, n, k, x, k, L->wp, L->b, y, n);
+    else if (L->w4) K->q4_gemm_packed(m, n, k, ctx->qa, k, ctx->qs, ctx->qz, L->w4, L->zsum, L->b, y, n);
     else if (L->w) K->f32_gemm_nt(m, n, k, x, k, L->w, k, L->b, y, n);
     else if (L->wq_packed) K->q8_gemm_packed(m, n, k, ctx->qa, k, ctx->qs, ctx->qz, L->wq, L->scale, L->wsum, L->b, y, n);
     else K->q8_gemm_nt(m, n, k, ctx->qa, k, ctx->qs, ctx->qz, L->wq, k, L->scale, L->wsum, L->b, y, n);
@@ -195,19 +202,19 @@ static void encoder_layer(et_context *ctx, const et_layer *L) {
     const int T = ctx->n_tokens, H = mi->n_embd, F = mi->n_ff;
     const float eps = mi->layer_norm_eps;
 
-    if (L->q.wq || L->k.wq || L->v.wq) quantize_input(ctx, T, H, ctx->x);
+    if (quantized(&L->q) || quantized(&L->k) || quantized(&L->v)) quantize_input(ctx, T, H, ctx->x);
     linear(ctx, &L->q, T, H, H, ctx->x, ctx->q);
     linear(ctx, &L->k, T, H, H, ctx->x, ctx->kx);
     linear(ctx, &L->v, T, H, H, ctx->x, ctx->v);
     attention(ctx);
-    if (L->o.wq) quantize_input(ctx, T, H, ctx->attn);
+    if (quantized(&L->o)) quantize_input(ctx, T, H, ctx->attn);
     linear(ctx, &L->o, T, H, H, ctx->attn, ctx->tmp);
     k->f32_layernorm(T, H, ctx->x, ctx->tmp, L->ln1_w, L->ln1_b, eps, ctx->x);
 
-    if (L->up.wq) quantize_input(ctx, T, H, ctx->x);
+    if (quantized(&L->up)) quantize_input(ctx, T, H, ctx->x);
     linear(ctx, &L->up, T, F, H, ctx->x, ctx->ff);
     k->f32_gelu((size_t)T * F, ctx->ff, ctx->ff);
-    if (L->down.wq) quantize_input(ctx, T, F, ctx->ff);
+    if (quantized(&L->down)) quantize_input(ctx, T, F, ctx->ff);
     linear(ctx, &L->down, T, H, F, ctx->ff, ctx->tmp);
     k->f32_layernorm(T, H, ctx->x, ctx->tmp, L->ln2_w, L->ln2_b, eps, ctx->x);
 }

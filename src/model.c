@@ -347,6 +347,8 @@ void et_model_free(et_model *m) {
     free(m->strings);
     free(m->converted);
     free(m->wsums);
+    free(m->zsums);
+    free(m->q4_copies);
     free(m->owned_buffer);
     free(m);
 }

@@ -57,7 +57,7 @@ export class Model {
       layerNormEps: i.layer_norm_eps, temperature: i.temperature, threshold: Number.isNaN(i.threshold) ? null : i.threshold,
       name: e.string(i.name), version: e.string(i.version),
       specialIds: { cls: i.cls_id, sep: i.sep_id, pad: i.pad_id, unk: i.unk_id, mask: i.mask_id },
-      nTensors: i.n_tensors, weightsBytes: i.weights_bytes, ownedBytes: i.owned_bytes, int8Matrices: i.int8_matrices,
+      nTensors: i.n_tensors, weightsBytes: i.weights_bytes, ownedBytes: i.owned_bytes, int8Matrices: i.int8_matrices, q4Matrices: i.q4_matrices,
       fileBytes: this.size, aggregation: AGGREGATIONS[i.aggregation],
     };
     info.labels = [];

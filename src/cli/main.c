@@ -10,7 +10,7 @@
  *   edgetag extract  --model M.gguf [--json] [--aggregation none|simple|first|average|max] [--] TEXT... | --jsonl
  *     (--jsonl: one JSON string per line of stdin, one JSON result per line of stdout)
  *   edgetag inspect M.gguf
- *   edgetag quantize IN.gguf OUT.gguf --type i8|q8_0
+ *   edgetag quantize IN.gguf OUT.gguf --type i8|q8_0|q4_0
  *   edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference | --kernels K]
  *   edgetag version
  *
@@ -32,7 +32,7 @@ int cli_usage(const char *msg) {
             "  edgetag classify --model M.gguf [--json] [--] TEXT... | --jsonl < texts.jsonl\n"
             "  edgetag extract  --model M.gguf [--json] [--aggregation none|simple|first|average|max] [--] TEXT... | --jsonl\n"
             "  edgetag inspect M.gguf\n"
-            "  edgetag quantize IN.gguf OUT.gguf --type i8|q8_0\n"
+            "  edgetag quantize IN.gguf OUT.gguf --type i8|q8_0|q4_0\n"
             "  edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference | --kernels K]\n"
             "  edgetag version\n");
     return 2;

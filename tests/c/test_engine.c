@@ -522,6 +522,109 @@ static void test_quantized(void) {
               et_kernels_probe(99, 1) == ET_ERR_INVALID_ARGUMENT, "probe");
 }
 
+/* 4-bit copies (Q4_0): the same integers in every kernel set, packed in place or into the model's own
+ * copy with the same results, close to f32; rows not a multiple of 32 fall back to int8; a non-finite
+ * block scale is refused. */
+static void test_q4(void) {
+    tl_model_spec s = tl_small_spec();
+    s.n_embd = 32, s.n_head = 4, s.n_ff = 64, s.n_ctx = 32;
+    s.task = ET_TASK_TOKEN_CLASSIFICATION, s.n_labels = 5;
+    uint8_t *f32;
+    const size_t n = tl_build_model(&s, &f32, NULL);
+    void *q4 = NULL, *again = NULL;
+    size_t q4_n = 0, again_n = 0;
+    et_error err;
+    CHECK(et_quantize(f32, n, ET_QUANT_Q4_0, &q4, &q4_n, &err) == ET_OK, "quantize q4_0: %s", err.message);
+    CHECK(et_quantize(q4, q4_n, ET_QUANT_Q4_0, &again, &again_n, &err) == ET_ERR_UNSUPPORTED && !again, "twice");
+
+    et_model *mf = NULL, *mq = NULL, *mb = NULL;
+    et_model_params mp = et_model_default_params();
+    mp.copy_buffer = 1;
+    CHECK(et_model_load_from_buffer(f32, n, &mp, &mf, &err) == ET_OK, "f32: %s", err.message);
+    CHECK(et_model_load_from_buffer(q4, q4_n, &mp, &mq, &err) == ET_OK, "q4_0: %s", err.message);
+    uint8_t *borrowed = aligned_alloc(16, (q4_n + 15) & ~(size_t)15);
+    memcpy(borrowed, q4, q4_n);
+    CHECK(et_model_load_from_buffer(borrowed, q4_n, NULL, &mb, &err) == ET_OK, "q4_0 borrowed: %s", err.message);
+    CHECK(memcmp(borrowed, q4, q4_n) == 0, "a borrowed Q4_0 buffer was modified");
+    et_model_info iq, ib;
+    et_model_get_info(mq, &iq);
+    et_model_get_info(mb, &ib);
+    CHECK(iq.q4_matrices == 2 * 6 + 1 && iq.int8_matrices == 0, "q4 matrices %d, int8 %d", iq.q4_matrices, iq.int8_matrices);
+    /* The borrowed model packs into its own copy: the layers' 4-bit bytes, 2 × (4·32·32 + 2·32·64)/32·18. */
+    CHECK(ib.owned_bytes + q4_n == iq.owned_bytes + 2u * (4 * 32 * 32 + 2 * 32 * 64) / 32 * 18,
+          "owned: borrowed %u, own buffer %u (which counts the file)", ib.owned_bytes, iq.owned_bytes);
+    et_tensor_info ti;
+    CHECK(et_model_tensor_info(mq, 0, &ti) == ET_OK && ti.type == 2 && !strcmp(ti.name, "token_embd.weight"), "Q4_0 embeddings");
+
+    int32_t ids[40], lengths[2] = {23, 17};
+    tl_rng r = {78};
+    for (int i = 0; i < 40; i++) ids[i] = i == 0 || i == 23 ? 1 : tl_int(&r, 5, s.n_vocab - 1);
+    int32_t rows, cols;
+    float *ref = run(mf, ET_KERNELS_REFERENCE, ids, NULL, lengths, 2, 0, &rows, &cols);
+    const int choices[5] = {ET_KERNELS_REFERENCE, ET_KERNELS_BASELINE, ET_KERNELS_RELAXED_DOT16, ET_KERNELS_RELAXED_DOT32,
+                            ET_KERNELS_REFERENCE_U7};
+    float *out[5];
+    for (int c = 0; c < 5; c++) {
+        out[c] = run(mq, choices[c], ids, NULL, lengths, 2, 0, &rows, &cols);
+        float *o = run(mb, choices[c], ids, NULL, lengths, 2, 0, &rows, &cols);
+        CHECK(o && out[c] && memcmp(o, out[c], (size_t)rows * cols * sizeof(float)) == 0,
+              "kernels %d: packed in place and packed into a copy differ", choices[c]);
+        free(o);
+    }
+    const size_t nv = (size_t)rows * cols;
+    CHECK(memcmp(out[2], out[3], nv * sizeof(float)) == 0, "q4 relaxed dot16 and dot32 differ");
+    CHECK(max_abs_diff(out[0], out[1], nv) < 1e-4, "q4 baseline vs its reference: %g", max_abs_diff(out[0], out[1], nv));
+    CHECK(max_abs_diff(out[2], out[4], nv) < 1e-4, "q4 relaxed vs its reference: %g", max_abs_diff(out[2], out[4], nv));
+    /* Against f32: a 4-bit level is ~17 times an int8 one (a block's range in 15 steps, a row's in 254),
+     * so the int8 error here (≤ 0.045) scaled by that ratio bounds the 4-bit one: 0.3 allowed, 0.25 measured. */
+    for (int c = 0; c < 5; c += 2) {
+        int agree = 0;
+        for (int t = 0; t < rows; t++) {
+            int a = 0, b = 0;
+            for (int j = 1; j < cols; j++) {
+                a = ref[t * cols + j] > ref[t * cols + a] ? j : a;
+                b = out[c][t * cols + j] > out[c][t * cols + b] ? j : b;
+            }
+            agree += a == b;
+        }
+        CHECK(agree >= rows - 3, "kernels %d: q4 argmax agrees on %d of %d tokens", choices[c], agree, rows);
+        CHECK(max_abs_diff(ref, out[c], nv) < 0.3, "kernels %d: q4 vs f32 %g", choices[c], max_abs_diff(ref, out[c], nv));
+    }
+    printf("q4 vs f32 on the small model: max |Δ| %.4f (8-bit activations), %.4f (7-bit)\n", max_abs_diff(ref, out[0], nv),
+           max_abs_diff(ref, out[4], nv));
+    for (int c = 0; c < 5; c++) free(out[c]);
+    free(ref);
+    et_model_free(mb);
+    free(borrowed);
+
+    /* A block scale of +inf (f16 0x7c00) in the first matrix: refused, naming the tensor. */
+    et_model *bad = NULL;
+    uint8_t *corrupt = malloc(q4_n);
+    memcpy(corrupt, q4, q4_n);
+    CHECK(et_model_tensor_info(mq, 0, &ti) == ET_OK, "tensor 0");
+    corrupt[ti.offset + 18 * 3] = 0x00, corrupt[ti.offset + 18 * 3 + 1] = 0x7c;
+    CHECK(et_model_load_from_buffer(corrupt, q4_n, &mp, &bad, &err) == ET_ERR_CORRUPT && !bad &&
+              strstr(err.message, "token_embd.weight"), "an infinite Q4_0 scale: %s", err.message);
+    free(corrupt);
+    et_model_free(mq), et_model_free(mf);
+    free(q4), free(f32);
+
+    /* FFN rows of 40 (not a multiple of 32): ffn_down goes int8, the rest Q4_0; it runs. */
+    tl_model_spec s2 = tl_small_spec();
+    s2.n_embd = 32, s2.n_head = 4, s2.n_ff = 40;
+    const size_t n2 = tl_build_model(&s2, &f32, NULL);
+    CHECK(et_quantize(f32, n2, ET_QUANT_Q4_0, &q4, &q4_n, &err) == ET_OK, "quantize q4_0 (F = 40): %s", err.message);
+    CHECK(et_model_load_from_buffer(q4, q4_n, &mp, &mq, &err) == ET_OK, "q4_0 (F = 40): %s", err.message);
+    et_model_get_info(mq, &iq);
+    CHECK(iq.int8_matrices == 2 && iq.q4_matrices == 2 * 5 + 1, "mixed: int8 %d, q4 %d", iq.int8_matrices, iq.q4_matrices);
+    int32_t len1[1] = {9};
+    float *o = run(mq, ET_KERNELS_AUTO, ids, NULL, len1, 1, 0, &rows, &cols);
+    CHECK(o != NULL, "the mixed model runs");
+    free(o);
+    et_model_free(mq);
+    free(q4), free(f32);
+}
+
 int main(void) {
     test_api_basics();
     test_reference_vs_simd_and_batching();
@@ -533,5 +636,6 @@ int main(void) {
     test_shared_model();
     test_pack_in_place();
     test_quantized();
+    test_q4();
     return tl_finish("test_engine");
 }
