@@ -12,7 +12,11 @@ const SHAPES = [["qkvo", 128, 384, 384], ["ffn_up", 128, 1536, 384], ["ffn_down"
 // repacked at load); the row-major ones run models whose buffer the engine may not rewrite.
 const KINDS = [["f32 row-major 2×4", 0], ["f32 packed 4×8", 7], ["int8 i16 row-major 2×4", 1], ["int8 i16 packed 2×4", 8],
   ["int8 dot16 row-major 2×4", 2], ["int8 dot16 packed 2×4", 9], ["int8 dot32 row-major 2×4", 3],
-  ["int8 dot32 packed 2×4", 10]];
+  ["int8 dot32 packed 2×4", 10], ["q4 i16 packed 2×4", 11], ["q4 dot16 packed 4×4", 12], ["q4 dot32 packed 4×4", 13]];
+// The 4-bit kernels against the int8 ones they reuse the dots of (same build, same activations): the ratio of
+// GOP/s (> 1: the 4-bit kernel is faster), median and best.
+const PAIRS = [["q4 i16 packed 2×4", "int8 i16 packed 2×4"], ["q4 dot16 packed 4×4", "int8 dot16 packed 2×4"],
+  ["q4 dot32 packed 4×4", "int8 dot32 packed 2×4"]];
 
 const rows = [];
 for (const flavour of ["simd", "relaxed"]) {
@@ -53,6 +57,13 @@ const L = [`## GEMM kernels alone — Node ${process.version} (bench/kernels.mjs
   `engine runs the packed kernels (weights repacked at load); "simd" is the baseline build, "relaxed" the relaxed-SIMD one.`, "",
   "| build | shape (m×n×k) | kernel | ms | GOP/s median | GOP/s best |", "|---|---|---|---|---|---|"];
 for (const r of rows) L.push(`| ${r.flavour} | ${r.shape} | ${r.kernel} | ${r.ms.toFixed(3)} | ${r.gops.toFixed(1)} | ${r.best.toFixed(1)} |`);
+L.push("", "4-bit (Q4_0) vs int8, same build, same shape: GOP/s ratio, median (best).", "",
+  "| build | shape (m×n×k) | kernels | q4 / int8 |", "|---|---|---|---|");
+for (const r of rows) {
+  const pair = PAIRS.find(([q]) => q === r.kernel);
+  const base = pair && rows.find((x) => x.flavour === r.flavour && x.shape === r.shape && x.kernel === pair[1]);
+  if (base) L.push(`| ${r.flavour} | ${r.shape} | ${r.kernel} / ${pair[1]} | ${(r.gops / base.gops).toFixed(2)} (${(r.best / base.best).toFixed(2)}) |`);
+}
 const text = L.join("\n");
 console.log(text);
 
