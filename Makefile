@@ -190,6 +190,14 @@ models/%-f32.gguf: build/train/%/model.safetensors build/train/%/edgetag.json $(
 models/%.gguf: models/%-f32.gguf build/edgetag
 	build/edgetag quantize $< $@ --type i8
 
+# Smaller variants of the shipped models, made from their f32 files (not committed: `make variants`):
+# -q4, 4-bit Q4_0 weights (layers, word embeddings, pooler; edgetag quantize --type q4_0).
+build/variants/%-q4.gguf: models/%-f32.gguf build/edgetag
+	@mkdir -p build/variants
+	build/edgetag quantize $< $@ --type q4_0
+
+variants: $(foreach m,$(TRAINED),build/variants/$(m)-q4.gguf)
+
 # PyTorch outputs of the trained checkpoints on tests/fixtures/golden/models/texts.json, for tests/js/models.test.mjs.
 golden-models:
 	for m in $(TRAINED); do $(PY) -m tools.eval.pytorch --task $$m --dump tests/fixtures/golden/models/$$m.json \
@@ -332,8 +340,8 @@ demo-cli: setup build/edgetag
 	@build/edgetag classify --model models/intent-clinc.gguf --json "set an alarm for 6am" | cut -c1-100
 
 # Dev-split metrics of every shipped model (models/*.gguf), through the native CLI (tools/eval/engine.py).
-eval: setup build/edgetag
-	$(PY) -m tools.eval.engine --models models --cli build/edgetag
+eval: setup build/edgetag variants
+	$(PY) -m tools.eval.engine --models models --variants build/variants --cli build/edgetag --json build/variants/eval.json
 
 # The side-by-side comparison (bench/run.mjs: edgetag baseline and relaxed, f32 and int8, against
 # onnxruntime-web and -node, in Node and headless Chromium; writes bench/RESULTS.md), then the GEMM
@@ -370,6 +378,6 @@ all: wasm native
 clean:
 	rm -rf build
 
-.PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden golden-models models manifest train \
+.PHONY: all setup wasm native asan fuzz fuzz-smoke fuzz-run refmodels tokfixtures golden golden-models models variants tradeoff manifest train \
         llamacpp test test-native test-py test-js test-browser test-demo test-worker test-package demo demo-cli eval \
         bench bench-worker sizes clean
