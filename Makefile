@@ -12,6 +12,7 @@
 #                  test-package (the npm tarball)
 #   make fuzz-run  the tokenizer fuzzer for FUZZ_SECONDS (600) into build/fuzz/corpus
 #   make bench     edgetag vs onnxruntime-web/-node in Node and Chromium (bench/RESULTS.md); GEMM kernels; tokenizer
+#   make tradeoff  models/README.md's footprint-vs-accuracy table and plot: f32 / int8 / q4 per shipped model
 #   make bench-worker  the edge service under load on loopback: req/s, p50/p99, cold start (bench/RESULTS.md)
 #   make tokfixtures  vocabularies, tokenizer.json files and the corpus of the tokenizer parity tests
 #   make llamacpp  an independent llama.cpp (npm node-llama-cpp, build/llamacpp) and the files it loads
@@ -197,6 +198,13 @@ build/variants/%-q4.gguf: models/%-f32.gguf build/edgetag
 	build/edgetag quantize $< $@ --type q4_0
 
 variants: $(foreach m,$(TRAINED),build/variants/$(m)-q4.gguf)
+
+# The trade-off table and plot of models/README.md, per shipped model and variant (f32, int8, q4): file size,
+# wasm memory at 128 tokens, latency in Node 24 and Chromium (both wasm builds), task metric (make eval).
+tradeoff: eval wasm
+	$(NODE_LTS) tools/tradeoff/measure.mjs --out build/variants/measure.json
+	$(PY) -m tools.tradeoff.report --eval build/variants/eval.json --measure build/variants/measure.json \
+	  --readme models/README.md --plot models/tradeoff.png
 
 # PyTorch outputs of the trained checkpoints on tests/fixtures/golden/models/texts.json, for tests/js/models.test.mjs.
 golden-models:
