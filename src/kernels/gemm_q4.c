@@ -225,9 +225,11 @@ void et_q4_gemm_packed_2x4_i16__wasmsimd(int m, int n, int k, const void *a, int
 
 #if defined(ET_HAVE_RELAXED)
 /* Relaxed: activations as 0..127, the second operand of the int8 × 7-bit dots; each 4 activations
- * (broadcast) against a vector of 4 rows × 4 weights. SUM is a per-block accumulator kind: "16" keeps
- * the block in i16 lanes (i16x8.relaxed_dot + i16x8.add: each lane sums 8 pairs of at most 2·127·8,
- * ≤ 16,256, exact) and widens once per block; "32" accumulates with i32x4.relaxed_dot_i8x16_i7x16_add. */
+ * (broadcast) against a vector of 4 rows × 4 weights. STEP/FINISH is a per-block accumulator kind: "16"
+ * keeps the block in i16 lanes (i16x8.relaxed_dot + i16x8.add: each lane sums at most 4 pairs of at most
+ * 2·127·8 per chain, exact) and widens once per block; "32" accumulates with
+ * i32x4.relaxed_dot_i8x16_i7x16_add. Two chains per row (low and high nibbles): one chain of 16 dependent
+ * dots a block is bound by the dot's latency (VNNI's vpdpbusd: ~5 cycles), which halved the speed. */
 #define Q4_U7_TILE(R, STEP, FINISH)                                                                          \
     do {                                                                                                     \
         v128_t accf_[R];                                                                                     \
@@ -235,8 +237,8 @@ void et_q4_gemm_packed_2x4_i16__wasmsimd(int m, int n, int k, const void *a, int
         const uint8_t *a0_ = (const uint8_t *)a + (size_t)i * lda;                                          \
         const uint8_t *blk = panel;                                                                          \
         for (int b = 0; b < nb; b++, blk += PANEL_BLOCK) {                                                   \
-            v128_t s_[R];                                                                                    \
-            for (int r = 0; r < R; r++) s_[r] = wasm_i32x4_splat(0);                                        \
+            v128_t s_[R], t_[R]; /* two chains per row: low and high nibbles (the dots' latency) */          \
+            for (int r = 0; r < R; r++) s_[r] = t_[r] = wasm_i32x4_splat(0);                                \
             for (int v = 0; v < 4; v++) {                                                                    \
                 const v128_t q = wasm_v128_load(blk + 16 * v);                                               \
                 const v128_t wlo = wasm_i8x16_sub(wasm_v128_and(q, mask), eight);                            \
@@ -244,19 +246,21 @@ void et_q4_gemm_packed_2x4_i16__wasmsimd(int m, int n, int k, const void *a, int
                 for (int r = 0; r < R; r++) {                                                                \
                     const uint8_t *ar_ = a0_ + (size_t)r * lda + QK * b + 4 * v;                             \
                     s_[r] = STEP(wlo, wasm_v128_load32_splat(ar_), s_[r]);                                   \
-                    s_[r] = STEP(whi, wasm_v128_load32_splat(ar_ + 16), s_[r]);                              \
+                    t_[r] = STEP(whi, wasm_v128_load32_splat(ar_ + 16), t_[r]);                              \
                 }                                                                                            \
             }                                                                                                \
             const v128_t d4 = half4_to_float4(blk + 64);                                                     \
             for (int r = 0; r < R; r++)                                                                      \
-                accf_[r] = wasm_f32x4_add(accf_[r], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(FINISH(s_[r])), d4)); \
+                accf_[r] = wasm_f32x4_add(accf_[r], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(FINISH(s_[r], t_[r])), d4)); \
         }                                                                                                    \
         Q4_STORE_TILE(R);                                                                                    \
     } while (0)
 
 static inline v128_t step16(v128_t w, v128_t a, v128_t acc) { return wasm_i16x8_add(acc, et_i16x8_dot_i8_i7(w, a)); }
-static inline v128_t finish16(v128_t acc) { return wasm_i32x4_extadd_pairwise_i16x8(acc); }
-static inline v128_t finish32(v128_t acc) { return acc; }
+static inline v128_t finish16(v128_t s, v128_t t) {
+    return wasm_i32x4_add(wasm_i32x4_extadd_pairwise_i16x8(s), wasm_i32x4_extadd_pairwise_i16x8(t));
+}
+static inline v128_t finish32(v128_t s, v128_t t) { return wasm_i32x4_add(s, t); }
 
 #define Q4_PACKED_RELAXED_BODY(STEP, FINISH)                                                                 \
     do {                                                                                                     \
