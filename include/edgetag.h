@@ -182,7 +182,7 @@ typedef struct et_model_info {
     int32_t n_embd;          /* H: hidden size */
     int32_t n_ff;            /* F: feed-forward size */
     int32_t n_layer;         /* N: encoder layers */
-    int32_t n_head;          /* attention heads; H / n_head is the head size */
+    int32_t n_head;          /* attention heads, of n_head_dim each (below) */
     int32_t n_token_types;   /* T: segment types */
     int32_t n_labels;        /* C: classes of the head, 0 for ET_TASK_EMBEDDING */
     int32_t n_out;           /* columns of et_context_logits: C, or H for an embedding model's pooler */
@@ -207,6 +207,8 @@ typedef struct et_model_info {
     int32_t abstain_label;   /* edgetag.escalation.abstain_label as a label index (et_model_label): the label
                                 whose prediction means "the model declines to answer: escalate"; -1 when absent */
     int32_t q4_matrices;     /* Linear weights held as 4-bit Q4_0 blocks (the 4-bit path; embeddings in Q4_0 count too) */
+    int32_t n_head_dim;      /* d: the size of one attention head (bert.attention.key_length; H / n_head when absent).
+                                The attention width n_head · d is H unless heads were pruned */
 } et_model_info;
 
 et_status et_model_get_info(const et_model *model, et_model_info *out);

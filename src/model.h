@@ -71,6 +71,7 @@ struct et_model {
 /* The hyper-parameters as the loader reads and checks them, before they go to et_model_info. */
 typedef struct et_hparams {
     int64_t n_ctx, n_embd, n_ff, n_layer, n_head; /* the bert.* keys */
+    int64_t n_head_dim;                            /* bert.attention.key_length (= value_length), or n_embd / n_head */
     int64_t n_vocab, n_types;                      /* rows of token_embd and token_types */
     int64_t n_labels;                              /* rows of cls.output; 0 for an embedding model */
     double eps;

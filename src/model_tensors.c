@@ -28,7 +28,8 @@ typedef struct binding {
     const gguf_tensor *scale; /* the int8 matrix's scales */
 } binding;
 
-/* The tensors of one encoder layer: name suffix, dimensions ('H' hidden, 'F' FFN, 0 none), the float
+/* The tensors of one encoder layer: name suffix, dimensions ('H' hidden, 'A' attention width = heads × head
+ * size, H unless heads were pruned, 'F' FFN, 0 none), the float
  * pointer to fill, and for a matrix its et_linear (int8 allowed). */
 #define LIN(f) offsetof(et_layer, f)
 static const struct {
@@ -37,10 +38,10 @@ static const struct {
     size_t field;
     ptrdiff_t linear; /* offset of the et_linear, or -1 */
 } layer_tensors[16] = {
-    {"attn_q.weight", 'H', 'H', LIN(q.w), LIN(q)},       {"attn_q.bias", 'H', 0, LIN(q.b), -1},
-    {"attn_k.weight", 'H', 'H', LIN(k.w), LIN(k)},       {"attn_k.bias", 'H', 0, LIN(k.b), -1},
-    {"attn_v.weight", 'H', 'H', LIN(v.w), LIN(v)},       {"attn_v.bias", 'H', 0, LIN(v.b), -1},
-    {"attn_output.weight", 'H', 'H', LIN(o.w), LIN(o)},  {"attn_output.bias", 'H', 0, LIN(o.b), -1},
+    {"attn_q.weight", 'H', 'A', LIN(q.w), LIN(q)},       {"attn_q.bias", 'A', 0, LIN(q.b), -1},
+    {"attn_k.weight", 'H', 'A', LIN(k.w), LIN(k)},       {"attn_k.bias", 'A', 0, LIN(k.b), -1},
+    {"attn_v.weight", 'H', 'A', LIN(v.w), LIN(v)},       {"attn_v.bias", 'A', 0, LIN(v.b), -1},
+    {"attn_output.weight", 'A', 'H', LIN(o.w), LIN(o)},  {"attn_output.bias", 'H', 0, LIN(o.b), -1},
     {"attn_output_norm.weight", 'H', 0, LIN(ln1_w), -1}, {"attn_output_norm.bias", 'H', 0, LIN(ln1_b), -1},
     {"ffn_up.weight", 'H', 'F', LIN(up.w), LIN(up)},     {"ffn_up.bias", 'F', 0, LIN(up.b), -1},
     {"ffn_down.weight", 'F', 'H', LIN(down.w), LIN(down)}, {"ffn_down.bias", 'H', 0, LIN(down.b), -1},
@@ -80,7 +81,9 @@ static void expect_embeddings(table *tb, et_model *m, const et_hparams *hp) {
 }
 
 /* The 16 tensors of encoder layer l (layer_tensors). */
-static int64_t dim(char c, const et_hparams *hp) { return c == 'H' ? hp->n_embd : c == 'F' ? hp->n_ff : 0; }
+static int64_t dim(char c, const et_hparams *hp) {
+    return c == 'H' ? hp->n_embd : c == 'F' ? hp->n_ff : c == 'A' ? hp->n_head * hp->n_head_dim : 0;
+}
 
 static void expect_layer(table *tb, et_model *m, const et_hparams *hp, int64_t l) {
     char *layer = (char *)&m->layers[l];
@@ -395,8 +398,9 @@ static void pack_q4(et_linear *L, int32_t rows, int32_t cols, uint8_t *scratch, 
  * with the model beyond one f32 matrix. Q4_0 matrices in memory the model may not rewrite are packed
  * into one copy of them all (the 4-bit kernels read panels only). */
 et_status et__model_pack_linears(et_model *m, int in_place, et_error *err) {
-    const int32_t H = m->info.n_embd, F = m->info.n_ff;
-    const int32_t rows[6] = {H, H, H, H, F, H}, cols[6] = {H, H, H, H, H, F};
+    const int32_t H = m->info.n_embd, F = m->info.n_ff, A = m->info.n_head * m->info.n_head_dim;
+    const int32_t rows[6] = {A, A, A, H, F, H}, cols[6] = {H, H, H, A, H, F};
+    const int32_t widest = H > F ? (H > A ? H : A) : (F > A ? F : A);
     float *tmp = NULL;
     size_t tmp_n = 0, copies = 0;
     int8_t *scratch = NULL;
@@ -418,7 +422,7 @@ et_status et__model_pack_linears(et_model *m, int in_place, et_error *err) {
             et_linear *L = all[i];
             if (L->w4) {
                 const int own = writable(m, L, in_place);
-                if (own && !scratch && !(scratch = malloc(4 * (size_t)(H > F ? H : F)))) {
+                if (own && !scratch && !(scratch = malloc(4 * (size_t)widest))) {
                     s = et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory to repack the 4-bit matrices");
                     break;
                 }
@@ -428,7 +432,7 @@ et_status et__model_pack_linears(et_model *m, int in_place, et_error *err) {
             }
             if (!writable(m, L, in_place)) continue;
             if (L->wq) {
-                if (!scratch && !(scratch = malloc(4 * (size_t)(H > F ? H : F)))) {
+                if (!scratch && !(scratch = malloc(4 * (size_t)widest))) {
                     s = et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory to repack the int8 matrices");
                     break;
                 }

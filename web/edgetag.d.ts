@@ -79,6 +79,8 @@ export interface ModelInfo {
   readonly nFF: number;
   readonly nLayer: number;
   readonly nHead: number;
+  /** The size of one attention head: nEmbd / nHead, unless heads were pruned (then nHead · nHeadDim < nEmbd). */
+  readonly nHeadDim: number;
   readonly nTokenTypes: number;
   readonly nLabels: number;
   /** Columns of logits(): nLabels, or nEmbd for an embedding model's pooler output (0 without a pooler). */

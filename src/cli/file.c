@@ -27,7 +27,7 @@ int cli_inspect(int argc, char **argv) {
     printf("architecture: bert\ntask:         %s\n", task_name(in.task));
     printf("hyper-parameters: layers %d, hidden %d, heads %d (head size %d), ffn %d, positions %d, vocab %d, "
            "token types %d, layer_norm_eps %g\n",
-           in.n_layer, in.n_embd, in.n_head, in.n_embd / in.n_head, in.n_ff, in.n_ctx, in.n_vocab, in.n_token_types,
+           in.n_layer, in.n_embd, in.n_head, in.n_head_dim, in.n_ff, in.n_ctx, in.n_vocab, in.n_token_types,
            (double)in.layer_norm_eps);
     printf("pooler:       %s\n", in.has_pooler ? "yes" : "no");
     printf("labels (%d):", in.n_labels);

@@ -625,6 +625,56 @@ static void test_q4(void) {
     free(q4), free(f32);
 }
 
+/* Pruned heads (bert.attention.key_length): 2 heads of 8 in a 32-wide model (attention 16 wide) load, run the
+ * SIMD kernels as the reference runs, and quantize to int8 and q4 (Q4_0 needs rows of 32: the 16-wide
+ * attention output goes int8) close to f32; key_length ≠ value_length is refused. tools/prune makes such files;
+ * their agreement with PyTorch is make eval's dev F1 against tools.prune's own. */
+static void test_pruned_heads(void) {
+    tl_model_spec s = tl_small_spec();
+    s.n_embd = 32, s.n_head = 2, s.n_head_dim = 8, s.n_ff = 64, s.task = ET_TASK_TOKEN_CLASSIFICATION, s.n_labels = 3;
+    loaded l = load_spec(&s);
+    CHECK(l.m != NULL, "a model with heads of 8 in 32");
+    if (!l.m) return;
+    et_model_info in;
+    et_model_get_info(l.m, &in);
+    CHECK(in.n_head == 2 && in.n_head_dim == 8 && in.n_embd == 32, "info: %d heads of %d", in.n_head, in.n_head_dim);
+    const int32_t lengths[] = {5, 19, 1};
+    int32_t ids[25], types[25];
+    tl_rng r = {5};
+    make_batch(&r, s.n_vocab, s.n_types, lengths, 3, ids, types);
+    int32_t rows, cols, rows2, cols2;
+    float *simd = run(l.m, ET_KERNELS_AUTO, ids, types, lengths, 3, 0, &rows, &cols);
+    float *ref = run(l.m, ET_KERNELS_REFERENCE, ids, types, lengths, 3, 0, &rows2, &cols2);
+    CHECK(simd && ref && rows == 25 && cols == 3, "runs");
+    CHECK(max_abs_diff(simd, ref, (size_t)rows * cols) <= FORWARD_ABS_TOL, "SIMD vs reference %g",
+          max_abs_diff(simd, ref, (size_t)rows * cols));
+    uint8_t *buf;
+    const size_t n = tl_build_model(&s, &buf, NULL);
+    void *q8 = NULL, *q4 = NULL;
+    size_t q8_n = 0, q4_n = 0;
+    et_error err;
+    CHECK(et_quantize(buf, n, ET_QUANT_I8, &q8, &q8_n, &err) == ET_OK, "i8: %s", err.message);
+    CHECK(et_quantize(buf, n, ET_QUANT_Q4_0, &q4, &q4_n, &err) == ET_OK, "q4_0: %s", err.message);
+    et_model_params mp = et_model_default_params();
+    mp.copy_buffer = 1;
+    et_model *m8 = NULL, *m4 = NULL;
+    CHECK(et_model_load_from_buffer(q8, q8_n, &mp, &m8, &err) == ET_OK, "i8 load: %s", err.message);
+    CHECK(et_model_load_from_buffer(q4, q4_n, &mp, &m4, &err) == ET_OK, "q4 load: %s", err.message);
+    float *o8 = run(m8, ET_KERNELS_AUTO, ids, types, lengths, 3, 0, &rows2, &cols2);
+    float *o4 = run(m4, ET_KERNELS_AUTO, ids, types, lengths, 3, 0, &rows2, &cols2);
+    CHECK(o8 && max_abs_diff(o8, ref, (size_t)rows * cols) < 0.15, "int8 vs f32 %g", max_abs_diff(o8, ref, (size_t)rows * cols));
+    CHECK(o4 && max_abs_diff(o4, ref, (size_t)rows * cols) < 0.5, "q4 vs f32 %g", max_abs_diff(o4, ref, (size_t)rows * cols));
+    free(o8), free(o4), free(q8), free(q4), free(buf), free(simd), free(ref);
+    et_model_free(m8), et_model_free(m4);
+    unload(&l);
+    s.value_length = 16;
+    et_model *bad = NULL;
+    const size_t nb = tl_build_model(&s, &buf, NULL);
+    CHECK(et_model_load_from_buffer(buf, nb, &mp, &bad, &err) == ET_ERR_UNSUPPORTED && !bad, "key_length != value_length: %s",
+          err.message);
+    free(buf);
+}
+
 int main(void) {
     test_api_basics();
     test_reference_vs_simd_and_batching();
@@ -637,5 +687,6 @@ int main(void) {
     test_pack_in_place();
     test_quantized();
     test_q4();
+    test_pruned_heads();
     return tl_finish("test_engine");
 }
