@@ -15,8 +15,22 @@ import json
 import os
 import sys
 
+from tools.formats import ggufio
+
+
+def parameters(path):
+    """The model's parameters: elements of every tensor but the int8 row scales (which are the weights' format)."""
+    n = 0
+    for name, t in ggufio.read_gguf(path).tensors.items():
+        if not name.startswith("edgetag.row_scale."):
+            p = 1
+            for x in t.ne:
+                p *= int(x)
+            n += p
+    return n
+
 BEGIN, END = "<!-- tools/tradeoff begin -->", "<!-- tools/tradeoff end -->"
-ORDER = ("f32", "int8", "q4", "pruned-int8", "pruned-q4")
+ORDER = ("f32", "int8", "q4", "pruned-f32", "pruned-int8", "pruned-q4")
 METRIC = {"intent-clinc": ("accuracy", "accuracy"), "maint-ner": ("f1", "entity span F1"),
           "pii-ner": ("f1", "entity span F1")}
 
@@ -30,7 +44,8 @@ def rows_by_task(ev, me):
     for r in me["rows"]:
         e = ev.get(eval_key(r["task"], r["variant"]))
         metric = METRIC[r["task"]][0]
-        out.setdefault(r["task"], []).append(dict(r, metric=e[metric] if e else None, eval=e))
+        out.setdefault(r["task"], []).append(dict(r, metric=e[metric] if e else None, eval=e,
+                                                  params=parameters(r["file"])))
     for rows in out.values():
         rows.sort(key=lambda r: ORDER.index(r["variant"]) if r["variant"] in ORDER else len(ORDER))
     return out
@@ -47,8 +62,9 @@ def ms(v):
 def table(task, rows):
     name = METRIC[task][1]
     int8 = next((r for r in rows if r["variant"] == "int8"), None)
-    lines = ["| variant | file | vs int8 | wasm memory, 128 tokens | Node SIMD128 / relaxed, ms | Chromium SIMD128 / relaxed, ms | "
-             "%s (Δ vs int8, points) |" % name, "|---|---|---|---|---|---|---|"]
+    lines = ["| variant | parameters | file | vs int8 | wasm memory, 128 tokens | Node SIMD128 / relaxed, ms | "
+             "Chromium SIMD128 / relaxed, ms | %s (Δ vs int8, points) |" % name, "|---|---|---|---|---|---|---|---|"]
+    full = rows[0]["params"] if rows else 0
     for r in rows:
         rel = "%.0f %%" % (100.0 * r["bytes"] / int8["bytes"]) if int8 else "—"
         if r["metric"] is None:
@@ -56,8 +72,8 @@ def table(task, rows):
         else:
             d = 100.0 * (r["metric"] - int8["metric"]) if int8 and int8["metric"] is not None else None
             m = "%.4f" % r["metric"] + (" (%+.2f)" % d if d is not None and r is not int8 else "")
-        lines.append("| %s | %.2f MB | %s | %s | %s / %s | %s / %s | %s |" % (
-            r["variant"], r["bytes"] / 1e6, rel, mib(r.get("node_relaxed_memory")),
+        lines.append("| %s | %.2f M (%.0f %%) | %.2f MB | %s | %s | %s / %s | %s / %s | %s |" % (
+            r["variant"], r["params"] / 1e6, 100.0 * r["params"] / full, r["bytes"] / 1e6, rel, mib(r.get("node_relaxed_memory")),
             ms(r.get("node_baseline_ms")), ms(r.get("node_relaxed_ms")),
             ms(r.get("chromium_baseline_ms")), ms(r.get("chromium_relaxed_ms")), m))
     return "\n".join(lines)
