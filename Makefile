@@ -91,7 +91,7 @@ build/abi-layout.wasm: tests/js/abi/layout.c include/edgetag.h | build/.setup
 NATIVE_CFLAGS := -O2 -g -march=x86-64-v2 -ffp-contract=off $(WARN) $(INCLUDES)
 ASAN_CFLAGS   := -O1 -g -march=x86-64-v2 -ffp-contract=off -fno-omit-frame-pointer \
                  -fsanitize=address,undefined -fno-sanitize-recover=all $(WARN) $(INCLUDES)
-NATIVE_TESTS  := test_kernels test_gguf test_engine test_tokenizer test_tagging test_llamacpp
+NATIVE_TESTS  := test_kernels test_gguf test_engine test_quant4 test_tokenizer test_tagging test_llamacpp
 
 define native_flavour # $(1) = dir, $(2) = CFLAGS
 $(1)/obj/%.o: %.c $$(HEADERS) | build/.setup
