@@ -84,14 +84,20 @@ def plot(by_task, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    marks = {"f32": "o", "int8": "s", "q4": "^", "pruned-int8": "D", "pruned-q4": "v"}
+    marks = {"f32": "o", "int8": "s", "q4": "^", "pruned-f32": "o", "pruned-int8": "D", "pruned-q4": "v"}
     for task, rows in by_task.items():
         pts = [r for r in rows if r["metric"] is not None]
         for ax, x in ((axes[0], lambda r: r["bytes"] / 1e6), (axes[1], lambda r: r.get("node_relaxed_ms"))):
             xs = [x(r) for r in pts]
-            line, = ax.plot(xs, [r["metric"] for r in pts], "-", alpha=0.4)
+            color = None
+            for family in (False, True):  # a line through the unpruned variants, another through the pruned ones
+                fam = sorted((xv, r["metric"]) for r, xv in zip(pts, xs) if ("pruned" in r["variant"]) == family)
+                if fam:
+                    line, = ax.plot([p[0] for p in fam], [p[1] for p in fam], "--" if family else "-", alpha=0.4,
+                                    color=color)
+                    color = line.get_color()
             for r, xv in zip(pts, xs):
-                ax.plot(xv, r["metric"], marks.get(r["variant"], "x"), color=line.get_color(),
+                ax.plot(xv, r["metric"], marks.get(r["variant"], "x"), color=color,
                         label="%s %s" % (task, r["variant"]))
                 ax.annotate(r["variant"], (xv, r["metric"]), textcoords="offset points", xytext=(4, 4), fontsize=7)
     axes[0].set_xlabel("file size (MB)")
