@@ -266,7 +266,8 @@ build/llamacpp/minilm-llamacpp.gguf: build/ref/minilm.gguf tools/fixtures/make_l
 	$(PY) -m tools.fixtures.make_llamacpp_bert $< $@
 
 llamacpp: $(LLAMACPP) build/ref/minilm-q8_0.gguf build/ref/tiny-f16.gguf build/llamacpp/minilm-llamacpp.gguf \
-          $(foreach m,$(TRAINED),build/llamacpp/$(m)-q8_0.gguf) build/ref/minilm-q4.gguf variants
+          $(foreach m,$(TRAINED),build/llamacpp/$(m)-q8_0.gguf) build/ref/minilm-q4.gguf \
+          $(foreach m,$(TRAINED),build/variants/$(m)-q4.gguf)
 
 # ---- setup ---------------------------------------------------------------------------------------
 build/.setup: tools/setup.sh package.json package-lock.json
