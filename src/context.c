@@ -49,22 +49,22 @@ et_status et_context_create(const et_model *model, const et_context_params *para
     const int32_t S0 = p.max_seq ? p.max_seq : mi->n_ctx, S = S0 < T ? S0 : T;
     const int32_t B = p.max_texts ? p.max_texts : ET_DEFAULT_MAX_TEXTS;
     const uint64_t H = (uint64_t)mi->n_embd, F = (uint64_t)mi->n_ff, C = (uint64_t)mi->n_labels;
-    const uint64_t d = H / (uint64_t)mi->n_head;
+    const uint64_t d = (uint64_t)mi->n_head_dim, A = (uint64_t)mi->n_head * d, W = A > H ? A : H;
     uint64_t out_n = (uint64_t)T * C;
     if ((uint64_t)B * C > out_n) out_n = (uint64_t)B * C;
     if ((uint64_t)B * H > out_n) out_n = (uint64_t)B * H;
 
     /* All factors are below 2^31, so each product fits in 64 bits; the sum is checked below. */
     uint64_t total = 0;
-    const uint64_t o_x = et__plan(&total, (uint64_t)T * H, 4), o_q = et__plan(&total, (uint64_t)T * H, 4);
-    const uint64_t o_k = et__plan(&total, (uint64_t)T * H, 4), o_v = et__plan(&total, (uint64_t)T * H, 4);
-    const uint64_t o_attn = et__plan(&total, (uint64_t)T * H, 4), o_tmp = et__plan(&total, (uint64_t)T * H, 4);
+    const uint64_t o_x = et__plan(&total, (uint64_t)T * H, 4), o_q = et__plan(&total, (uint64_t)T * A, 4);
+    const uint64_t o_k = et__plan(&total, (uint64_t)T * A, 4), o_v = et__plan(&total, (uint64_t)T * A, 4);
+    const uint64_t o_attn = et__plan(&total, (uint64_t)T * A, 4), o_tmp = et__plan(&total, (uint64_t)T * H, 4);
     const uint64_t o_ff = et__plan(&total, (uint64_t)T * F, 4), o_sc = et__plan(&total, (uint64_t)S * (uint64_t)S, 4);
     const uint64_t o_kt = et__plan(&total, d * (uint64_t)S, 4), o_pool = et__plan(&total, (uint64_t)B * H, 4);
     const uint64_t o_inv = et__plan(&total, (uint64_t)S, 4);
     const uint64_t o_out = et__plan(&total, out_n, 4), o_emb = et__plan(&total, (uint64_t)B * H, 4);
     const uint64_t o_start = et__plan(&total, (uint64_t)B + 1, 4);
-    const uint64_t q8_rows = mi->int8_matrices ? (uint64_t)T : 0, widest = F > H ? F : H;
+    const uint64_t q8_rows = mi->int8_matrices || mi->q4_matrices ? (uint64_t)T : 0, widest = F > W ? F : W;
     const uint64_t o_qa = et__plan(&total, q8_rows * widest, (uint64_t)kernels->q8_level_bytes);
     const uint64_t o_qs = et__plan(&total, q8_rows, 4), o_qz = et__plan(&total, q8_rows, 4);
     if (total > SIZE_MAX - 64) return ET_ERR_OUT_OF_MEMORY;
@@ -142,6 +142,9 @@ static void embed(et_context *ctx, const int32_t *ids, const int32_t *type_ids) 
             if (m->tok_embd.w) {
                 const float *w = m->tok_embd.w + (size_t)ids[t] * H;
                 for (int j = 0; j < H; j++) x[j] = (w[j] + s[j]) + p[j];
+            } else if (m->tok_embd.w4) { /* a Q4_0 row, dequantized in place */
+                et_q4_dequantize_row(H, m->tok_embd.w4 + (size_t)ids[t] * (size_t)(H / 32) * 18, x);
+                for (int j = 0; j < H; j++) x[j] = (x[j] + s[j]) + p[j];
             } else { /* an int8 row and its scale */
                 const int8_t *w = m->tok_embd.wq + (size_t)ids[t] * H;
                 const float scale = m->tok_embd.scale[ids[t]];
@@ -157,7 +160,8 @@ static void embed(et_context *ctx, const int32_t *ids, const int32_t *type_ids) 
  * its numerators and 1/Σ, and the d columns of P·V are scaled instead of the L of P. */
 static void attention(et_context *ctx) {
     const et_kernels *k = ctx->k;
-    const int H = ctx->model->info.n_embd, nh = ctx->model->info.n_head, d = H / nh;
+    /* Heads side by side in rows of A = nh·d (H unless heads were pruned). */
+    const int nh = ctx->model->info.n_head, d = ctx->model->info.n_head_dim, H = nh * d;
     const float scale = 1.0f / sqrtf((float)d);
     for (int b = 0; b < ctx->n_texts; b++) {
         const int s0 = ctx->start[b], L = ctx->start[b + 1] - s0;
@@ -180,10 +184,14 @@ static void quantize_input(et_context *ctx, int m, int k, const float *x) {
     ctx->k->q8_quantize(m, k, x, k, ctx->qa, k, ctx->qs, ctx->qz);
 }
 
-/* y = x·Wᵀ + b over m rows, W n × k: f32, or int8 on the input quantize_input prepared. */
+/* Does the layer run on quantized activations (int8 or 4-bit weights)? */
+static int quantized(const et_linear *L) { return L->wq || L->w4; }
+
+/* y = x·Wᵀ + b over m rows, W n × k: f32, or int8 / 4-bit on the input quantize_input prepared. */
 static void linear(et_context *ctx, const et_linear *L, int m, int n, int k, const float *x, float *y) {
     const et_kernels *K = ctx->k;
     if (L->wp) K->f32_gemm_packed(m, n, k, x, k, L->wp, L->b, y, n);
+    else if (L->w4) K->q4_gemm_packed(m, n, k, ctx->qa, k, ctx->qs, ctx->qz, L->w4, L->zsum, L->b, y, n);
     else if (L->w) K->f32_gemm_nt(m, n, k, x, k, L->w, k, L->b, y, n);
     else if (L->wq_packed) K->q8_gemm_packed(m, n, k, ctx->qa, k, ctx->qs, ctx->qz, L->wq, L->scale, L->wsum, L->b, y, n);
     else K->q8_gemm_nt(m, n, k, ctx->qa, k, ctx->qs, ctx->qz, L->wq, k, L->scale, L->wsum, L->b, y, n);
@@ -192,22 +200,22 @@ static void linear(et_context *ctx, const et_linear *L, int m, int n, int k, con
 static void encoder_layer(et_context *ctx, const et_layer *L) {
     const et_kernels *k = ctx->k;
     const et_model_info *mi = &ctx->model->info;
-    const int T = ctx->n_tokens, H = mi->n_embd, F = mi->n_ff;
+    const int T = ctx->n_tokens, H = mi->n_embd, F = mi->n_ff, A = mi->n_head * mi->n_head_dim;
     const float eps = mi->layer_norm_eps;
 
-    if (L->q.wq || L->k.wq || L->v.wq) quantize_input(ctx, T, H, ctx->x);
-    linear(ctx, &L->q, T, H, H, ctx->x, ctx->q);
-    linear(ctx, &L->k, T, H, H, ctx->x, ctx->kx);
-    linear(ctx, &L->v, T, H, H, ctx->x, ctx->v);
+    if (quantized(&L->q) || quantized(&L->k) || quantized(&L->v)) quantize_input(ctx, T, H, ctx->x);
+    linear(ctx, &L->q, T, A, H, ctx->x, ctx->q);
+    linear(ctx, &L->k, T, A, H, ctx->x, ctx->kx);
+    linear(ctx, &L->v, T, A, H, ctx->x, ctx->v);
     attention(ctx);
-    if (L->o.wq) quantize_input(ctx, T, H, ctx->attn);
-    linear(ctx, &L->o, T, H, H, ctx->attn, ctx->tmp);
+    if (quantized(&L->o)) quantize_input(ctx, T, A, ctx->attn);
+    linear(ctx, &L->o, T, H, A, ctx->attn, ctx->tmp);
     k->f32_layernorm(T, H, ctx->x, ctx->tmp, L->ln1_w, L->ln1_b, eps, ctx->x);
 
-    if (L->up.wq) quantize_input(ctx, T, H, ctx->x);
+    if (quantized(&L->up)) quantize_input(ctx, T, H, ctx->x);
     linear(ctx, &L->up, T, F, H, ctx->x, ctx->ff);
     k->f32_gelu((size_t)T * F, ctx->ff, ctx->ff);
-    if (L->down.wq) quantize_input(ctx, T, F, ctx->ff);
+    if (quantized(&L->down)) quantize_input(ctx, T, F, ctx->ff);
     linear(ctx, &L->down, T, H, F, ctx->ff, ctx->tmp);
     k->f32_layernorm(T, H, ctx->x, ctx->tmp, L->ln2_w, L->ln2_b, eps, ctx->x);
 }

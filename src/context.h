@@ -18,10 +18,10 @@ struct et_context {
     size_t arena_bytes;
     /* Views into the arena; T = max_tokens, B = max_texts, S = max_seq. */
     float *x;      /* [T][H] hidden states */
-    float *q;      /* [T][H] queries */
-    float *kx;     /* [T][H] keys */
-    float *v;      /* [T][H] values */
-    float *attn;   /* [T][H] attention output, heads side by side */
+    float *q;      /* [T][A] queries (A = n_head · n_head_dim: H unless heads were pruned) */
+    float *kx;     /* [T][A] keys */
+    float *v;      /* [T][A] values */
+    float *attn;   /* [T][A] attention output, heads side by side */
     float *tmp;    /* [T][H] projection outputs before the residual LayerNorm */
     float *ff;     /* [T][F] FFN inner activations */
     float *scores; /* [S][S] one head's attention matrix of one text */

@@ -20,7 +20,7 @@ enum gguf_value_type {
 
 /* GGUF tensor types this reader knows the sizes of (the engine computes with fewer, see model.c). */
 enum gguf_tensor_type {
-    GGUF_TYPE_F32 = 0, GGUF_TYPE_F16 = 1, GGUF_TYPE_Q8_0 = 8, GGUF_TYPE_I8 = 24, GGUF_TYPE_BF16 = 30,
+    GGUF_TYPE_F32 = 0, GGUF_TYPE_F16 = 1, GGUF_TYPE_Q4_0 = 2, GGUF_TYPE_Q8_0 = 8, GGUF_TYPE_I8 = 24, GGUF_TYPE_BF16 = 30,
 };
 
 #define GGUF_DEFAULT_ALIGNMENT 32u

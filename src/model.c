@@ -39,9 +39,22 @@ static et_status read_hparams(const gguf_file *f, et_hparams *hp, et_error *err)
         (s = gguf_get_int(f, "bert.block_count", 1, 0, 1, ET_MAX_LAYERS, &hp->n_layer, err)) ||
         (s = gguf_get_int(f, "bert.attention.head_count", 1, 0, 1, 1 << 16, &hp->n_head, err)))
         return s;
-    if (hp->n_embd % hp->n_head != 0)
+    /* The head size: llama.cpp's key_length / value_length when present (a model whose heads were pruned
+     * keeps its head size with fewer heads), else n_embd / n_head. */
+    int64_t kl, vl;
+    if ((s = gguf_get_int(f, "bert.attention.key_length", 0, 0, 1, 1 << 16, &kl, err)) ||
+        (s = gguf_get_int(f, "bert.attention.value_length", 0, kl, 1, 1 << 16, &vl, err)))
+        return s;
+    if (kl != vl)
+        return et__fail(err, ET_ERR_UNSUPPORTED, "model: bert.attention.key_length %lld differs from value_length %lld",
+                        (long long)kl, (long long)vl);
+    if (!kl && hp->n_embd % hp->n_head != 0)
         return et__fail(err, ET_ERR_SHAPE, "model: bert.attention.head_count %lld does not divide bert.embedding_length %lld",
                         (long long)hp->n_head, (long long)hp->n_embd);
+    hp->n_head_dim = kl ? kl : hp->n_embd / hp->n_head;
+    if (hp->n_head * hp->n_head_dim > (int64_t)1 << 20)
+        return et__fail(err, ET_ERR_SHAPE, "model: attention width %lld × %lld is too large", (long long)hp->n_head,
+                        (long long)hp->n_head_dim);
     const gguf_kv *eps = gguf_find_kv(f, "bert.attention.layer_norm_epsilon");
     if (!eps) return et__fail(err, ET_ERR_MISSING, "model: required key 'bert.attention.layer_norm_epsilon' is missing");
     if ((s = gguf_get_float(f, "bert.attention.layer_norm_epsilon", 0, &hp->eps, err))) return s;
@@ -256,6 +269,7 @@ static void fill_sizes(et_model_info *in, const et_hparams *hp, uint64_t n_tenso
     in->n_ff = (int32_t)hp->n_ff;
     in->n_layer = (int32_t)hp->n_layer;
     in->n_head = (int32_t)hp->n_head;
+    in->n_head_dim = (int32_t)hp->n_head_dim;
     in->n_token_types = (int32_t)hp->n_types;
     in->n_labels = (int32_t)hp->n_labels;
     in->layer_norm_eps = (float)hp->eps;
@@ -373,6 +387,8 @@ void et_model_free(et_model *m) {
     free(m->strings);
     free(m->converted);
     free(m->wsums);
+    free(m->zsums);
+    free(m->q4_copies);
     free(m->owned_buffer);
     free(m);
 }

@@ -24,6 +24,10 @@ typedef struct et_linear {
     int wq_packed;        /* wq was repacked at load by et_i8_pack_panels (4-row panels) */
     const float *scale;   /* [out] W = wq · scale per row */
     const int32_t *wsum;  /* [out] Σ_k wq[o][k], computed at load (the int8 GEMM's zero-point term) */
+    const uint8_t *w4;    /* [out][in/32] Q4_0 blocks (18 bytes), packed by et_q4_pack_panels for the layers'
+                             matrices (4-row panels, in place or in `q4_copies`), rows as in the file for
+                             token_embd; or NULL */
+    const float *zsum;    /* [out] the 4-bit GEMM's zero-point term (et_q4_zero_sums), computed at load */
     const float *b;       /* [out], NULL for the embedding table */
 } et_linear;
 
@@ -58,6 +62,8 @@ struct et_model {
     float *converted;               /* owned F32 copies of F16/Q8_0 tensors */
     size_t converted_bytes;
     int32_t *wsums;                 /* owned row sums of the int8 matrices */
+    float *zsums;                   /* owned zero-point sums of the Q4_0 matrices */
+    uint8_t *q4_copies;             /* owned packed copies of Q4_0 matrices the model may not rewrite */
     void *owned_buffer;             /* the file bytes, when the model owns them */
     int vocab_only;                 /* loaded by et_model_load_vocab_*: a tokenizer, no weights bound */
 };
@@ -65,6 +71,7 @@ struct et_model {
 /* The hyper-parameters as the loader reads and checks them, before they go to et_model_info. */
 typedef struct et_hparams {
     int64_t n_ctx, n_embd, n_ff, n_layer, n_head; /* the bert.* keys */
+    int64_t n_head_dim;                            /* bert.attention.key_length (= value_length), or n_embd / n_head */
     int64_t n_vocab, n_types;                      /* rows of token_embd and token_types */
     int64_t n_labels;                              /* rows of cls.output; 0 for an embedding model */
     double eps;

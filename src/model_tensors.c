@@ -28,7 +28,8 @@ typedef struct binding {
     const gguf_tensor *scale; /* the int8 matrix's scales */
 } binding;
 
-/* The tensors of one encoder layer: name suffix, dimensions ('H' hidden, 'F' FFN, 0 none), the float
+/* The tensors of one encoder layer: name suffix, dimensions ('H' hidden, 'A' attention width = heads × head
+ * size, H unless heads were pruned, 'F' FFN, 0 none), the float
  * pointer to fill, and for a matrix its et_linear (int8 allowed). */
 #define LIN(f) offsetof(et_layer, f)
 static const struct {
@@ -37,10 +38,10 @@ static const struct {
     size_t field;
     ptrdiff_t linear; /* offset of the et_linear, or -1 */
 } layer_tensors[16] = {
-    {"attn_q.weight", 'H', 'H', LIN(q.w), LIN(q)},       {"attn_q.bias", 'H', 0, LIN(q.b), -1},
-    {"attn_k.weight", 'H', 'H', LIN(k.w), LIN(k)},       {"attn_k.bias", 'H', 0, LIN(k.b), -1},
-    {"attn_v.weight", 'H', 'H', LIN(v.w), LIN(v)},       {"attn_v.bias", 'H', 0, LIN(v.b), -1},
-    {"attn_output.weight", 'H', 'H', LIN(o.w), LIN(o)},  {"attn_output.bias", 'H', 0, LIN(o.b), -1},
+    {"attn_q.weight", 'H', 'A', LIN(q.w), LIN(q)},       {"attn_q.bias", 'A', 0, LIN(q.b), -1},
+    {"attn_k.weight", 'H', 'A', LIN(k.w), LIN(k)},       {"attn_k.bias", 'A', 0, LIN(k.b), -1},
+    {"attn_v.weight", 'H', 'A', LIN(v.w), LIN(v)},       {"attn_v.bias", 'A', 0, LIN(v.b), -1},
+    {"attn_output.weight", 'A', 'H', LIN(o.w), LIN(o)},  {"attn_output.bias", 'H', 0, LIN(o.b), -1},
     {"attn_output_norm.weight", 'H', 0, LIN(ln1_w), -1}, {"attn_output_norm.bias", 'H', 0, LIN(ln1_b), -1},
     {"ffn_up.weight", 'H', 'F', LIN(up.w), LIN(up)},     {"ffn_up.bias", 'F', 0, LIN(up.b), -1},
     {"ffn_down.weight", 'F', 'H', LIN(down.w), LIN(down)}, {"ffn_down.bias", 'H', 0, LIN(down.b), -1},
@@ -80,7 +81,9 @@ static void expect_embeddings(table *tb, et_model *m, const et_hparams *hp) {
 }
 
 /* The 16 tensors of encoder layer l (layer_tensors). */
-static int64_t dim(char c, const et_hparams *hp) { return c == 'H' ? hp->n_embd : c == 'F' ? hp->n_ff : 0; }
+static int64_t dim(char c, const et_hparams *hp) {
+    return c == 'H' ? hp->n_embd : c == 'F' ? hp->n_ff : c == 'A' ? hp->n_head * hp->n_head_dim : 0;
+}
 
 static void expect_layer(table *tb, et_model *m, const et_hparams *hp, int64_t l) {
     char *layer = (char *)&m->layers[l];
@@ -133,6 +136,10 @@ void et__tensor_to_f32(const gguf_tensor *t, float *dst) {
             memcpy(&dst[i], &bits, 4);
         }
         break;
+    case GGUF_TYPE_Q4_0: /* blocks of { f16 scale; u8 nibbles[16] }: llama.cpp's definition */
+        for (uint64_t r = 0; r < n / (uint64_t)t->ne[0]; r++)
+            et_q4_dequantize_row((int)t->ne[0], p + r * (uint64_t)t->ne[0] / 32 * 18, dst + r * (uint64_t)t->ne[0]);
+        break;
     case GGUF_TYPE_Q8_0: /* blocks of { f16 scale; i8 q[32] } */
         for (uint64_t b = 0; b < n / 32; b++) {
             const uint8_t *blk = p + 34 * b;
@@ -167,6 +174,15 @@ static et_status check_binding(const gguf_file *f, binding *b, et_error *err) {
     }
     switch (t->type) {
     case GGUF_TYPE_F32: case GGUF_TYPE_F16: case GGUF_TYPE_BF16: case GGUF_TYPE_Q8_0: return ET_OK;
+    case GGUF_TYPE_Q4_0: { /* the 4-bit path for a matrix (converted to F32 elsewhere): finite scales only */
+        for (uint64_t blk = 0; blk < t->n_bytes / 18; blk++) {
+            const uint8_t *h = t->data + 18 * blk;
+            if ((h[1] & 0x7c) == 0x7c)
+                return et__fail(err, ET_ERR_CORRUPT, "model: tensor '%s' has an infinite or NaN scale in Q4_0 block %llu",
+                                b->name, (unsigned long long)blk);
+        }
+        return ET_OK;
+    }
     case GGUF_TYPE_I8: {
         if (!b->lin)
             return et__fail(err, ET_ERR_UNSUPPORTED, "model: tensor '%s' is I8; only Linear weights and token_embd may be",
@@ -186,19 +202,22 @@ static et_status check_binding(const gguf_file *f, binding *b, et_error *err) {
         return ET_OK;
     }
     default:
-        return et__fail(err, ET_ERR_UNSUPPORTED, "model: tensor '%s' has type %s; this engine reads F32, F16, BF16, Q8_0 "
-                        "and I8 (with scales)", b->name, gguf_type_name(t->type));
+        return et__fail(err, ET_ERR_UNSUPPORTED, "model: tensor '%s' has type %s; this engine reads F32, F16, BF16, Q4_0, "
+                        "Q8_0 and I8 (with scales)", b->name, gguf_type_name(t->type));
     }
 }
 
 /* What the checked tensors need: F32 copies (of F16/BF16/Q8_0 tensors and of F32 ones at unaligned
  * offsets), int8 row sums, and the bytes of weights the engine reads. */
 typedef struct sizes {
-    uint64_t convert_floats, row_sums, weight_bytes;
+    uint64_t convert_floats, row_sums, zero_sums, weight_bytes;
 } sizes;
 
+/* A Q4_0 matrix the 4-bit kernels run (any other Q4_0 tensor is converted to F32). */
+static int on_q4_path(const binding *b) { return b->t && b->t->type == GGUF_TYPE_Q4_0 && b->lin; }
+
 static et_status check_all(const gguf_file *f, table *tb, sizes *z, et_error *err) {
-    *z = (sizes){0, 0, 0};
+    *z = (sizes){0, 0, 0, 0};
     for (int i = 0; i < tb->n; i++) {
         binding *b = &tb->b[i];
         const et_status s = check_binding(f, b, err);
@@ -210,6 +229,9 @@ static et_status check_all(const gguf_file *f, table *tb, sizes *z, et_error *er
             z->weight_bytes += count + (uint64_t)t->ne[1] * 4;
             z->row_sums += (uint64_t)t->ne[1];
             if (needs_conversion(b->scale)) z->convert_floats += (uint64_t)t->ne[1];
+        } else if (on_q4_path(b)) {
+            z->weight_bytes += t->n_bytes;
+            z->zero_sums += (uint64_t)t->ne[1];
         } else {
             z->weight_bytes += count * 4;
             if (needs_conversion(t)) z->convert_floats += count;
@@ -249,9 +271,10 @@ static et_status check_known(const gguf_file *f, const table *tb, int task, et_e
 static et_status allocate_copies(et_model *m, const sizes *z, et_error *err) {
     if ((z->convert_floats &&
          (z->convert_floats > SIZE_MAX / 4 || !(m->converted = malloc((size_t)z->convert_floats * 4)))) ||
-        (z->row_sums && (z->row_sums > SIZE_MAX / 4 || !(m->wsums = malloc((size_t)z->row_sums * 4)))))
+        (z->row_sums && (z->row_sums > SIZE_MAX / 4 || !(m->wsums = malloc((size_t)z->row_sums * 4)))) ||
+        (z->zero_sums && (z->zero_sums > SIZE_MAX / 4 || !(m->zsums = malloc((size_t)z->zero_sums * 4)))))
         return et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory for %llu bytes of converted weights and row sums",
-                        (unsigned long long)(z->convert_floats + z->row_sums) * 4);
+                        (unsigned long long)(z->convert_floats + z->row_sums + z->zero_sums) * 4);
     m->converted_bytes = (size_t)z->convert_floats * 4;
     return ET_OK;
 }
@@ -261,13 +284,22 @@ static et_status allocate_copies(et_model *m, const sizes *z, et_error *err) {
 static void bind_all(et_model *m, const table *tb) {
     float *next = m->converted;
     int32_t *next_sum = m->wsums;
+    float *next_zsum = m->zsums;
     /* Exact integer sums: any kernel set gives the same, so this build's default computes them. */
     const et_i8_row_sums_fn sum_rows = et_kernels_best()->i8_row_sums;
     for (int i = 0; i < tb->n; i++) {
         const binding *b = &tb->b[i];
         const gguf_tensor *t = b->t;
         if (!t) continue;
-        if (t->type == GGUF_TYPE_I8) {
+        if (on_q4_path(b)) { /* rows as in the file; the layers' matrices are packed later */
+            et_linear *L = b->lin;
+            L->w4 = t->data;
+            L->w = NULL;
+            et_q4_zero_sums((int)t->ne[1], (int)t->ne[0], t->data, next_zsum); /* scales checked finite */
+            L->zsum = next_zsum;
+            next_zsum += t->ne[1];
+            m->info.q4_matrices++;
+        } else if (t->type == GGUF_TYPE_I8) {
             et_linear *L = b->lin;
             const int64_t rows = t->ne[1], cols = t->ne[0];
             L->wq = (const int8_t *)t->data;
@@ -310,7 +342,7 @@ et_status et__model_bind_tensors(et_model *m, const et_hparams *hp, uint64_t *ow
     free(tb.b);
     if (s) return s;
     m->info.weights_bytes = z.weight_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)z.weight_bytes;
-    *owned = (z.convert_floats + z.row_sums) * 4 + (uint64_t)hp->n_layer * sizeof(et_layer);
+    *owned = (z.convert_floats + z.row_sums + z.zero_sums) * 4 + (uint64_t)hp->n_layer * sizeof(et_layer);
     return ET_OK;
 }
 
@@ -319,7 +351,7 @@ et_status et__model_bind_tensors(et_model *m, const et_hparams *hp, uint64_t *ow
 /* May the matrix's memory be rewritten: it is the model's own copy, or a buffer given to the model
  * (`in_place`)? The casts in the packers below rest on this. */
 static int writable(const et_model *m, const et_linear *L, int in_place) {
-    const uint8_t *p = L->w ? (const uint8_t *)L->w : (const uint8_t *)L->wq;
+    const uint8_t *p = L->w ? (const uint8_t *)L->w : L->wq ? (const uint8_t *)L->wq : L->w4;
     const uint8_t *buf = m->gguf.base, *conv = (const uint8_t *)m->converted;
     if (conv && p >= conv && p < conv + m->converted_bytes) return 1;
     return in_place && p >= buf && p < buf + m->gguf.size;
@@ -346,23 +378,61 @@ static void pack_f32(et_linear *L, int32_t rows, int32_t cols, float *tmp) {
     L->wp = dst, L->w = NULL;
 }
 
+/* A Q4_0 matrix into 4-row panels (et_q4_pack_panels): in place 4 rows at a time through `scratch`
+ * (4·cols/32·18 bytes) when its memory may be rewritten, else into `copy` (the model's own). */
+static void pack_q4(et_linear *L, int32_t rows, int32_t cols, uint8_t *scratch, uint8_t *copy) {
+    if (copy) {
+        et_q4_pack_panels(rows, cols, L->w4, copy);
+        L->w4 = copy;
+        return;
+    }
+    uint8_t *w = (uint8_t *)(uintptr_t)L->w4;
+    const size_t block = 4 * (size_t)(cols / 32) * 18;
+    for (int32_t r = 0; r + 4 <= rows; r += 4) {
+        et_q4_pack_panels(4, cols, w + (size_t)r / 4 * block, scratch);
+        memcpy(w + (size_t)r / 4 * block, scratch, block);
+    }
+}
+
 /* The scratch of both packers is allocated once, on the first matrix that needs it, so no memory grows
- * with the model beyond one f32 matrix. */
+ * with the model beyond one f32 matrix. Q4_0 matrices in memory the model may not rewrite are packed
+ * into one copy of them all (the 4-bit kernels read panels only). */
 et_status et__model_pack_linears(et_model *m, int in_place, et_error *err) {
-    const int32_t H = m->info.n_embd, F = m->info.n_ff;
-    const int32_t rows[6] = {H, H, H, H, F, H}, cols[6] = {H, H, H, H, H, F};
+    const int32_t H = m->info.n_embd, F = m->info.n_ff, A = m->info.n_head * m->info.n_head_dim;
+    const int32_t rows[6] = {A, A, A, H, F, H}, cols[6] = {H, H, H, A, H, F};
+    const int32_t widest = H > F ? (H > A ? H : A) : (F > A ? F : A);
     float *tmp = NULL;
-    size_t tmp_n = 0;
+    size_t tmp_n = 0, copies = 0;
     int8_t *scratch = NULL;
     et_status s = ET_OK;
+    for (int32_t l = 0; l < m->info.n_layer; l++) {
+        et_layer *y = &m->layers[l];
+        et_linear *all[6] = {&y->q, &y->k, &y->v, &y->o, &y->up, &y->down};
+        for (int i = 0; i < 6; i++)
+            if (all[i]->w4 && !writable(m, all[i], in_place)) copies += (size_t)rows[i] * (size_t)(cols[i] / 32) * 18;
+    }
+    if (copies && !(m->q4_copies = malloc(copies)))
+        return et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory for %zu bytes of packed 4-bit matrices", copies);
+    m->info.owned_bytes = (uint32_t)(m->info.owned_bytes + copies > UINT32_MAX ? UINT32_MAX : m->info.owned_bytes + copies);
+    uint8_t *next_copy = m->q4_copies;
     for (int32_t l = 0; l < m->info.n_layer && !s; l++) {
         et_layer *y = &m->layers[l];
         et_linear *all[6] = {&y->q, &y->k, &y->v, &y->o, &y->up, &y->down};
         for (int i = 0; i < 6; i++) {
             et_linear *L = all[i];
+            if (L->w4) {
+                const int own = writable(m, L, in_place);
+                if (own && !scratch && !(scratch = malloc(4 * (size_t)widest))) {
+                    s = et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory to repack the 4-bit matrices");
+                    break;
+                }
+                pack_q4(L, rows[i], cols[i], (uint8_t *)scratch, own ? NULL : next_copy);
+                if (!own) next_copy += (size_t)rows[i] * (size_t)(cols[i] / 32) * 18;
+                continue;
+            }
             if (!writable(m, L, in_place)) continue;
             if (L->wq) {
-                if (!scratch && !(scratch = malloc(4 * (size_t)(H > F ? H : F)))) {
+                if (!scratch && !(scratch = malloc(4 * (size_t)widest))) {
                     s = et__fail(err, ET_ERR_OUT_OF_MEMORY, "model: no memory to repack the int8 matrices");
                     break;
                 }

@@ -7,6 +7,10 @@
  *                  The engine runs them on its int8 GEMMs; llama.cpp does not read these files.
  *   ET_QUANT_Q8_0: the same tensors in llama.cpp's Q8_0 blocks (for other readers; the engine converts
  *                  them back to F32 at load). Rows not a multiple of 32 stay as they are.
+ *   ET_QUANT_Q4_0: the same tensors in llama.cpp's Q4_0 blocks, rounded as its reference quantizer
+ *                  rounds them (d = the block's value of largest magnitude / −8, levels 0..15 for
+ *                  d·(q − 8)); the engine runs them on its 4-bit kernels. A tensor whose rows are not a
+ *                  multiple of 32 becomes I8 as above. Without such a tensor llama.cpp reads the file.
  * Everything else — keys, other tensors (biases, LayerNorms, position and segment embeddings, pooler,
  * classifier) — is copied unchanged, in order. The input is validated by loading it as a model first.
  */
@@ -52,12 +56,14 @@ static void pad(obuf *b, size_t from) {
     while ((b->n - from) % ALIGN) put(b, zeros, 1);
 }
 
-/* Is this tensor one the quantizer rewrites: a Linear weight of a layer, or the word embeddings? */
-static int quantizable(const gguf_tensor *t) {
+/* Is this tensor one the quantizer rewrites: a Linear weight of a layer, or the word embeddings — and for
+ * Q4_0 the pooler's dense weight too (the engine converts it to F32 at load: only the file shrinks)? */
+static int quantizable(const gguf_tensor *t, int32_t type) {
     static const char *const suffixes[] = {".attn_q.weight", ".attn_k.weight", ".attn_v.weight", ".attn_output.weight",
                                            ".ffn_up.weight", ".ffn_down.weight"};
     if (t->n_dims != 2) return 0;
     if (gguf_str_eq(t->name, "token_embd.weight")) return 1;
+    if (type == ET_QUANT_Q4_0 && gguf_str_eq(t->name, "cls.weight")) return t->ne[0] % 32 == 0;
     if (t->name.len < 4 || memcmp(t->name.ptr, "blk.", 4) != 0) return 0;
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         const size_t n = strlen(suffixes[i]);
@@ -84,6 +90,31 @@ static et_status quantize_tensor(const gguf_tensor *t, int32_t type, otensor *o,
     if (!x) return et__fail(err, ET_ERR_OUT_OF_MEMORY, "quantize: no memory for tensor %.*s", (int)t->name.len, t->name.ptr);
     et__tensor_to_f32(t, x);
     o->name = t->name, o->n_dims = 2, o->ne[0] = cols, o->ne[1] = rows;
+    if (type == ET_QUANT_Q4_0) { /* blocks of { f16 d; nibbles[16] }, low nibbles first */
+        o->type = GGUF_TYPE_Q4_0, o->n_bytes = (uint64_t)(cols * rows / 32 * 18);
+        o->made = malloc((size_t)o->n_bytes);
+        if (!o->made) {
+            free(x);
+            return et__fail(err, ET_ERR_OUT_OF_MEMORY, "quantize: no memory for tensor %.*s", (int)t->name.len, t->name.ptr);
+        }
+        for (int64_t b = 0; b < cols * rows / 32; b++) {
+            const float *v = x + 32 * b;
+            float amax = 0.0f, max = 0.0f;
+            for (int i = 0; i < 32; i++)
+                if (amax < fabsf(v[i])) amax = fabsf(v[i]), max = v[i];
+            const float d = max / -8.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+            const uint16_t dh = et__f32_to_f16(d);
+            uint8_t *blk = o->made + 18 * b;
+            memcpy(blk, &dh, 2);
+            for (int i = 0; i < 16; i++) {
+                const float lo = v[i] * id + 8.5f, hi = v[i + 16] * id + 8.5f; /* in [0.5, 16.5]: truncate, cap */
+                const int q0 = lo >= 15.0f ? 15 : (int)lo, q1 = hi >= 15.0f ? 15 : (int)hi;
+                blk[2 + i] = (uint8_t)(q0 | q1 << 4);
+            }
+        }
+        free(x);
+        return ET_OK;
+    }
     if (type == ET_QUANT_I8) {
         o->type = GGUF_TYPE_I8, o->n_bytes = (uint64_t)(cols * rows);
         o->made = malloc((size_t)o->n_bytes);
@@ -155,7 +186,7 @@ static void put_kv(obuf *b, const gguf_kv *kv) {
 et_status et_quantize(const void *data, size_t size, int32_t type, void **out, size_t *out_size, et_error *error) {
     if (!out || !out_size) return et__fail(error, ET_ERR_INVALID_ARGUMENT, "et_quantize: out is NULL");
     *out = NULL, *out_size = 0;
-    if (type != ET_QUANT_I8 && type != ET_QUANT_Q8_0)
+    if (type != ET_QUANT_I8 && type != ET_QUANT_Q8_0 && type != ET_QUANT_Q4_0)
         return et__fail(error, ET_ERR_INVALID_ARGUMENT, "et_quantize: unknown type %d", type);
     /* Validate by loading a borrowed aligned copy (not one the model owns: it would repack the weights
      * we are about to read). */
@@ -168,7 +199,7 @@ et_status et_quantize(const void *data, size_t size, int32_t type, void **out, s
         free(copy);
         return s;
     }
-    if (m->info.int8_matrices) {
+    if (m->info.int8_matrices || m->info.q4_matrices) {
         et_model_free(m);
         free(copy);
         return et__fail(error, ET_ERR_UNSUPPORTED, "et_quantize: the model is quantized already");
@@ -176,7 +207,7 @@ et_status et_quantize(const void *data, size_t size, int32_t type, void **out, s
     const gguf_file *f = &m->gguf;
     otensor *ts = calloc((size_t)f->n_tensors * 2 + 1, sizeof *ts);
     obuf b = {0};
-    size_t nt = 0;
+    size_t nt = 0, int8_fallbacks = 0;
     if (!ts) {
         et_model_free(m);
         free(copy);
@@ -184,10 +215,13 @@ et_status et_quantize(const void *data, size_t size, int32_t type, void **out, s
     }
     for (uint64_t i = 0; i < f->n_tensors && !s; i++) {
         const gguf_tensor *t = &f->tensors[i];
-        const int q = quantizable(t) && (type == ET_QUANT_I8 || t->ne[0] % 32 == 0);
+        const int q = quantizable(t, type) && (type != ET_QUANT_Q8_0 || t->ne[0] % 32 == 0);
+        /* Q4_0 needs whole blocks too: other rows go int8. */
+        const int32_t as = type == ET_QUANT_Q4_0 && t->ne[0] % 32 ? ET_QUANT_I8 : type;
         if (q) {
-            s = quantize_tensor(t, type, &ts[nt], &ts[nt + 1], error);
-            nt += type == ET_QUANT_I8 ? 2 : 1;
+            s = quantize_tensor(t, as, &ts[nt], &ts[nt + 1], error);
+            nt += as == ET_QUANT_I8 ? 2 : 1;
+            int8_fallbacks += as == ET_QUANT_I8 && type == ET_QUANT_Q4_0;
         } else {
             otensor *o = &ts[nt++];
             o->name = t->name, o->n_dims = t->n_dims, o->ne[0] = t->ne[0], o->ne[1] = t->ne[1];
@@ -198,7 +232,9 @@ et_status et_quantize(const void *data, size_t size, int32_t type, void **out, s
         /* Keys: all but the ones describing the weights' type, then ours. */
         uint64_t n_kv = 0;
         for (uint64_t i = 0; i < f->n_kv; i++) n_kv += !replaced_key(f->kv[i].key);
-        n_kv += 2 + (type == ET_QUANT_Q8_0);
+        /* llama.cpp's general.file_type: LLAMA_FTYPE_MOSTLY_Q8_0 7, MOSTLY_Q4_0 2 (not with I8 tensors). */
+        const uint32_t ftype = type == ET_QUANT_Q8_0 ? 7 : type == ET_QUANT_Q4_0 && !int8_fallbacks ? 2 : 0;
+        n_kv += 2 + (ftype != 0);
         put_u32(&b, 0x46554747u);
         put_u32(&b, 3);
         put_u64(&b, nt);
@@ -208,14 +244,14 @@ et_status et_quantize(const void *data, size_t size, int32_t type, void **out, s
         put_str(&b, "general.alignment", strlen("general.alignment"));
         put_u32(&b, GGUF_U32);
         put_u32(&b, ALIGN);
-        const char *qname = type == ET_QUANT_I8 ? "i8" : "q8_0";
+        const char *qname = type == ET_QUANT_I8 ? "i8" : type == ET_QUANT_Q8_0 ? "q8_0" : "q4_0";
         put_str(&b, "edgetag.quantization", strlen("edgetag.quantization"));
         put_u32(&b, GGUF_STRING);
         put_str(&b, qname, strlen(qname));
-        if (type == ET_QUANT_Q8_0) { /* llama.cpp's LLAMA_FTYPE_MOSTLY_Q8_0 */
+        if (ftype) {
             put_str(&b, "general.file_type", strlen("general.file_type"));
             put_u32(&b, GGUF_U32);
-            put_u32(&b, 7);
+            put_u32(&b, ftype);
         }
         uint64_t offset = 0;
         for (size_t i = 0; i < nt; i++) {

@@ -70,7 +70,8 @@ const et_model_info = struct("et_model_info", [
   ["name", "ptr"], ["version", "ptr"],
   ["cls_id", "i32"], ["sep_id", "i32"], ["pad_id", "i32"], ["unk_id", "i32"], ["mask_id", "i32"],
   ["n_tensors", "i32"], ["weights_bytes", "u32"], ["owned_bytes", "u32"], ["int8_matrices", "i32"],
-  ["n_entity_types", "i32"], ["aggregation", "i32"], ["abstain_label", "i32"],
+  ["n_entity_types", "i32"], ["aggregation", "i32"], ["abstain_label", "i32"], ["q4_matrices", "i32"],
+  ["n_head_dim", "i32"],
 ]);
 
 const et_tensor_info = struct("et_tensor_info", [

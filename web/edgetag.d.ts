@@ -89,6 +89,8 @@ export interface ModelInfo {
   readonly nFF: number;
   readonly nLayer: number;
   readonly nHead: number;
+  /** The size of one attention head: nEmbd / nHead, unless heads were pruned (then nHead · nHeadDim < nEmbd). */
+  readonly nHeadDim: number;
   readonly nTokenTypes: number;
   readonly nLabels: number;
   /** Columns of logits(): nLabels, or nEmbd for an embedding model's pooler output (0 without a pooler). */
@@ -110,6 +112,8 @@ export interface ModelInfo {
   readonly ownedBytes: number;
   /** Linear weights (and embedding tables) held as int8 with per-row scales; 0 for an f32 model. */
   readonly int8Matrices: number;
+  /** Linear weights (and the word embeddings) held as 4-bit Q4_0 blocks (`edgetag quantize --type q4_0`); 0 otherwise. */
+  readonly q4Matrices: number;
   /** Bytes of the GGUF file. */
   readonly fileBytes: number;
   /** How this model's entities are best decoded (edgetag.tagging.aggregation; "simple" when the file does not say): extract()'s default. */

@@ -70,12 +70,12 @@ export class Model {
     e.exports.et_model_get_info(this.ptr, at);
     const i = e.read(STRUCTS.et_model_info, at);
     const info = {
-      task: TASKS[i.task], nVocab: i.n_vocab, nCtx: i.n_ctx, nEmbd: i.n_embd, nFF: i.n_ff, nLayer: i.n_layer, nHead: i.n_head,
+      task: TASKS[i.task], nVocab: i.n_vocab, nCtx: i.n_ctx, nEmbd: i.n_embd, nFF: i.n_ff, nLayer: i.n_layer, nHead: i.n_head, nHeadDim: i.n_head_dim,
       nTokenTypes: i.n_token_types, nLabels: i.n_labels, nOut: i.n_out, hasPooler: i.has_pooler === 1,
       layerNormEps: i.layer_norm_eps, temperature: i.temperature, threshold: Number.isNaN(i.threshold) ? null : i.threshold,
       name: e.string(i.name), version: e.string(i.version),
       specialIds: { cls: i.cls_id, sep: i.sep_id, pad: i.pad_id, unk: i.unk_id, mask: i.mask_id },
-      nTensors: i.n_tensors, weightsBytes: i.weights_bytes, ownedBytes: i.owned_bytes, int8Matrices: i.int8_matrices,
+      nTensors: i.n_tensors, weightsBytes: i.weights_bytes, ownedBytes: i.owned_bytes, int8Matrices: i.int8_matrices, q4Matrices: i.q4_matrices,
       fileBytes: this.size, aggregation: AGGREGATIONS[i.aggregation],
     };
     info.labels = [];

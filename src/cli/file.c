@@ -27,7 +27,7 @@ int cli_inspect(int argc, char **argv) {
     printf("architecture: bert\ntask:         %s\n", task_name(in.task));
     printf("hyper-parameters: layers %d, hidden %d, heads %d (head size %d), ffn %d, positions %d, vocab %d, "
            "token types %d, layer_norm_eps %g\n",
-           in.n_layer, in.n_embd, in.n_head, in.n_embd / in.n_head, in.n_ff, in.n_ctx, in.n_vocab, in.n_token_types,
+           in.n_layer, in.n_embd, in.n_head, in.n_head_dim, in.n_ff, in.n_ctx, in.n_vocab, in.n_token_types,
            (double)in.layer_norm_eps);
     printf("pooler:       %s\n", in.has_pooler ? "yes" : "no");
     printf("labels (%d):", in.n_labels);
@@ -45,8 +45,9 @@ int cli_inspect(int argc, char **argv) {
     printf("\n");
     printf("special ids:  [CLS] %d, [SEP] %d, [PAD] %d, [UNK] %d, [MASK] %d\n", in.cls_id, in.sep_id, in.pad_id,
            in.unk_id, in.mask_id);
-    printf("memory:       %.2f MB of weights (%d matrices int8), %.2f MB owned by the model\n",
-           in.weights_bytes / 1e6, in.int8_matrices, in.owned_bytes / 1e6);
+    printf("memory:       %.2f MB of weights (%d matrices int8", in.weights_bytes / 1e6, in.int8_matrices);
+    if (in.q4_matrices) printf(", %d Q4_0", in.q4_matrices);
+    printf("), %.2f MB owned by the model\n", in.owned_bytes / 1e6);
     printf("tensors (%d):\n  %-34s %-5s %-18s %12s %12s\n", in.n_tensors, "name", "type", "ne", "offset", "bytes");
     for (int i = 0; i < in.n_tensors; i++) {
         et_tensor_info t;
@@ -64,9 +65,10 @@ int cli_inspect(int argc, char **argv) {
 
 /* quantize: IN → OUT with int8 weights (et_quantize). */
 int cli_quantize(int argc, char **argv) {
-    if (argc != 6 || strcmp(argv[4], "--type")) return cli_usage("quantize takes IN.gguf OUT.gguf --type i8|q8_0");
-    const int32_t type = !strcmp(argv[5], "i8") ? ET_QUANT_I8 : !strcmp(argv[5], "q8_0") ? ET_QUANT_Q8_0 : 0;
-    if (!type) return cli_usage("--type is i8 or q8_0");
+    if (argc != 6 || strcmp(argv[4], "--type")) return cli_usage("quantize takes IN.gguf OUT.gguf --type i8|q8_0|q4_0");
+    const int32_t type = !strcmp(argv[5], "i8") ? ET_QUANT_I8 : !strcmp(argv[5], "q8_0") ? ET_QUANT_Q8_0
+                         : !strcmp(argv[5], "q4_0") ? ET_QUANT_Q4_0 : 0;
+    if (!type) return cli_usage("--type is i8, q8_0 or q4_0");
     FILE *fp = fopen(argv[2], "rb");
     if (!fp) {
         fprintf(stderr, "edgetag: cannot open '%s'\n", argv[2]);

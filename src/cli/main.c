@@ -10,7 +10,7 @@
  *   edgetag extract  --model M.gguf [--json] [--aggregation none|simple|first|average|max] [--] TEXT... | --jsonl
  *     (--jsonl: one JSON string per line of stdin, one JSON result — or {"error": …} — per line of stdout)
  *   edgetag inspect M.gguf
- *   edgetag quantize IN.gguf OUT.gguf --type i8|q8_0
+ *   edgetag quantize IN.gguf OUT.gguf --type i8|q8_0|q4_0
  *   edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference | --kernels K]
  *   edgetag version
  *
@@ -33,7 +33,7 @@ int cli_usage(const char *msg) {
             "  edgetag extract  --model M.gguf [--json] [--aggregation none|simple|first|average|max] [--] TEXT... |\n"
             "                   --jsonl [--max-line-bytes N] < texts.jsonl\n"
             "  edgetag inspect M.gguf\n"
-            "  edgetag quantize IN.gguf OUT.gguf --type i8|q8_0\n"
+            "  edgetag quantize IN.gguf OUT.gguf --type i8|q8_0|q4_0\n"
             "  edgetag bench   --model M.gguf [--seq 128] [--batch 1] [--runs 20] [--reference | --kernels K]\n"
             "  edgetag version\n");
     return 2;

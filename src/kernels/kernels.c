@@ -34,6 +34,7 @@ static const et_kernels reference = {
     .q8_quantize = et_q8_quantize_i16__scalar,
     .q8_gemm_nt = et_q8_gemm_nt_i16__scalar,
     .q8_gemm_packed = et_q8_gemm_packed_i16__scalar,
+    .q4_gemm_packed = et_q4_gemm_packed_i16__scalar,
     .i8_row_sums = et_i8_row_sums__scalar,
     .q8_level_bytes = 2,
 };
@@ -44,6 +45,7 @@ static const et_kernels reference_u7 = {
     .q8_quantize = et_q8_quantize_u7__scalar,
     .q8_gemm_nt = et_q8_gemm_nt_u7__scalar,
     .q8_gemm_packed = et_q8_gemm_packed_u7__scalar,
+    .q4_gemm_packed = et_q4_gemm_packed_u7__scalar,
     .i8_row_sums = et_i8_row_sums__scalar,
     .q8_level_bytes = 1,
 };
@@ -58,6 +60,7 @@ static const et_kernels baseline = {
     .q8_quantize = et_q8_quantize_i16__wasmsimd,
     .q8_gemm_nt = et_q8_gemm_nt_2x4_i16__wasmsimd,
     .q8_gemm_packed = et_q8_gemm_packed_2x4_i16__wasmsimd,
+    .q4_gemm_packed = et_q4_gemm_packed_2x4_i16__wasmsimd,
     .i8_row_sums = et_i8_row_sums__wasmsimd,
     .q8_level_bytes = 2,
 };
@@ -74,6 +77,7 @@ static const et_kernels relaxed_dot16 = {
     .q8_quantize = et_q8_quantize_u7__wasmsimd,
     .q8_gemm_nt = et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot16,
     .q8_gemm_packed = et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot16,
+    .q4_gemm_packed = et_q4_gemm_packed_4x4_u7__wasmrelaxed_dot16,
     .i8_row_sums = et_i8_row_sums__wasmsimd,
     .q8_level_bytes = 1,
 };
@@ -84,6 +88,7 @@ static const et_kernels relaxed_dot32 = {
     .q8_quantize = et_q8_quantize_u7__wasmsimd,
     .q8_gemm_nt = et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot32,
     .q8_gemm_packed = et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32,
+    .q4_gemm_packed = et_q4_gemm_packed_4x4_u7__wasmrelaxed_dot32,
     .i8_row_sums = et_i8_row_sums__wasmsimd,
     .q8_level_bytes = 1,
 };

@@ -75,6 +75,22 @@ void et_i8_pack_panels(int n, int k, const int8_t *w, int8_t *panels);
  * computed once per matrix when a model loads. Exact integers: every variant gives the same sums. */
 typedef void (*et_i8_row_sums_fn)(int rows, int cols, const int8_t *w, int32_t *sums);
 
+/* 4-bit weights (gemm_q4.c): C[i][j] = (Σ_b d[j][b]·Σ_{k∈b} A[i][k]·(q[j][k] − 8) − za[i]·zs[j])·sa[i] + bias[j]
+ * with W in llama.cpp's Q4_0 blocks (32 weights of a row: f16 scale d, 16 bytes of nibbles q), packed by
+ * et_q4_pack_panels; A quantized rows as for the int8 GEMMs (same level type per set); zs from
+ * et_q4_zero_sums. k must be a multiple of 32. */
+typedef void (*et_q4_gemm_packed_fn)(int m, int n, int k, const void *a, int lda, const float *sa, const int32_t *za,
+                                     const uint8_t *panels, const float *zs, const float *bias, float *c, int ldc);
+/* Packs n Q4_0 rows of k weights (n·k/32 blocks of 18 bytes) into `panels` (the same size, not overlapping):
+ * 4-row panels of 72 bytes per block, the last n % 4 rows as they are. Each 4 rows map onto the same bytes,
+ * so a caller may pack in place 4 rows at a time through a scratch of 4·k/32·18 bytes. */
+void et_q4_pack_panels(int n, int k, const uint8_t *w, uint8_t *panels);
+/* zs[r] = Σ_b d[r][b]·Σ_{k∈b}(q[r][k] − 8) for rows of Q4_0 blocks (before packing); 0 when a scale is
+ * infinite or NaN (a corrupt file), 1 otherwise. */
+int et_q4_zero_sums(int rows, int cols, const uint8_t *w, float *zs);
+/* One Q4_0 row of `cols` weights as floats (d·(q − 8)): a word-embedding row. */
+void et_q4_dequantize_row(int cols, const uint8_t *row, float *out);
+
 typedef struct et_kernels {
     const char *name;
     et_f32_gemm_nt_fn f32_gemm_nt;
@@ -89,6 +105,7 @@ typedef struct et_kernels {
     et_q8_gemm_nt_fn q8_gemm_nt;
     et_q8_gemm_packed_fn q8_gemm_packed;
     et_i8_row_sums_fn i8_row_sums;
+    et_q4_gemm_packed_fn q4_gemm_packed; /* on the same quantized activations as q8_* */
     int q8_level_bytes; /* 2 (i16 levels) or 1 (u7 levels) */
 } et_kernels;
 
@@ -187,6 +204,20 @@ void et_q8_gemm_packed_2x4_u7__wasmrelaxed_probe(int dot32, int m, int n, int k,
 
 void et_i8_row_sums__scalar(int rows, int cols, const int8_t *w, int32_t *sums);
 void et_i8_row_sums__wasmsimd(int rows, int cols, const int8_t *w, int32_t *sums);
+
+void et_q4_gemm_packed_i16__scalar(int m, int n, int k, const void *a, int lda, const float *sa, const int32_t *za,
+                                   const uint8_t *panels, const float *zs, const float *bias, float *c, int ldc);
+void et_q4_gemm_packed_u7__scalar(int m, int n, int k, const void *a, int lda, const float *sa, const int32_t *za,
+                                  const uint8_t *panels, const float *zs, const float *bias, float *c, int ldc);
+void et_q4_gemm_packed_2x4_i16__wasmsimd(int m, int n, int k, const void *a, int lda, const float *sa,
+                                         const int32_t *za, const uint8_t *panels, const float *zs, const float *bias,
+                                         float *c, int ldc);
+void et_q4_gemm_packed_4x4_u7__wasmrelaxed_dot16(int m, int n, int k, const void *a, int lda, const float *sa,
+                                                 const int32_t *za, const uint8_t *panels, const float *zs,
+                                                 const float *bias, float *c, int ldc);
+void et_q4_gemm_packed_4x4_u7__wasmrelaxed_dot32(int m, int n, int k, const void *a, int lda, const float *sa,
+                                                 const int32_t *za, const uint8_t *panels, const float *zs,
+                                                 const float *bias, float *c, int ldc);
 
 /* The vector math the SIMD kernels use, exposed for their own tests.
  * exp: relative error < 3e-7 on [-87, 88] (inputs are clamped there).

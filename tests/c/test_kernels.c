@@ -355,6 +355,141 @@ static void test_q8(void) {
     printf("q8: %d cases bit-exact; worst error vs f32 %.3f of the half-level bound\n", cases, worst_rel);
 }
 
+/* ---- 4-bit weights ------------------------------------------------------------------------------------ */
+
+/* A half with the given bits' value, through the engine-independent definition (for the f32 check). */
+static double half_value(uint16_t h) {
+    const int e = (h >> 10) & 31, f = h & 1023;
+    const double v = e ? ldexp(1.0 + f / 1024.0, e - 15) : ldexp(f / 1024.0, -14);
+    return (h & 0x8000) ? -v : v;
+}
+
+typedef struct q4_variant {
+    const char *name;
+    et_q8_quantize_fn quantize;
+    int level_bytes;
+    et_q4_gemm_packed_fn ref, kernels[2];
+} q4_variant;
+
+static void test_q4(void) {
+    const q4_variant variants[] = {
+        {"q4 i16 baseline", et_q8_quantize_i16__scalar, 2, et_q4_gemm_packed_i16__scalar,
+         {et_q4_gemm_packed_2x4_i16__wasmsimd, NULL}},
+        {"q4 u7 relaxed", et_q8_quantize_u7__scalar, 1, et_q4_gemm_packed_u7__scalar,
+         {et_q4_gemm_packed_4x4_u7__wasmrelaxed_dot16, et_q4_gemm_packed_4x4_u7__wasmrelaxed_dot32}},
+    };
+    static const int ks[] = {32, 64, 96, 384, 1024};
+    tl_rng r = {17};
+    int cases = 0;
+    double worst_rel = 0;
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        const q4_variant *q = &variants[v];
+        for (int ik = 0; ik < COUNT(ks); ik++)
+            for (int im = 0; im < COUNT(sizes_mn); im++)
+                for (int in = 0; in < COUNT(sizes_mn); in += (ik > 2 ? 3 : 1)) {
+                    const int k = ks[ik], m = sizes_mn[im], n = sizes_mn[in], nb = k / 32;
+                    const int ldx = k + 1, lda = k + 3, ldc = n + 2;
+                    const size_t wbytes = (size_t)n * nb * 18;
+                    float *x = malloc(sizeof(float) * (size_t)m * ldx), *sa = malloc(sizeof(float) * (size_t)m);
+                    float *zs = malloc(sizeof(float) * (size_t)n), *bias = malloc(sizeof(float) * (size_t)n);
+                    float *c1 = malloc(sizeof(float) * (size_t)m * ldc), *c2 = malloc(sizeof(float) * (size_t)m * ldc);
+                    int32_t *za = malloc(sizeof(int32_t) * (size_t)m);
+                    uint8_t *w = malloc(wbytes), *pw = malloc(wbytes), *wc = malloc(wbytes);
+                    uint8_t *a = calloc((size_t)m * lda, (size_t)q->level_bytes);
+                    for (int i = 0; i < m * ldx; i++) x[i] = tl_uniform(&r, -2.0f, 3.0f) * (1 + (i % 7 == 0) * 4);
+                    if (m > 2) for (int p = 0; p < k; p++) x[2 * ldx + p] = 0.0f;
+                    /* Blocks: random nibbles with the extremes 0 and 15 in row 0; scales of both signs,
+                     * zero and subnormal halves among them. */
+                    for (size_t b = 0; b < (size_t)n * nb; b++) {
+                        uint8_t *blk = w + 18 * b;
+                        const int kind = tl_int(&r, 0, 9);
+                        const uint16_t h = kind == 0 ? 0 : kind == 1 ? (uint16_t)tl_int(&r, 1, 1023) | (tl_int(&r, 0, 1) << 15)
+                                                         : (uint16_t)(tl_int(&r, 0x1400, 0x2400) | (tl_int(&r, 0, 1) << 15));
+                        blk[0] = (uint8_t)h, blk[1] = (uint8_t)(h >> 8);
+                        for (int e = 0; e < 16; e++) blk[2 + e] = b < (size_t)nb ? (e & 1 ? 0xF0 : 0x0F) : (uint8_t)tl_int(&r, 0, 255);
+                    }
+                    for (int j = 0; j < n; j++) bias[j] = tl_uniform(&r, -1, 1);
+                    CHECK(et_q4_zero_sums(n, k, w, zs), "zero sums of finite scales");
+                    /* Packing whole, and in place 4 rows at a time as the loader does. */
+                    et_q4_pack_panels(n, k, w, pw);
+                    memcpy(wc, w, wbytes);
+                    for (int j = 0; j + 4 <= n; j += 4) {
+                        uint8_t blk[4 * 32 * 18];
+                        et_q4_pack_panels(4, k, wc + (size_t)j * nb * 18, blk);
+                        memcpy(wc + (size_t)j * nb * 18, blk, (size_t)4 * nb * 18);
+                    }
+                    CHECK(memcmp(wc, pw, wbytes) == 0, "q4 packing 4 rows at a time differs, n=%d k=%d", n, k);
+                    q->quantize(m, k, x, ldx, a, lda, sa, za);
+                    /* The reference on the packed layout equals the formula computed here from the rows. */
+                    for (int i = 0; i < m * ldc; i++) c1[i] = c2[i] = 777.0f;
+                    q->ref(m, n, k, a, lda, sa, za, pw, zs, bias, c1, ldc);
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++) {
+                            float acc = 0.0f;
+                            for (int b = 0; b < nb; b++) {
+                                const uint8_t *blk = w + ((size_t)j * nb + b) * 18;
+                                int32_t s = 0;
+                                for (int e = 0; e < 32; e++) {
+                                    const int lvl = (e < 16 ? blk[2 + e] & 15 : blk[2 + e - 16] >> 4) - 8;
+                                    const int av = q->level_bytes == 2 ? ((int16_t *)(void *)a)[(size_t)i * lda + 32 * b + e]
+                                                                       : a[(size_t)i * lda + 32 * b + e];
+                                    s += av * lvl;
+                                }
+                                const float t = (float)s * (float)half_value((uint16_t)(blk[0] | blk[1] << 8));
+                                acc += t;
+                            }
+                            const float zt = (float)za[i] * zs[j], y = (acc - zt) * sa[i];
+                            c2[(size_t)i * ldc + j] = y + bias[j];
+                        }
+                    CHECK(memcmp(c1, c2, sizeof(float) * (size_t)m * ldc) == 0, "%s reference m=%d n=%d k=%d vs the rows",
+                          q->name, m, n, k);
+                    for (int kv = 0; kv < 2 && q->kernels[kv]; kv++) {
+                        for (int i = 0; i < m * ldc; i++) c2[i] = 777.0f;
+                        q->kernels[kv](m, n, k, a, lda, sa, za, pw, zs, bias, c2, ldc);
+                        CHECK(memcmp(c1, c2, sizeof(float) * (size_t)m * ldc) == 0, "%s kernel %d m=%d n=%d k=%d differs from its reference",
+                              q->name, kv, m, n, k);
+                        float *c3 = malloc(sizeof(float) * (size_t)m * ldc); /* bias NULL */
+                        for (int i = 0; i < m * ldc; i++) c2[i] = c3[i] = 777.0f;
+                        q->kernels[kv](m, n, k, a, lda, sa, za, pw, zs, NULL, c2, ldc);
+                        q->ref(m, n, k, a, lda, sa, za, pw, zs, NULL, c3, ldc);
+                        CHECK(memcmp(c3, c2, sizeof(float) * (size_t)m * ldc) == 0, "%s kernel %d without bias m=%d n=%d k=%d",
+                              q->name, kv, m, n, k);
+                        free(c3);
+                    }
+                    /* Against f32 with the dequantized weights: off by at most half a level per activation. */
+                    float *row = malloc(sizeof(float) * (size_t)k);
+                    for (int j = 0; j < n; j++) {
+                        et_q4_dequantize_row(k, w + (size_t)j * nb * 18, row);
+                        for (int i = 0; i < m; i++) {
+                            double f = bias[j], wabs = 0;
+                            for (int p = 0; p < k; p++) f += x[(size_t)i * ldx + p] * (double)row[p], wabs += fabs(row[p]);
+                            const double bound = 0.5 * sa[i] * wabs * 1.001 + 1e-5 * (fabs(f) + 1);
+                            worst_rel = fmax(worst_rel, fabs(c1[(size_t)i * ldc + j] - f) / bound);
+                        }
+                    }
+                    cases++;
+                    free(row), free(x), free(sa), free(zs), free(bias), free(c1), free(c2), free(za), free(w), free(pw), free(wc), free(a);
+                }
+    }
+    CHECK(worst_rel <= 1.0, "q4 GEMM error %g times its bound", worst_rel);
+    /* Dequantized rows: llama.cpp's definition d·(q − 8), low nibbles first. */
+    uint8_t blk[18] = {0x00, 0x3c}; /* d = 1.0 */
+    for (int e = 0; e < 16; e++) blk[2 + e] = (uint8_t)(e | (15 - e) << 4);
+    float out[32];
+    et_q4_dequantize_row(32, blk, out);
+    CHECK(out[0] == -8.0f && out[15] == 7.0f && out[16] == 7.0f && out[31] == -8.0f, "dequantized Q4_0 row");
+    /* A non-finite scale is refused. */
+    float zs1;
+    blk[0] = 0x00, blk[1] = 0x7c; /* +inf */
+    CHECK(!et_q4_zero_sums(1, 32, blk, &zs1), "an infinite scale is refused");
+    /* Every kernel set has a q4 kernel; the default ones are the SIMD kernels. */
+    const et_kernels *sets[5] = {et_kernels_reference(), et_kernels_reference_u7(), et_kernels_baseline(),
+                                 et_kernels_relaxed_dot16(), et_kernels_relaxed_dot32()};
+    for (int i = 0; i < 5; i++) CHECK(!sets[i] || sets[i]->q4_gemm_packed, "kernel set %d has no q4 GEMM", i);
+    CHECK(et_kernels_baseline()->q4_gemm_packed == et_q4_gemm_packed_2x4_i16__wasmsimd, "baseline q4 kernel");
+    printf("q4: %d cases bit-exact; worst error vs f32 %.3f of the half-level bound\n", cases, worst_rel);
+}
+
 static void test_movements(void) {
     static const int sizes[] = {1, 3, 4, 5, 8, 17, 32, 33};
     tl_rng r = {21};
@@ -399,6 +534,7 @@ int main(void) {
     test_exp_erf_gelu();
     test_softmax();
     test_q8();
+    test_q4();
     test_movements();
     return tl_finish("test_kernels");
 }

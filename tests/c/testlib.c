@@ -175,6 +175,7 @@ size_t tl_build_model(const tl_model_spec *s, uint8_t **out, tl_layout *layout) 
     builder b = {.spec = s, .rng = {s->seed * 0x9E3779B97F4A7C15ull + 1}};
     b.t = calloc((size_t)s->n_layer * 16 + 16, sizeof *b.t);
     const uint64_t H = (uint64_t)s->n_embd, F = (uint64_t)s->n_ff;
+    const uint64_t A = s->n_head_dim ? (uint64_t)s->n_head * (uint64_t)s->n_head_dim : H; /* attention width */
 
     kv_str(&b, "general.architecture", "bert");
     kv_str(&b, "general.name", "testlib model");
@@ -186,6 +187,10 @@ size_t tl_build_model(const tl_model_spec *s, uint8_t **out, tl_layout *layout) 
     kv_u32(&b, "bert.feed_forward_length", (uint32_t)s->n_ff);
     kv_u32(&b, "bert.block_count", (uint32_t)s->n_layer);
     kv_u32(&b, "bert.attention.head_count", (uint32_t)s->n_head);
+    if (s->n_head_dim) {
+        kv_u32(&b, "bert.attention.key_length", (uint32_t)s->n_head_dim);
+        kv_u32(&b, "bert.attention.value_length", (uint32_t)(s->value_length ? s->value_length : s->n_head_dim));
+    }
     kv_f32(&b, "bert.attention.layer_norm_epsilon", s->eps);
     kv_bool(&b, "bert.attention.causal", 0);
     kv_str(&b, "tokenizer.ggml.model", "bert");
@@ -253,9 +258,9 @@ size_t tl_build_model(const tl_model_spec *s, uint8_t **out, tl_layout *layout) 
         char name[48];
         for (int i = 0; i < 4; i++) {
             snprintf(name, sizeof name, "blk.%d.%s.weight", l, sq[i]);
-            add_tensor(&b, name, H, H, W_MATRIX);
+            add_tensor(&b, name, i < 3 ? H : A, i < 3 ? A : H, W_MATRIX);
             snprintf(name, sizeof name, "blk.%d.%s.bias", l, sq[i]);
-            add_tensor(&b, name, H, 0, W_BIAS);
+            add_tensor(&b, name, i < 3 ? A : H, 0, W_BIAS);
         }
         snprintf(name, sizeof name, "blk.%d.attn_output_norm.weight", l), add_tensor(&b, name, H, 0, W_NORM);
         snprintf(name, sizeof name, "blk.%d.attn_output_norm.bias", l), add_tensor(&b, name, H, 0, W_BIAS);

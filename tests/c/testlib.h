@@ -84,6 +84,9 @@ typedef struct tl_model_spec {
     float threshold;          /* edgetag.escalation.threshold, < 0 = absent */
     const char *aggregation;  /* edgetag.tagging.aggregation, NULL = absent */
     const char *abstain_label; /* edgetag.escalation.abstain_label, NULL = absent */
+    int n_head_dim;           /* bert.attention.key_length and value_length (a model with pruned heads: the
+                               * attention is n_head · n_head_dim wide); 0 = absent (n_embd / n_head) */
+    int value_length;         /* bert.attention.value_length when it should differ from n_head_dim; 0 = the same */
 } tl_model_spec;
 
 /* A small embedding model: 2 layers, H 24, 3 heads, F 40, 32 positions, vocab 50, 2 types. */

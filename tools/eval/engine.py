@@ -1,9 +1,11 @@
 """engine — dev/val metrics of the shipped models, computed through the engine (`make eval`).
 
 Usage:
-    /usr/bin/python3 -m tools.eval.engine [--models models] [--data ../shared/data] [--cli build/edgetag] [--json OUT]
+    /usr/bin/python3 -m tools.eval.engine [--models models] [--variants build/variants] [--data ../shared/data]
+                                          [--cli build/edgetag] [--json OUT]
 
-For every model file models/<task>.gguf (int8) and models/<task>-f32.gguf it finds, it reads the task's dev
+For every model file models/<task>.gguf (int8) and models/<task>-f32.gguf it finds, and every derived variant
+<task>-<variant>.gguf in --variants (`make variants`: -q4, 4-bit Q4_0 from the f32 file), it reads the task's dev
 split (tools/data/tasks.py), runs every text through the native CLI in one process
 (`edgetag classify|extract --jsonl`: the same C code as the wasm build), and scores the answers with
 tools/eval/metrics.py:
@@ -123,6 +125,7 @@ def argmax_agreement(cli, f32, i8, texts, kernels, chunk=16):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="eval.py", description="Dev metrics of the shipped models through the engine.")
     ap.add_argument("--models", default="models")
+    ap.add_argument("--variants", default=None, help="a folder of <task>-<variant>.gguf files made from the shipped ones")
     ap.add_argument("--data", default=tasks.DEFAULT_DATA_DIR)
     ap.add_argument("--cli", default="build/edgetag")
     ap.add_argument("--json", help="also write the figures here")
@@ -133,8 +136,11 @@ def main(argv=None):
     results, failed = {}, False
     for name in TASKS:
         task = None
-        for suffix in ("", "-f32"):
-            model = os.path.join(args.models, name + suffix + ".gguf")
+        candidates = [os.path.join(args.models, name + suffix + ".gguf") for suffix in ("", "-f32")]
+        if args.variants and os.path.isdir(args.variants):
+            candidates += sorted(os.path.join(args.variants, f) for f in os.listdir(args.variants)
+                                 if f.startswith(name + "-") and f.endswith(".gguf"))
+        for model in candidates:
             if not os.path.exists(model):
                 continue
             task = task or tasks.get(name, args.data)
@@ -164,21 +170,25 @@ def main(argv=None):
                           % ("", r["as_typed"]["f1"], r["as_typed"]["precision"], r["as_typed"]["recall"]))
                 print("%-26s per type F1: %s" % ("", ", ".join(
                     "%s %.3f (%d)" % (t, v["f1"], v["support"]) for t, v in sorted(r["per_type"].items()))))
-        f32, i8 = (os.path.join(args.models, name + x + ".gguf") for x in ("-f32", ""))
-        if os.path.basename(f32) in results and os.path.basename(i8) in results:
+        f32 = os.path.join(args.models, name + "-f32.gguf")
+        quantized = [m for m in candidates if m != f32 and os.path.basename(m) in results
+                     and "-pruned" not in os.path.basename(m)]  # a pruned model is another network: no arg-max pairing
+        if os.path.basename(f32) in results:
             texts = [t for t, _ in task.examples("dev", args.data)]
             unit = "texts" if name == "intent-clinc" else "tokens"
-            for kernels in ("baseline", "relaxed-dot16"):
-                try:
-                    share, rows, worst = argmax_agreement(args.cli, f32, i8, texts, kernels)
-                except RuntimeError as e:
-                    print("eval: %s" % e, file=sys.stderr)
-                    failed = True
-                    continue
-                print("%-26s int8 vs f32 (%s kernels): the same arg-max for %.2f%% of %d dev %s, max |logit "
-                      "difference| %.4f" % ("", kernels, 100 * share, rows, unit, worst))
-                results[os.path.basename(i8)]["agreement_with_f32_" + kernels] = {"share": share, unit: rows,
-                                                                                  "max_abs_logit_diff": worst}
+            for q in quantized:
+                what = "int8" if q.endswith(name + ".gguf") else os.path.basename(q)[len(name) + 1:-len(".gguf")]
+                for kernels in ("baseline", "relaxed-dot16"):
+                    try:
+                        share, rows, worst = argmax_agreement(args.cli, f32, q, texts, kernels)
+                    except RuntimeError as e:
+                        print("eval: %s" % e, file=sys.stderr)
+                        failed = True
+                        continue
+                    print("%-26s %s vs f32 (%s kernels): the same arg-max for %.2f%% of %d dev %s, max |logit "
+                          "difference| %.4f" % ("", what, kernels, 100 * share, rows, unit, worst))
+                    results[os.path.basename(q)]["agreement_with_f32_" + kernels] = {"share": share, unit: rows,
+                                                                                     "max_abs_logit_diff": worst}
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(results, f, indent=1)

@@ -71,12 +71,14 @@ _SCALAR_FORMATS = {
 # Tensor types: id -> (name, block size in elements, bytes per block, numpy dtype or None for raw bytes).
 GGML_TYPE_F32 = 0
 GGML_TYPE_F16 = 1
+GGML_TYPE_Q4_0 = 2
 GGML_TYPE_Q8_0 = 8
 GGML_TYPE_I8 = 24
 GGML_TYPE_I32 = 26
 GGML_TYPES = {
     GGML_TYPE_F32: ("F32", 1, 4, np.dtype("<f4")),
     GGML_TYPE_F16: ("F16", 1, 2, np.dtype("<f2")),
+    GGML_TYPE_Q4_0: ("Q4_0", 32, 18, None),
     GGML_TYPE_Q8_0: ("Q8_0", 32, 34, None),
     GGML_TYPE_I8: ("I8", 1, 1, np.dtype("i1")),
     GGML_TYPE_I32: ("I32", 1, 4, np.dtype("<i4")),

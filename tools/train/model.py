@@ -50,17 +50,25 @@ class Embeddings(nn.Module):
         return self.dropout(self.LayerNorm(x))
 
 
+def head_size(c):
+    """The size of one attention head: hidden / heads, or the config's attention_head_size (a model whose heads
+    were pruned keeps its head size with fewer heads: tools/prune)."""
+    return c.get("attention_head_size") or c["hidden_size"] // c["num_attention_heads"]
+
+
 class SelfAttention(nn.Module):
     def __init__(self, c, p):
         super().__init__()
         H = c["hidden_size"]
-        self.heads = c["num_attention_heads"]
-        self.query, self.key, self.value = nn.Linear(H, H), nn.Linear(H, H), nn.Linear(H, H)
+        self.heads, self.head_size = c["num_attention_heads"], head_size(c)
+        A = self.heads * self.head_size
+        self.query, self.key, self.value = nn.Linear(H, A), nn.Linear(H, A), nn.Linear(H, A)
         self.dropout = nn.Dropout(p)
 
     def forward(self, x, mask):
-        B, L, H = x.shape
-        nh, d = self.heads, H // self.heads
+        B, L, _ = x.shape
+        nh, d = self.heads, self.head_size
+        H = nh * d
 
         def split(t):
             return t.view(B, L, nh, d).permute(0, 2, 1, 3)
@@ -85,7 +93,7 @@ class Attention(nn.Module):
     def __init__(self, c, p):
         super().__init__()
         setattr(self, "self", SelfAttention(c, p))
-        self.output = AddNorm(c["hidden_size"], c, p)
+        self.output = AddNorm(c["num_attention_heads"] * head_size(c), c, p)
 
     def forward(self, x, mask):
         return self.output(getattr(self, "self")(x, mask), x)

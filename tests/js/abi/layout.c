@@ -131,6 +131,8 @@ static void structs(void) {
     FIELD(et_model_info, n_entity_types);
     FIELD(et_model_info, aggregation);
     FIELD(et_model_info, abstain_label);
+    FIELD(et_model_info, q4_matrices);
+    FIELD(et_model_info, n_head_dim);
     END_STRUCT();
 
     STRUCT(et_tensor_info);
