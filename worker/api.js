@@ -93,7 +93,6 @@ async function runTask(service, request, info, task) {
   if (has !== task)
     throw bad(`model ${body.model} is a ${entry.model.info.task} model: use /v1/${has}`, "wrong_task");
   const tagger = body.escalate ? entry.tagger : null;
-  const callOptions = { capture: body.capture }; // consent of this request (EDGETAG_CAPTURE records only these)
   const reason = entry.tagger ? "not_requested" : "not_configured";
   let results;
   try {
@@ -110,6 +109,7 @@ async function runTask(service, request, info, task) {
 
 /** The texts of a request through the model (or its escalating tagger): one result per text. */
 async function runModel(entry, tagger, body, task, config) {
+  const callOptions = { capture: body.capture }; // consent of this request (EDGETAG_CAPTURE records only these)
   let results;
   if (task === "classify") {
     // Each call's local run is synchronous, so batches go through the context one at a time even while
