@@ -460,6 +460,11 @@ bench: setup wasm native refmodels tokfixtures $(BENCH_KERNELS)
 build/onnx/minilm/model-int8.onnx: build/ref/minilm/model.safetensors bench/onnx_export.py
 	$(PY) -m bench.onnx_export build/ref/minilm -o build/onnx/minilm
 
+# Which int8 kernel set the relaxed build settles on, in fresh processes, quiet and with every core busy
+# (bench/tune-choice.mjs): the choice must not depend on the load.
+bench-tune: setup wasm
+	$(NODE_LTS) bench/tune-choice.mjs
+
 bench-worker: setup wasm refmodels build/onnx/minilm/model-int8.onnx
 	$(NODE_LTS) bench/worker.mjs $(BENCH_WORKER_ARGS)
 
@@ -476,4 +481,4 @@ clean:
 
 .PHONY: all setup wasm native asan fuzz fuzz-seeds fuzz-smoke fuzz-run reliability refmodels tokfixtures golden golden-models models variants tradeoff manifest train \
         llamacpp test test-native test-py test-js test-browser test-demo test-worker test-package demo demo-cli eval \
-        bench bench-worker sizes clean distill test-distill report
+        bench bench-worker bench-tune sizes clean distill test-distill report

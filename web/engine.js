@@ -111,9 +111,11 @@ async function instantiate(module) {
   return instance;
 }
 
-// tune()'s rule: timings are summed over windows of TUNE_WINDOW rounds; they have settled when a window took
-// more than TUNE_SETTLED of the one before (no longer falling); dot32 is kept when it took less than
-// TUNE_DOT32_WINS of dot16's time (a clear win, not noise).
+// tune()'s rule, on windows of TUNE_WINDOW rounds: a window stands for its fastest round (time taken away by
+// other work only ever adds, so the minimum is the kernel's own cost; a sum or a mean is what a busy machine
+// skews); the timings have settled when each set's fastest round of the last window is more than TUNE_SETTLED
+// of the window before's (no longer falling); dot32 is kept when its fastest round took less than
+// TUNE_DOT32_WINS of dot16's (a clear win, not noise).
 const TUNE_WINDOW = 12, TUNE_SETTLED = 0.85, TUNE_MAX_ROUNDS = 200, TUNE_DOT32_WINS = 0.9;
 
 /**
@@ -151,9 +153,9 @@ export class Engine {
    * has one machine's figures). It cannot be measured at start-up: engines that compile wasm lazily
    * (Chromium, Deno, workerd, Node ≥ 22) first run unoptimized code, where the ranking differs. So runs
    * start with dot16 and each run first calls this: it times one small GEMM (16 × 384 × 384, four times)
-   * with each set — both from one wasm function, so both in the same tier — until the sums of the last
-   * TUNE_WINDOW rounds stop falling (the engine has optimized the function), or for at most TUNE_MAX_ROUNDS;
-   * then it keeps dot32 only if it is clearly faster. Contexts are remade with the choice.
+   * with each set — both from one wasm function, so both in the same tier — until the fastest rounds of the
+   * last TUNE_WINDOW stop falling (the engine has optimized the function), or for at most TUNE_MAX_ROUNDS;
+   * then it keeps dot32 only if its fastest round is clearly faster. Contexts are remade with the choice.
    */
   tune() {
     const t = this.#tuning;
@@ -169,9 +171,9 @@ export class Engine {
     t.d16.push(odd ? second : first), t.d32.push(odd ? first : second);
     const n = t.d16.length, w = TUNE_WINDOW;
     if (n < 2 * w) return;
-    const sum = (a, from, to) => a.slice(from, to).reduce((x, y) => x + y, 0);
-    const [r16, r32] = [sum(t.d16, n - w, n), sum(t.d32, n - w, n)];
-    const settled = r16 > TUNE_SETTLED * sum(t.d16, n - 2 * w, n - w) && r32 > TUNE_SETTLED * sum(t.d32, n - 2 * w, n - w);
+    const min = (a, from, to) => Math.min(...a.slice(from, to));
+    const [r16, r32] = [min(t.d16, n - w, n), min(t.d32, n - w, n)];
+    const settled = r16 > TUNE_SETTLED * min(t.d16, n - 2 * w, n - w) && r32 > TUNE_SETTLED * min(t.d32, n - 2 * w, n - w);
     if (!settled && n < TUNE_MAX_ROUNDS) return;
     this.kernels = r32 < TUNE_DOT32_WINS * r16 ? KERNELS.relaxedDot32 : KERNELS.relaxedDot16;
     this.#tuning = null;

@@ -1,0 +1,50 @@
+// tune-choice.mjs — which int8 kernel set the relaxed build settles on (web/engine.js tune()), in fresh
+// processes, on a quiet machine and with every core kept busy by other work: the choice must not depend on the
+// load. Each child loads intent-clinc in a fresh engine, runs 128-token texts until tune() has chosen, then
+// times 20 more runs (median). `make bench-tune`.
+//
+//   npx -y -p node@24.21.0 node bench/tune-choice.mjs [--runs 12] [--busy-workers 2]
+import { spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => { const i = argv.indexOf(name); return i < 0 ? dflt : Number(argv[i + 1]); };
+
+if (argv[0] === "--child") {
+  const { init, load } = await import("../web/edgetag.js");
+  const wasmModule = new WebAssembly.Module(readFileSync(root + "build/edgetag-relaxed.wasm"));
+  const engine = await init({ simd: "relaxed", wasmModule });
+  const model = await load(readFileSync(root + "models/intent-clinc.gguf"), { simd: "relaxed", wasmModule });
+  const ids = Array.from({ length: 128 }, (_, i) => (i * 37) % 5000 + 100);
+  let runs = 0;
+  for (; !engine.tuned && runs < 300; runs++) model.logits(ids);
+  const t = [];
+  for (let i = 0; i < 20; i++) { const t0 = performance.now(); model.logits(ids); t.push(performance.now() - t0); }
+  t.sort((a, b) => a - b);
+  console.log(JSON.stringify({ kernels: engine.kernels === 4 ? "dot32" : "dot16", runs, median: t[10] }));
+  process.exit(0);
+}
+
+const runs = opt("--runs", 12), busy = opt("--busy-workers", availableParallelism());
+const child = () => {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child"], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split("\n").at(-1));
+};
+const summary = (label, rows) => {
+  const n32 = rows.filter((r) => r.kernels === "dot32").length;
+  const med = (k) => { const m = rows.filter((r) => r.kernels === k).map((r) => r.median).sort((a, b) => a - b); return m.length ? m[m.length >> 1].toFixed(1) : "—"; };
+  console.log(`${label.padEnd(34)} dot32 ${n32}/${rows.length}, dot16 ${rows.length - n32}/${rows.length}; median run after the choice: dot32 ${med("dot32")} ms, dot16 ${med("dot16")} ms; rounds to settle ${Math.min(...rows.map((r) => r.runs))}–${Math.max(...rows.map((r) => r.runs))}`);
+};
+console.log(`Node ${process.version}, ${availableParallelism()} cores, ${runs} fresh processes per case`);
+summary("quiet", Array.from({ length: runs }, child));
+const hogs = Array.from({ length: busy }, () => new Worker("for (;;) {}", { eval: true }));
+try {
+  summary(`${busy} busy threads beside it`, Array.from({ length: runs }, child));
+} finally {
+  await Promise.all(hogs.map((w) => w.terminate()));
+}
