@@ -83,77 +83,75 @@ typedef struct otensor {
     uint64_t n_bytes;
 } otensor;
 
+/* Q4_0: blocks of { f16 d; nibbles[16] }, low nibbles first; d = the block's largest-magnitude value / -8. */
+static void quantize_q4_0(const float *x, int64_t n, uint8_t *out) {
+    for (int64_t b = 0; b < n / 32; b++) {
+        const float *v = x + 32 * b;
+        float amax = 0.0f, max = 0.0f;
+        for (int i = 0; i < 32; i++)
+            if (amax < fabsf(v[i])) amax = fabsf(v[i]), max = v[i];
+        const float d = max / -8.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        const uint16_t dh = et__f32_to_f16(d);
+        uint8_t *blk = out + 18 * b;
+        memcpy(blk, &dh, 2);
+        for (int i = 0; i < 16; i++) {
+            const float lo = v[i] * id + 8.5f, hi = v[i + 16] * id + 8.5f; /* in [0.5, 16.5]: truncate, cap */
+            const int q0 = lo >= 15.0f ? 15 : (int)lo, q1 = hi >= 15.0f ? 15 : (int)hi;
+            blk[2 + i] = (uint8_t)(q0 | q1 << 4);
+        }
+    }
+}
+
+/* Q8_0: blocks of { f16 d; int8[32] } as llama.cpp makes them; d = the block's largest magnitude / 127. */
+static void quantize_q8_0(const float *x, int64_t n, uint8_t *out) {
+    for (int64_t b = 0; b < n / 32; b++) {
+        const float *v = x + 32 * b;
+        float amax = 0.0f;
+        for (int i = 0; i < 32; i++) amax = fabsf(v[i]) > amax ? fabsf(v[i]) : amax;
+        const float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
+        const uint16_t dh = et__f32_to_f16(d);
+        uint8_t *blk = out + 34 * b;
+        memcpy(blk, &dh, 2);
+        for (int i = 0; i < 32; i++) blk[2 + i] = (uint8_t)(int8_t)roundf(v[i] * id);
+    }
+}
+
+/* I8: one f32 scale per row (its largest magnitude / 127) into `scales`, the row's int8 values into `out`. */
+static void quantize_i8_rows(const float *x, int64_t rows, int64_t cols, uint8_t *out, uint8_t *scales) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *row = x + r * cols;
+        float amax = 0.0f;
+        for (int64_t c = 0; c < cols; c++) amax = fabsf(row[c]) > amax ? fabsf(row[c]) : amax;
+        const float scale = amax / 127.0f, inv = scale > 0 ? 1.0f / scale : 0.0f;
+        for (int64_t c = 0; c < cols; c++) {
+            const float q = nearbyintf(row[c] * inv);
+            out[r * cols + c] = (uint8_t)(int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
+        }
+        memcpy(scales + 4 * r, &scale, 4);
+    }
+}
+
 /* Quantizes one tensor into `o` (and its scales into `s` for I8). */
 static et_status quantize_tensor(const gguf_tensor *t, int32_t type, otensor *o, otensor *s, et_error *err) {
-    const int64_t cols = t->ne[0], rows = t->ne[1];
-    float *x = malloc((size_t)(cols * rows) * sizeof *x);
-    if (!x) return et__fail(err, ET_ERR_OUT_OF_MEMORY, "quantize: no memory for tensor %.*s", (int)t->name.len, t->name.ptr);
-    et__tensor_to_f32(t, x);
+    const int64_t cols = t->ne[0], rows = t->ne[1], n = cols * rows;
     o->name = t->name, o->n_dims = 2, o->ne[0] = cols, o->ne[1] = rows;
-    if (type == ET_QUANT_Q4_0) { /* blocks of { f16 d; nibbles[16] }, low nibbles first */
-        o->type = GGUF_TYPE_Q4_0, o->n_bytes = (uint64_t)(cols * rows / 32 * 18);
-        o->made = malloc((size_t)o->n_bytes);
-        if (!o->made) {
-            free(x);
-            return et__fail(err, ET_ERR_OUT_OF_MEMORY, "quantize: no memory for tensor %.*s", (int)t->name.len, t->name.ptr);
-        }
-        for (int64_t b = 0; b < cols * rows / 32; b++) {
-            const float *v = x + 32 * b;
-            float amax = 0.0f, max = 0.0f;
-            for (int i = 0; i < 32; i++)
-                if (amax < fabsf(v[i])) amax = fabsf(v[i]), max = v[i];
-            const float d = max / -8.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
-            const uint16_t dh = et__f32_to_f16(d);
-            uint8_t *blk = o->made + 18 * b;
-            memcpy(blk, &dh, 2);
-            for (int i = 0; i < 16; i++) {
-                const float lo = v[i] * id + 8.5f, hi = v[i + 16] * id + 8.5f; /* in [0.5, 16.5]: truncate, cap */
-                const int q0 = lo >= 15.0f ? 15 : (int)lo, q1 = hi >= 15.0f ? 15 : (int)hi;
-                blk[2 + i] = (uint8_t)(q0 | q1 << 4);
-            }
-        }
-        free(x);
-        return ET_OK;
+    o->type = type == ET_QUANT_Q4_0 ? GGUF_TYPE_Q4_0 : type == ET_QUANT_I8 ? GGUF_TYPE_I8 : GGUF_TYPE_Q8_0;
+    o->n_bytes = (uint64_t)(type == ET_QUANT_Q4_0 ? n / 32 * 18 : type == ET_QUANT_I8 ? n : n / 32 * 34);
+    float *x = malloc((size_t)n * sizeof *x);
+    o->made = malloc((size_t)o->n_bytes);
+    if (type == ET_QUANT_I8) s->made = malloc((size_t)rows * 4);
+    if (!x || !o->made || (type == ET_QUANT_I8 && !s->made)) {
+        free(x); /* o->made and s->made are the caller's to free, as on every other failure */
+        return et__fail(err, ET_ERR_OUT_OF_MEMORY, "quantize: no memory for tensor %.*s", (int)t->name.len, t->name.ptr);
     }
-    if (type == ET_QUANT_I8) {
-        o->type = GGUF_TYPE_I8, o->n_bytes = (uint64_t)(cols * rows);
-        o->made = malloc((size_t)o->n_bytes);
-        s->made = malloc((size_t)rows * 4);
-        if (!o->made || !s->made) {
-            free(x);
-            return et__fail(err, ET_ERR_OUT_OF_MEMORY, "quantize: no memory for tensor %.*s", (int)t->name.len, t->name.ptr);
-        }
+    et__tensor_to_f32(t, x);
+    if (type == ET_QUANT_Q4_0) quantize_q4_0(x, n, o->made);
+    else if (type == ET_QUANT_Q8_0) quantize_q8_0(x, n, o->made);
+    else {
         et__format(s->owned_name, sizeof s->owned_name, "%s%.*s", ET_ROW_SCALE_PREFIX, (int)t->name.len, t->name.ptr);
         s->name.ptr = s->owned_name, s->name.len = strlen(s->owned_name);
         s->n_dims = 1, s->ne[0] = rows, s->ne[1] = 1, s->type = GGUF_TYPE_F32, s->n_bytes = (uint64_t)rows * 4;
-        for (int64_t r = 0; r < rows; r++) {
-            const float *row = x + r * cols;
-            float amax = 0.0f;
-            for (int64_t c = 0; c < cols; c++) amax = fabsf(row[c]) > amax ? fabsf(row[c]) : amax;
-            const float scale = amax / 127.0f, inv = scale > 0 ? 1.0f / scale : 0.0f;
-            for (int64_t c = 0; c < cols; c++) {
-                const float q = nearbyintf(row[c] * inv);
-                o->made[r * cols + c] = (uint8_t)(int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
-            }
-            memcpy(s->made + 4 * r, &scale, 4);
-        }
-    } else { /* Q8_0: blocks of 32 as llama.cpp makes them */
-        o->type = GGUF_TYPE_Q8_0, o->n_bytes = (uint64_t)(cols * rows / 32 * 34);
-        o->made = malloc((size_t)o->n_bytes);
-        if (!o->made) {
-            free(x);
-            return et__fail(err, ET_ERR_OUT_OF_MEMORY, "quantize: no memory for tensor %.*s", (int)t->name.len, t->name.ptr);
-        }
-        for (int64_t b = 0; b < cols * rows / 32; b++) {
-            const float *v = x + 32 * b;
-            float amax = 0.0f;
-            for (int i = 0; i < 32; i++) amax = fabsf(v[i]) > amax ? fabsf(v[i]) : amax;
-            const float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
-            const uint16_t dh = et__f32_to_f16(d);
-            uint8_t *blk = o->made + 34 * b;
-            memcpy(blk, &dh, 2);
-            for (int i = 0; i < 32; i++) blk[2 + i] = (uint8_t)(int8_t)roundf(v[i] * id);
-        }
+        quantize_i8_rows(x, rows, cols, o->made, s->made);
     }
     free(x);
     return ET_OK;
