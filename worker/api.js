@@ -22,19 +22,6 @@ const BODY_KEYS = Object.freeze(["model", "text", "texts", "escalate", "capture"
 
 const bad = (message, code = "bad_request") => new ServiceError(400, code, message);
 
-/** The bytes of a string in UTF-8, without encoding it. */
-function utf8Length(s) {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) n += 4, i++;
-    else n += 3;
-  }
-  return n;
-}
-
 /** Checks a classify/extract body: {model, texts, single, escalate, chars}; throws 400/404 ServiceErrors. */
 function parseTaskBody(body, limits) {
   if (!body || typeof body !== "object" || Array.isArray(body)) throw bad('the body must be a JSON object {"model", "text" | "texts"}');
@@ -61,23 +48,6 @@ function parseTaskBody(body, limits) {
   return { model: body.model, texts, single, escalate: body.escalate !== false, capture: body.capture === true, chars };
 }
 
-/**
- * Texts in batches whose tokens (at most bytes + 2 per text, and nCtx) stay within `budget`: the engine's
- * context holds one batch, so its memory is bounded by the budget, not by the request.
- */
-function batches(texts, nCtx, budget) {
-  const out = [];
-  let batch = [], tokens = 0;
-  for (const t of texts) {
-    const n = Math.min(nCtx, utf8Length(t) + 2);
-    if (batch.length && tokens + n > budget) out.push(batch), batch = [], tokens = 0;
-    batch.push(t);
-    tokens += n;
-  }
-  if (batch.length) out.push(batch);
-  return out;
-}
-
 /** A local answer in the shape of an escalated one: source "local" and why it went no further. */
 function localOnly(result, reason) {
   return { ...result, source: "local", escalation: result.escalate ? { wanted: true, outcome: "skipped", reason } : { wanted: false } };
@@ -96,7 +66,7 @@ async function runTask(service, request, info, task) {
   const reason = entry.tagger ? "not_requested" : "not_configured";
   let results;
   try {
-    results = await runModel(entry, tagger, body, task, config);
+    results = await runModel(entry, tagger, body, task);
   } catch (e) {
     throw engineError(e);
   }
@@ -107,20 +77,15 @@ async function runTask(service, request, info, task) {
   return json(200, out);
 }
 
-/** The texts of a request through the model (or its escalating tagger): one result per text. */
-async function runModel(entry, tagger, body, task, config) {
+/**
+ * The texts of a request through the model (or its escalating tagger): one result per text. The library runs
+ * a call's texts in batches of at most batchTokens tokens (EDGETAG_BATCH_TOKENS, given to load()), so the
+ * engine's memory is bounded by that budget, not by the request.
+ */
+async function runModel(entry, tagger, body, task) {
   const callOptions = { capture: body.capture }; // consent of this request (EDGETAG_CAPTURE records only these)
-  let results;
-  if (task === "classify") {
-    // Each call's local run is synchronous, so batches go through the context one at a time even while
-    // their escalations overlap.
-    const parts = await Promise.all(batches(body.texts, entry.model.info.nCtx, config.batchTokens)
-      .map((b) => tagger ? tagger.classify(b, callOptions) : entry.model.classify(b)));
-    results = parts.flat();
-  } else {
-    results = await Promise.all(body.texts.map((t) => tagger ? tagger.extract(t, callOptions) : entry.model.extract(t)));
-  }
-  return results;
+  if (task === "classify") return tagger ? tagger.classify(body.texts, callOptions) : entry.model.classify(body.texts);
+  return Promise.all(body.texts.map((t) => tagger ? tagger.extract(t, callOptions) : entry.model.extract(t)));
 }
 
 /** The library's refusals as HTTP errors: memory beyond EDGETAG_MAX_MEMORY (503), input beyond its limits (400). */
