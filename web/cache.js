@@ -20,24 +20,10 @@
 
 import { raceAbort } from "./abort.js";
 import { EdgetagError } from "./errors.js";
+import { idbDone, idbOpener, idbRequest } from "./idb.js";
 
 const DB_VERSION = 1;
 const STORE = "models";
-
-function request(req) {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-function done(tx) {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(tx.error ?? new DOMException("The transaction was aborted", "AbortError"));
-    tx.onerror = () => {}; // onabort follows with the transaction's error
-  });
-}
 
 /** True when `e` says the storage is full (IndexedDB's QuotaExceededError, however an engine spells it). */
 export function isQuotaError(e) {
@@ -59,32 +45,18 @@ function parseName(key) {
  */
 export function indexedDBCache({ dbName = "edgetag", indexedDB = globalThis.indexedDB } = {}) {
   if (!indexedDB) throw new EdgetagError("UNSUPPORTED", "edgetag: IndexedDB is not available here; use cache: \"none\" or an adapter");
-  let opening = null;
-  const open = () => {
-    opening ??= new Promise((resolve, reject) => {
-      const req = indexedDB.open(dbName, DB_VERSION);
-      req.onupgradeneeded = () => {
-        const store = req.result.createObjectStore(STORE, { keyPath: "id" });
-        store.createIndex("key", "key");
-        store.createIndex("name", "name");
-      };
-      req.onsuccess = () => {
-        const db = req.result;
-        db.onversionchange = () => { db.close(); opening = null; };
-        resolve(db);
-      };
-      req.onerror = () => { opening = null; reject(req.error); };
-      req.onblocked = () => { opening = null; reject(new EdgetagError("IO", `edgetag: the IndexedDB database ${dbName} is blocked by another tab`)); };
-    });
-    return opening;
-  };
+  const { open, close } = idbOpener(indexedDB, dbName, DB_VERSION, (db) => {
+    const store = db.createObjectStore(STORE, { keyPath: "id" });
+    store.createIndex("key", "key");
+    store.createIndex("name", "name");
+  });
 
   /** Records stored under `key`; for "name@version", those stored under the name with that version. */
   async function find(store, key) {
-    let records = await request(store.index("key").getAll(key));
+    let records = await idbRequest(store.index("key").getAll(key));
     if (records.length === 0) {
       const { name, version } = parseName(key);
-      if (version !== null) records = (await request(store.index("key").getAll(name))).filter((r) => r.version === version);
+      if (version !== null) records = (await idbRequest(store.index("key").getAll(name))).filter((r) => r.version === version);
     }
     return records.sort((a, b) => b.storedAt - a.storedAt);
   }
@@ -96,7 +68,7 @@ export function indexedDBCache({ dbName = "edgetag", indexedDB = globalThis.inde
   async function transact(mode, work) {
     const tx = (await open()).transaction(STORE, mode);
     const value = await work(tx.objectStore(STORE));
-    if (mode === "readwrite") await done(tx);
+    if (mode === "readwrite") await idbDone(tx);
     return value;
   }
 
@@ -133,22 +105,19 @@ export function indexedDBCache({ dbName = "edgetag", indexedDB = globalThis.inde
     /** Drops every record stored under manifest.key whose sha256 differs; returns how many. */
     evict: (manifest) => transact("readwrite", async (store) => {
       let n = 0;
-      for (const r of await request(store.index("key").getAll(manifest.key)))
+      for (const r of await idbRequest(store.index("key").getAll(manifest.key)))
         if (r.sha256 !== manifest.sha256) { store.delete(r.id); n++; }
       return n;
     }),
     /** The manifests of every stored model, newest first. */
     list: () => transact("readonly", async (store) => {
-      const records = await request(store.getAll());
+      const records = await idbRequest(store.getAll());
       return records.sort((a, b) => b.storedAt - a.storedAt).map((r) => ({ ...r.manifest, key: r.key }));
     }),
     /** Deletes every stored model. */
     clear: () => transact("readwrite", (store) => { store.clear(); }),
     /** Closes the database (a later call reopens it). */
-    async close() {
-      if (opening) (await opening.catch(() => null))?.close();
-      opening = null;
-    },
+    close,
   };
 }
 

@@ -73,6 +73,7 @@ const edgetag :Workerd.Worker = (
     (name = "web/release/verify.js", esModule = embed "../web/release/verify.js"),
     (name = "web/runtime.js", esModule = embed "../web/runtime.js"),
     (name = "web/source.js", esModule = embed "../web/source.js"),
+    (name = "web/idb.js", esModule = embed "../web/idb.js"),
     (name = "web/text.js", esModule = embed "../web/text.js"),
     (name = "web/utf8.js", esModule = embed "../web/utf8.js"),
     (name = "web/worker-client.js", esModule = embed "../web/worker-client.js"),

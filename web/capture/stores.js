@@ -14,6 +14,7 @@
 //                              (the edge service's KV, R2 or a file: worker/capture.js)
 
 import { EdgetagError } from "../errors.js";
+import { idbDone, idbOpener, idbRequest } from "../idb.js";
 import { CAPTURE_DEFAULTS, parseJSONL, recordLine } from "./record.js";
 
 function invalid(message) {
@@ -98,20 +99,6 @@ export function memoryCaptureStore(options = {}) {
   }, options, "memory");
 }
 
-function done(tx) {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onabort = tx.onerror = () => reject(tx.error ?? new DOMException("The transaction was aborted", "AbortError"));
-  });
-}
-
-function result(req) {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
 /**
  * A store in IndexedDB: the database `dbName` (default "edgetag-capture"), one object store of records under
  * increasing keys, each with its size; adding, evicting and counting run in one transaction.
@@ -121,24 +108,10 @@ export function indexedDBCaptureStore(options = {}) {
   const { dbName = "edgetag-capture", indexedDB = globalThis.indexedDB, ...rest } = options;
   const bounds = captureBounds(rest);
   if (!indexedDB) throw new EdgetagError("UNSUPPORTED", "edgetag: IndexedDB is not available here; use memoryCaptureStore() or a textCaptureStore");
-  let opening = null;
-  const open = () => {
-    opening ??= new Promise((resolve, reject) => {
-      const req = indexedDB.open(dbName, 1);
-      req.onupgradeneeded = () => req.result.createObjectStore("records", { autoIncrement: true });
-      req.onsuccess = () => {
-        const db = req.result;
-        db.onversionchange = () => { db.close(); opening = null; };
-        resolve(db);
-      };
-      req.onerror = () => { opening = null; reject(req.error); };
-      req.onblocked = () => { opening = null; reject(new EdgetagError("IO", `edgetag: the IndexedDB database ${dbName} is blocked by another tab`)); };
-    });
-    return opening;
-  };
+  const { open, close } = idbOpener(indexedDB, dbName, 1, (db) => db.createObjectStore("records", { autoIncrement: true }));
   const all = async () => {
     const tx = (await open()).transaction("records", "readonly");
-    return (await result(tx.objectStore("records").getAll())).map((v) => v.record);
+    return (await idbRequest(tx.objectStore("records").getAll())).map((v) => v.record);
   };
   return {
     kind: "indexeddb",
@@ -151,14 +124,14 @@ export function indexedDBCaptureStore(options = {}) {
       store.add({ record: JSON.parse(line), bytes });
       // Oldest first: evict while over either bound (the new record counts).
       let evicted = 0;
-      const sizes = await result(store.getAll());
-      const keys = await result(store.getAllKeys());
+      const sizes = await idbRequest(store.getAll());
+      const keys = await idbRequest(store.getAllKeys());
       let n = sizes.length, total = sizes.reduce((s, v) => s + v.bytes, 0);
       for (let i = 0; i < keys.length - 1 && (n > bounds.maxRecords || total > bounds.maxBytes); i++) {
         store.delete(keys[i]);
         n--, total -= sizes[i].bytes, evicted++;
       }
-      await done(tx);
+      await idbDone(tx);
       return { stored: true, evicted };
     },
     records: all,
@@ -168,17 +141,14 @@ export function indexedDBCaptureStore(options = {}) {
     async erase() {
       const tx = (await open()).transaction("records", "readwrite");
       tx.objectStore("records").clear();
-      await done(tx);
+      await idbDone(tx);
     },
     async usage() {
       const tx = (await open()).transaction("records", "readonly");
-      const values = await result(tx.objectStore("records").getAll());
+      const values = await idbRequest(tx.objectStore("records").getAll());
       return { records: values.length, bytes: values.reduce((s, v) => s + v.bytes, 0), maxRecords: bounds.maxRecords, maxBytes: bounds.maxBytes };
     },
-    async close() {
-      if (opening) (await opening.catch(() => null))?.close();
-      opening = null;
-    },
+    close,
   };
 }
 

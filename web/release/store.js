@@ -8,6 +8,7 @@
 // default (pages, Web Workers, Service Workers), a database of its own beside the model cache's.
 
 import { EdgetagError } from "../errors.js";
+import { idbDone, idbOpener, idbRequest } from "../idb.js";
 
 /** A store in memory: forgotten when the process (or isolate) ends. */
 export function memoryStore() {
@@ -19,52 +20,25 @@ export function memoryStore() {
   };
 }
 
-function request(req) {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
 /**
  * A store in IndexedDB: one object store of key → value in the database `dbName` (default "edgetag-release").
  * @param {{dbName?: string, indexedDB?: IDBFactory}} [options]
  */
 export function indexedDBStore({ dbName = "edgetag-release", indexedDB = globalThis.indexedDB } = {}) {
   if (!indexedDB) throw new EdgetagError("UNSUPPORTED", "edgetag: IndexedDB is not available here; pass a state store (memoryStore())");
-  let opening = null;
-  const open = () => {
-    opening ??= new Promise((resolve, reject) => {
-      const req = indexedDB.open(dbName, 1);
-      req.onupgradeneeded = () => req.result.createObjectStore("state");
-      req.onsuccess = () => {
-        const db = req.result;
-        db.onversionchange = () => { db.close(); opening = null; };
-        resolve(db);
-      };
-      req.onerror = () => { opening = null; reject(req.error); };
-      req.onblocked = () => { opening = null; reject(new EdgetagError("IO", `edgetag: the IndexedDB database ${dbName} is blocked by another tab`)); };
-    });
-    return opening;
-  };
+  const { open, close } = idbOpener(indexedDB, dbName, 1, (db) => db.createObjectStore("state"));
   return {
     kind: "indexeddb",
     async get(key) {
       const db = await open();
-      return request(db.transaction("state", "readonly").objectStore("state").get(key));
+      return idbRequest(db.transaction("state", "readonly").objectStore("state").get(key));
     },
     async set(key, value) {
       const tx = (await open()).transaction("state", "readwrite");
       tx.objectStore("state").put(value, key);
-      await new Promise((resolve, reject) => {
-        tx.oncomplete = () => resolve();
-        tx.onabort = () => reject(tx.error ?? new DOMException("The transaction was aborted", "AbortError"));
-      });
+      await idbDone(tx);
     },
-    async close() {
-      if (opening) (await opening.catch(() => null))?.close();
-      opening = null;
-    },
+    close,
   };
 }
 
