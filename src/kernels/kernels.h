@@ -62,8 +62,9 @@ typedef void (*et_q8_gemm_nt_fn)(int m, int n, int k, const void *a, int lda, co
                                  const int8_t *w, int ldw, const float *sw, const int32_t *wsum, const float *bias,
                                  float *c, int ldc);
 
-/* The same product with W packed by et_i8_pack_panels (rows in blocks of 4, k in chunks of 16; the last
- * n % 4 rows row-major after them, stride k): the layout of the Linear layers' int8 weights after loading. */
+/* The same product with W packed by et_i8_pack_panels (rows in blocks of 4; in a block, each 16 bytes hold 4
+ * values of k of each of the 4 rows, the k % 4 last ones after them; the last n % 4 rows row-major after the
+ * blocks, stride k): the layout of the Linear layers' int8 weights after loading. */
 typedef void (*et_q8_gemm_packed_fn)(int m, int n, int k, const void *a, int lda, const float *sa, const int32_t *za,
                                      const int8_t *panels, const float *sw, const int32_t *wsum, const float *bias,
                                      float *c, int ldc);
@@ -185,19 +186,19 @@ void et_q8_gemm_packed_i16__scalar(int m, int n, int k, const void *a, int lda, 
 void et_q8_gemm_packed_u7__scalar(int m, int n, int k, const void *a, int lda, const float *sa, const int32_t *za,
                                   const int8_t *panels, const float *sw, const int32_t *wsum, const float *bias,
                                   float *c, int ldc);
-void et_q8_gemm_packed_2x4_i16__wasmsimd(int m, int n, int k, const void *a, int lda, const float *sa,
+void et_q8_gemm_packed_4x4_i16__wasmsimd(int m, int n, int k, const void *a, int lda, const float *sa,
                                          const int32_t *za, const int8_t *panels, const float *sw,
                                          const int32_t *wsum, const float *bias, float *c, int ldc);
-void et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot16(int m, int n, int k, const void *a, int lda, const float *sa,
+void et_q8_gemm_packed_4x8_u7__wasmrelaxed_dot16(int m, int n, int k, const void *a, int lda, const float *sa,
                                                  const int32_t *za, const int8_t *panels, const float *sw,
                                                  const int32_t *wsum, const float *bias, float *c, int ldc);
-void et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32(int m, int n, int k, const void *a, int lda, const float *sa,
+void et_q8_gemm_packed_4x8_u7__wasmrelaxed_dot32(int m, int n, int k, const void *a, int lda, const float *sa,
                                                  const int32_t *za, const int8_t *panels, const float *sw,
                                                  const int32_t *wsum, const float *bias, float *c, int ldc);
 
-/* dot32 ? et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32(…) : …_dot16(…), both in one function: et_kernels_probe
+/* dot32 ? et_q8_gemm_packed_4x8_u7__wasmrelaxed_dot32(…) : …_dot16(…), both in one function: et_kernels_probe
  * times the two relaxed sets through it, so that both run in the same tier of a lazily compiling engine. */
-void et_q8_gemm_packed_2x4_u7__wasmrelaxed_probe(int dot32, int m, int n, int k, const void *a, int lda,
+void et_q8_gemm_packed_4x8_u7__wasmrelaxed_probe(int dot32, int m, int n, int k, const void *a, int lda,
                                                  const float *sa, const int32_t *za, const int8_t *panels,
                                                  const float *sw, const int32_t *wsum, const float *bias, float *c,
                                                  int ldc);

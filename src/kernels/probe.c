@@ -31,7 +31,7 @@ static void probe_gemm(const et_kernels *k, int m, int n, int kk, const void *a,
 #if defined(ET_HAVE_RELAXED)
     const et_kernels *dot16 = et_kernels_relaxed_dot16(), *dot32 = et_kernels_relaxed_dot32();
     if (k == dot16 || k == dot32) {
-        et_q8_gemm_packed_2x4_u7__wasmrelaxed_probe(k == dot32, m, n, kk, a, lda, sa, za, panels, sw, wsum, bias, c, ldc);
+        et_q8_gemm_packed_4x8_u7__wasmrelaxed_probe(k == dot32, m, n, kk, a, lda, sa, za, panels, sw, wsum, bias, c, ldc);
         return;
     }
 #endif

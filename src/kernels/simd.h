@@ -53,6 +53,13 @@ static inline v128_t et_i32x4_dot_i8_i7_add(v128_t w, v128_t a, v128_t acc) {
 }
 #endif
 
+/* A vector constant as a value the compiler cannot re-materialize: V8 builds every v128.const anew where
+ * it is used (a 64-bit immediate, a move and an unpack: three instructions), and clang puts constants at
+ * their uses rather than in locals, so an elementwise loop paid three instructions per constant per 4
+ * values (GELU: 16 constants). Read once through a volatile pointer before the loop, a constant stays in a
+ * register (or a stack slot, read by the instruction that uses it). */
+static inline v128_t et_f32x4_const(const volatile float *c) { return wasm_f32x4_splat(*c); }
+
 /* The sum of the four lanes. */
 static inline float et_f32x4_hsum(v128_t v) {
     v128_t t = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));

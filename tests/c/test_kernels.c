@@ -230,20 +230,20 @@ typedef struct q8_variant {
     et_q8_gemm_nt_fn gemm_ref, gemm;
     int level_bytes, qmax;
     et_q8_gemm_packed_fn packed_ref, packed[2];
-    int probe; /* -1, or the dot32 flag of et_q8_gemm_packed_2x4_u7__wasmrelaxed_probe for this kernel */
+    int probe; /* -1, or the dot32 flag of et_q8_gemm_packed_4x8_u7__wasmrelaxed_probe for this kernel */
 } q8_variant;
 
 static void test_q8(void) {
     const q8_variant variants[] = {
         {"i16 baseline", et_q8_quantize_i16__scalar, et_q8_quantize_i16__wasmsimd, et_q8_gemm_nt_i16__scalar,
          et_q8_gemm_nt_2x4_i16__wasmsimd, 2, 255, et_q8_gemm_packed_i16__scalar,
-         {et_q8_gemm_packed_2x4_i16__wasmsimd, NULL}, -1},
+         {et_q8_gemm_packed_4x4_i16__wasmsimd, NULL}, -1},
         {"u7 dot16", et_q8_quantize_u7__scalar, et_q8_quantize_u7__wasmsimd, et_q8_gemm_nt_u7__scalar,
          et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot16, 1, 127, et_q8_gemm_packed_u7__scalar,
-         {et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot16, NULL}, 0},
+         {et_q8_gemm_packed_4x8_u7__wasmrelaxed_dot16, NULL}, 0},
         {"u7 dot32", et_q8_quantize_u7__scalar, et_q8_quantize_u7__wasmsimd, et_q8_gemm_nt_u7__scalar,
          et_q8_gemm_nt_2x4_u7__wasmrelaxed_dot32, 1, 127, et_q8_gemm_packed_u7__scalar,
-         {et_q8_gemm_packed_2x4_u7__wasmrelaxed_dot32, NULL}, 1},
+         {et_q8_gemm_packed_4x8_u7__wasmrelaxed_dot32, NULL}, 1},
     };
     tl_rng r = {13};
     int cases = 0;
@@ -304,7 +304,7 @@ static void test_q8(void) {
                     }
                     if (q->probe >= 0) { /* the probe's copy of the kernel computes the same */
                         for (int i = 0; i < m * ldc; i++) c2[i] = 777.0f;
-                        et_q8_gemm_packed_2x4_u7__wasmrelaxed_probe(q->probe, m, n, k, a1, lda, sa1, za1, pw, sw, wsum, bias,
+                        et_q8_gemm_packed_4x8_u7__wasmrelaxed_probe(q->probe, m, n, k, a1, lda, sa1, za1, pw, sw, wsum, bias,
                                                                     c2, ldc);
                         CHECK(memcmp(c1, c2, sizeof(float) * (size_t)m * ldc) == 0, "%s probe kernel m=%d n=%d k=%d",
                               q->name, m, n, k);
