@@ -71,6 +71,9 @@ export interface Engine {
   readonly kernels: number;
   /** False while the relaxed build is still timing its two int8 kernel sets. */
   readonly tuned: boolean;
+  /** Why this kernel set runs, in words: the build's only set, still timing, the timed figures that chose it, or
+   * why nothing could be timed. */
+  readonly kernelsReason: string;
   /** The cap on its wasm memory in bytes (maxMemory, rounded down to whole 64 KiB pages). */
   readonly maxMemory: number;
   version(): string;

@@ -115,8 +115,23 @@ async function instantiate(module) {
 // other work only ever adds, so the minimum is the kernel's own cost; a sum or a mean is what a busy machine
 // skews); the timings have settled when each set's fastest round of the last window is more than TUNE_SETTLED
 // of the window before's (no longer falling); dot32 is kept when its fastest round took less than
-// TUNE_DOT32_WINS of dot16's (a clear win, not noise).
+// TUNE_DOT32_WINS of dot16's (a clear win, not noise). A round is only kept when each set's part took at least
+// TUNE_TICKS of the clock's resolution (browsers that are not cross-origin isolated give performance.now() in
+// 100 µs steps, where one probe takes ~50 µs: Chromium then timed both sets as 0 or 0.1 ms and kept the
+// slower dot16); until then the probe's repeats are doubled, and times are compared per repeat.
 const TUNE_WINDOW = 12, TUNE_SETTLED = 0.85, TUNE_MAX_ROUNDS = 200, TUNE_DOT32_WINS = 0.9;
+const TUNE_TICKS = 20, TUNE_MAX_REPEATS = 256;
+
+/** The smallest step of performance.now() seen in a few readings (ms): its resolution here; Infinity where the
+ * clock stands still while code runs (workerd advances it only between I/O). */
+function clockStep() {
+  let step = Infinity;
+  for (let i = 0, seen = 0, last = performance.now(); seen < 5 && step > 0.001 && i < 1e5; i++) {
+    const now = performance.now();
+    if (now !== last) step = Math.min(step, now - last), last = now, seen++;
+  }
+  return step;
+}
 
 /**
  * The engine: one wasm instance and typed access to its exports.
@@ -138,7 +153,9 @@ export class Engine {
     if (!this.scratch) throw new EdgetagError("OUT_OF_MEMORY", "edgetag: no memory for the scratch area");
     this.decoder = new TextDecoder();
     this.kernels = flavour === "relaxed" ? KERNELS.relaxedDot16 : KERNELS.baseline;
-    this.#tuning = flavour === "relaxed" ? { d16: [], d32: [] } : null;
+    this.#tuning = flavour === "relaxed" ? { d16: [], d32: [], repeats: 4, minMs: 0 } : null;
+    this.kernelsReason = flavour === "relaxed" ? "relaxed build: dot16 while dot16 and dot32 are being timed"
+      : "baseline SIMD128 build: its one int8 kernel set";
   }
 
   #tuning;
@@ -155,20 +172,31 @@ export class Engine {
    * start with dot16 and each run first calls this: it times one small GEMM (16 × 384 × 384, four times)
    * with each set — both from one wasm function, so both in the same tier — until the fastest rounds of the
    * last TUNE_WINDOW stop falling (the engine has optimized the function), or for at most TUNE_MAX_ROUNDS;
-   * then it keeps dot32 only if its fastest round is clearly faster. Contexts are remade with the choice.
+   * then it keeps dot32 only if its fastest round is clearly faster. Each set's part of a round is repeated
+   * until it spans TUNE_TICKS steps of this clock. Contexts are remade with the choice.
    */
   tune() {
     const t = this.#tuning;
     if (!t) return;
+    t.minMs ||= TUNE_TICKS * clockStep();
+    if (t.minMs === Infinity) { // nothing can be timed here: keep dot16, right on every CPU if not always fastest
+      this.#tuning = null;
+      this.kernelsReason = "relaxed build: dot16, untimed (performance.now() does not advance while code runs here)";
+      return;
+    }
     const time = (k) => {
       const t0 = performance.now();
-      this.exports.et_kernels_probe(k, 4);
+      this.exports.et_kernels_probe(k, t.repeats);
       return performance.now() - t0;
     };
     const odd = t.d16.length % 2; // alternate which goes first
     const first = time(odd ? KERNELS.relaxedDot32 : KERNELS.relaxedDot16);
     const second = time(odd ? KERNELS.relaxedDot16 : KERNELS.relaxedDot32);
-    t.d16.push(odd ? second : first), t.d32.push(odd ? first : second);
+    if (Math.min(first, second) < t.minMs && t.repeats < TUNE_MAX_REPEATS) {
+      t.repeats *= 2; // too short for this clock: not kept
+      return;
+    }
+    t.d16.push((odd ? second : first) / t.repeats), t.d32.push((odd ? first : second) / t.repeats);
     const n = t.d16.length, w = TUNE_WINDOW;
     if (n < 2 * w) return;
     const min = (a, from, to) => Math.min(...a.slice(from, to));
@@ -177,6 +205,9 @@ export class Engine {
     if (!settled && n < TUNE_MAX_ROUNDS) return;
     this.kernels = r32 < TUNE_DOT32_WINS * r16 ? KERNELS.relaxedDot32 : KERNELS.relaxedDot16;
     this.#tuning = null;
+    const us = (ms) => `${(ms * 1000).toFixed(1)} µs`;
+    this.kernelsReason = `relaxed build: ${this.kernels === KERNELS.relaxedDot32 ? "dot32" : "dot16"} — fastest probe ` +
+      `dot32 ${us(r32)}, dot16 ${us(r16)} after ${n} rounds of ${t.repeats} (dot32 is kept below ${TUNE_DOT32_WINS} of dot16)`;
   }
 
   // Wasm memory: arrays of values, and structs as abi.js lays them out.

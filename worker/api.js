@@ -101,7 +101,8 @@ function engineError(e) {
 /** The engine's identity: version, SIMD build, int8 kernel set, and its wasm memory. */
 async function engineInfo(registry) {
   const e = await registry.engine();
-  return { engine: { version: e.version(), library: version, flavour: e.flavour, kernels: KERNEL_NAMES[e.kernels] ?? String(e.kernels), tuned: e.tuned },
+  return { engine: { version: e.version(), library: version, flavour: e.flavour, kernels: KERNEL_NAMES[e.kernels] ?? String(e.kernels), tuned: e.tuned,
+    kernelsReason: e.kernelsReason },
     wasmBytes: e.memory.byteLength };
 }
 

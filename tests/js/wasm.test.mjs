@@ -85,6 +85,35 @@ test("the relaxed build settles on one int8 kernel set over its first runs, with
   model.dispose();
 });
 
+// The choice under the clocks users' runtimes have: browsers that are not cross-origin isolated step
+// performance.now() by 100 µs (one probe takes ~50 µs here), and workerd's stands still while code runs.
+test("kernel timing: a 100 µs clock makes the same choice as a fine one; a clock that stands still keeps dot16 untimed", { skip: simd !== "relaxed" && "relaxed build only" }, async () => {
+  const settle = async (now) => {
+    const real = performance.now;
+    const wasmModule = new WebAssembly.Module(readBuilt(wasmFile, "make wasm"));
+    const engine = await init({ simd, wasmModule });
+    const model = await load(readFileSync(path("build/ref/minilm-i8.gguf")), { simd, wasmModule });
+    const ids = Array.from({ length: 64 }, (_, i) => (i * 37) % 5000 + 100);
+    try {
+      if (now) performance.now = now(real.bind(performance));
+      for (let runs = 0; !engine.tuned && runs < 300; runs++) model.logits(ids);
+    } finally {
+      performance.now = real;
+    }
+    model.dispose();
+    return engine;
+  };
+  const fine = await settle(null);
+  const coarse = await settle((real) => () => Math.floor(real() / 0.1) * 0.1);
+  assert.ok(fine.tuned && coarse.tuned);
+  assert.equal(coarse.kernels, fine.kernels, `100 µs clock: ${coarse.kernelsReason}; fine clock: ${fine.kernelsReason}`);
+  assert.match(coarse.kernelsReason, /fastest probe dot32 [\d.]+ µs, dot16 [\d.]+ µs after \d+ rounds of \d+/);
+  const frozen = await settle(() => () => 1234.5);
+  assert.ok(frozen.tuned);
+  assert.equal(frozen.kernels, 3);
+  assert.match(frozen.kernelsReason, /untimed/);
+});
+
 test("wasmUrl: one build's URL, or both builds' ({relaxed, baseline}) of which the runtime's flavour is fetched", async () => {
   const url = (f) => pathToFileURL(path(`build/${f}`));
   const both = { relaxed: url("edgetag-relaxed.wasm"), baseline: url("edgetag.wasm") };
