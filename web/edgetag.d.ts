@@ -414,7 +414,8 @@ export * from "./release/index.js";
 
 /** Entity types patternRedactor() finds (the shipped pii-ner model's names, Presidio's). */
 export type PatternType =
-  | "EMAIL_ADDRESS" | "IBAN_CODE" | "CREDIT_CARD" | "US_SSN" | "IP_ADDRESS" | "PHONE_NUMBER" | "DOMAIN_NAME";
+  | "EMAIL_ADDRESS" | "IBAN_CODE" | "CREDIT_CARD" | "US_SSN" | "IP_ADDRESS" | "PHONE_NUMBER" | "DOMAIN_NAME"
+  | "DATE_TIME" | "AGE" | "STREET_ADDRESS";
 
 /**
  * A finder of structured personal data for withEscalation's `redact`: e-mail addresses, URLs and domain

@@ -91,6 +91,11 @@ export function foldForPatterns(text) {
   return { folded, at };
 }
 
+const MONTH = "Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?";
+const DAY = "(?:[12]\\d|3[01]|0?[1-9])(?:st|nd|rd|th)?";
+const STREET = "Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|Close|Crescent|" +
+  "Square|Sq|Parkway|Pkwy|Highway|Hwy|Strasse|Straße";
+
 /** [type, regular expression (global, sticky-free), check of a match or null]. Order matters: earlier wins. */
 const PATTERNS = [
   ["EMAIL_ADDRESS", /[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}/g, null],
@@ -100,9 +105,22 @@ const PATTERNS = [
   ["IP_ADDRESS", /\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b/g, null],
   ["IP_ADDRESS", /(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,5})?(?![\w:])/g,
     (m) => m.includes(":") && /[0-9A-Fa-f]{2,}/.test(m)],
+  // Dates: ISO (2024-03-05, with a time), day/month/year in digits (05/03/2024, 5.3.24: a plausible day and month),
+  // and a month's name with a day or a year next to it (March 5, 5th of March 2024, Mar. 2024; "May" alone is not).
+  ["DATE_TIME", /\b\d{4}-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])(?:[T ](?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)?\b/g, null],
+  ["DATE_TIME", /\b\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})\b/g, (m) => {
+    const [a, b] = m.split(/[./-]/).map(Number);
+    return a >= 1 && b >= 1 && a <= 31 && b <= 31 && (a <= 12 || b <= 12);
+  }],
+  ["DATE_TIME", new RegExp(`\\b(?:(?:${DAY})(?:\\s+of)?\\s+(?:${MONTH})\\.?(?:,?\\s+\\d{4})?|(?:${MONTH})\\.?\\s+(?:${DAY})(?:,?\\s+\\d{4})?|` +
+    `(?:${MONTH})\\.?,?\\s+\\d{4})\\b`, "g"), null],
   ["PHONE_NUMBER", /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,4}(?![\w])/g,
     (m) => { const n = digits(m).length; return n >= 7 && n <= 15 && /[ .()+-]/.test(m); }],
   ["DOMAIN_NAME", /\b(?:https?:\/\/)?(?:www\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+(?:com|org|net|edu|gov|io|co|info|biz|dev|app|ai|uk|de|fr|es|it|nl|eu|us|ca|au|ch|jp|cn|in|br|ru)\b(?:\/[^\s"'<>]*)?/gi, null],
+  // Ages: "42-year-old", "42 years old", "aged 42", "age: 42".
+  ["AGE", /\b\d{1,3}[- ](?:years?|yrs?)[- ]old\b|\b(?:[Aa]ged?|AGE):?\s+\d{1,3}\b/g, null],
+  // A house number and one to three capitalized words ending in a street type (12 Baker Street, 1600 Amphitheatre Pkwy).
+  ["STREET_ADDRESS", new RegExp(`\\b\\d{1,5}[A-Za-z]?,?\\s+(?:[A-Z][\\p{L}'-]*\\.?\\s+){1,3}(?:${STREET})\\b\\.?`, "gu"), null],
 ];
 
 /**

@@ -25,6 +25,14 @@ describe("patternRedactor", () => {
       ["call +1 (415) 555-0132 after 5", "PHONE_NUMBER", "+1 (415) 555-0132"],
       ["or 030 1234 5678 in Berlin", "PHONE_NUMBER", "030 1234 5678"],
       ["see https://www.example.org/reset?id=7 now", "DOMAIN_NAME", "https://www.example.org/reset?id=7"],
+      ["logged 2024-03-05T14:30 by the night shift", "DATE_TIME", "2024-03-05T14:30"],
+      ["born 05/11/1987 in", "DATE_TIME", "05/11/1987"],
+      ["seen on March 5th, 2024 at the clinic", "DATE_TIME", "March 5th, 2024"],
+      ["since the 3rd of May the pain", "DATE_TIME", "3rd of May"],
+      ["a 42-year-old with chest pain", "AGE", "42-year-old"],
+      ["patient aged 37 reports", "AGE", "aged 37"],
+      ["ship it to 221B Baker Street before", "STREET_ADDRESS", "221B Baker Street"],
+      ["at 1600 Amphitheatre Pkwy, Mountain View", "STREET_ADDRESS", "1600 Amphitheatre Pkwy"],
     ];
     for (const [text, label, value] of cases) {
       const ents = patternRedactor().extract(text).entities;
@@ -43,7 +51,9 @@ describe("patternRedactor", () => {
       ["SSN 000-12-3456 and 666-12-3456 and 123-00-4567", "US_SSN"], // never-issued areas and groups
       ["version 1.2.3.4567 and 256.1.1.1", "IP_ADDRESS"],
     ]) assert.ok(!found(text).some(([label]) => label === type), `${text}: ${JSON.stringify(found(text))}`);
-    for (const text of ["room 12, floor 3, 2024", "the meeting is at 10:30", "plain words only, nothing to find"])
+    for (const text of ["room 12, floor 3, 2024", "the meeting is at 10:30", "plain words only, nothing to find",
+      "May I ask about the 5 pumps?", "replace seal on pump 3, 12.5 psi", "set 45/60 torque", "32/33/2024 is no date",
+      "the road was 3 miles long", "Street lights out on 4 roads"])
       assert.deepEqual(found(text), [], text);
   });
 

@@ -101,20 +101,26 @@ function covered(text, spans) {
   return c;
 }
 
-/** Gold entities with a non-blank character outside every found span: {leaked, total, examples}. */
+/** Gold entities with a non-blank character outside every found span: {leaked, total, byType, examples}
+ * (byType: type → [leaked, total]). */
 export function leaks(texts, found) {
   let leaked = 0, total = 0;
-  const examples = [];
+  const examples = [], byType = {};
   texts.forEach((t, i) => {
     const c = covered(t.text, found[i]);
     for (const e of t.entities) {
       total++;
+      const counts = (byType[e.label] ??= [0, 0]);
+      counts[1]++;
       let whole = true;
       for (let k = e.start; k < e.end; k++) if (!c[k] && !/\s/.test(t.text[k])) { whole = false; break; }
-      if (!whole) { leaked++; if (examples.length < 400) examples.push(`${e.label} ${JSON.stringify(t.text.slice(e.start, e.end))}`); }
+      if (!whole) {
+        leaked++, counts[0]++;
+        if (examples.length < 400) examples.push(`${e.label} ${JSON.stringify(t.text.slice(e.start, e.end))}`);
+      }
     }
   });
-  return { leaked, total, rate: total ? leaked / total : 0, examples };
+  return { leaked, total, rate: total ? leaked / total : 0, byType, examples };
 }
 
 /** Share of the characters of texts that the found spans cover, and the spans themselves. */
@@ -194,7 +200,9 @@ export function report(name, r) {
     if (!s) continue;
     const label = set === "realistic" ? "realistic set" : "Presidio dev";
     lines.push(`${name.padEnd(18)} ${label.padEnd(14)} ${String(s.texts).padStart(4)} texts  F1 ${s.model.f1.toFixed(4)} (P ${s.model.precision.toFixed(3)} R ${s.model.recall.toFixed(3)}), with patterns ${s.modelAndPatterns.f1.toFixed(4)} | leak rate ${pct(s.leak.rate)} of ${s.leak.total} entities with patterns (${pct(s.leakModel.rate)} model alone)`);
-    lines.push(`${"".padEnd(18)} ${"".padEnd(14)} piiFinder (min probability ${r.minProbability}) with patterns: leak rate ${pct(s.leakFinder.rate)}`);
+    const byType = Object.entries(s.leakFinder.byType).filter(([, [n]]) => n).map(([t, [n, of]]) => `${t} ${n}/${of}`).join(", ");
+    lines.push(`${"".padEnd(18)} ${"".padEnd(14)} piiFinder (min probability ${r.minProbability}) with patterns: leak rate ${pct(s.leakFinder.rate)}` +
+      (byType ? ` (leaked by type: ${byType})` : ""));
     lines.push(`${"".padEnd(18)} ${"".padEnd(14)} per type F1: ${Object.entries(s.perType).map(([t, v]) => `${t} ${v.f1.toFixed(2)} (${v.support})`).join(", ")}`);
   }
   for (const set of ["maintie", "free"]) {
