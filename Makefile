@@ -38,7 +38,7 @@ WASM_CC  := clang-19
 NATIVE_CC ?= gcc
 
 CORE_SRC := src/status.c src/memory.c src/gguf.c src/model.c src/model_tensors.c src/model_vocab.c src/context.c src/tagging.c src/decode.c src/extract.c src/tokenizer.c src/unicode.c src/unicode_data.c \
-            src/kernels/kernels.c src/kernels/gemm_f32.c src/kernels/gemm_q8.c src/kernels/gemm_q4.c src/kernels/norm.c src/kernels/act.c \
+            src/kernels/kernels.c src/kernels/gemm_f32.c src/kernels/gemm_q8.c src/kernels/quant.c src/kernels/gemm_q4.c src/kernels/norm.c src/kernels/act.c \
             src/kernels/probe.c
 NATIVE_SRC := $(CORE_SRC) src/model_file.c src/quantize.c
 CLI_SRC  := src/cli/main.c src/cli/run.c src/cli/text.c src/cli/tag.c src/cli/file.c src/cli/json.c

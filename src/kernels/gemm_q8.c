@@ -5,7 +5,7 @@
  *   C[i][j] = sa[i]·sw[j] · (Σ_k A[i][k]·W[j][k] − za[i]·wsum[j]) + bias[j]
  *
  * A[i][k] = round(x[i][k]/sa[i]) + za[i] is the row's asymmetric quantization (zero included in its
- * range), wsum[j] = Σ_k W[j][k] is computed once per model. Two activation formats, one per ISA:
+ * range; quant.c), wsum[j] = Σ_k W[j][k] is computed once per model. Two activation formats, one per ISA:
  *   - "i16": 0..255 held as int16, for the baseline i32x4.dot_i16x8_s (activations widened once, when
  *     quantized; the weights are widened in registers, each load serving two rows);
  *   - "u7":  0..127 held as uint8, for relaxed SIMD's dot of int8 × 7-bit: i16x8.relaxed_dot_i8x16_i7x16_s
@@ -15,133 +15,10 @@
  * Integer sums are exact, and the epilogue does the same float operations in the same order in every
  * variant, so each SIMD kernel equals its scalar reference bit for bit.
  */
-#include <math.h>
 #include <string.h>
 
 #include "kernels.h"
 #include "simd.h"
-
-/* ---- activation quantization -------------------------------------------------------------------- */
-
-/* Scale, zero point and 1/scale for levels 0..qmax of a row whose values span [lo, hi] (lo <= 0 <= hi),
- * with 0.0 exactly representable. */
-static inline void range_params(float lo, float hi, int qmax, float *scale, int32_t *zero, float *inv) {
-    if (hi == lo) { /* an all-zero row */
-        *scale = 1.0f, *zero = 0, *inv = 1.0f;
-        return;
-    }
-    const float s = (hi - lo) / (float)qmax;
-    const float z = nearbyintf(-lo / s);
-    *scale = s;
-    /* A row holding an infinity or NaN has no finite range: z is NaN then, and converting it would be undefined;
-     * zero 0 and a non-finite scale carry the NaN to the outputs, where tagging refuses it (ET_ERR_NUMERIC). */
-    *zero = !(z > 0) ? 0 : z > (float)qmax ? qmax : (int32_t)z;
-    *inv = 1.0f / s;
-}
-
-/* The row's scale and zero point for levels 0..qmax. */
-static void row_params(const float *x, int k, int qmax, float *scale, int32_t *zero, float *inv) {
-    float lo = 0.0f, hi = 0.0f;
-    for (int p = 0; p < k; p++) {
-        lo = x[p] < lo ? x[p] : lo;
-        hi = x[p] > hi ? x[p] : hi;
-    }
-    range_params(lo, hi, qmax, scale, zero, inv);
-}
-
-static inline int32_t quantize_one(float x, float inv, int32_t zero, int32_t qmax) {
-    float f = nearbyintf(x * inv);
-    if (!(f > -1e9f)) f = -1e9f; /* NaN too: never an out-of-range conversion */
-    if (f > 1e9f) f = 1e9f;
-    const int32_t q = (int32_t)f + zero;
-    return q < 0 ? 0 : q > qmax ? qmax : q;
-}
-
-void et_q8_quantize_i16__scalar(int m, int k, const float *x, int ldx, void *out, int ldq, float *sa, int32_t *za) {
-    int16_t *q = out;
-    for (int i = 0; i < m; i++) {
-        float inv;
-        row_params(x + (size_t)i * ldx, k, 255, &sa[i], &za[i], &inv);
-        for (int p = 0; p < k; p++) q[(size_t)i * ldq + p] = (int16_t)quantize_one(x[(size_t)i * ldx + p], inv, za[i], 255);
-    }
-}
-
-void et_q8_quantize_u7__scalar(int m, int k, const float *x, int ldx, void *out, int ldq, float *sa, int32_t *za) {
-    uint8_t *q = out;
-    for (int i = 0; i < m; i++) {
-        float inv;
-        row_params(x + (size_t)i * ldx, k, 127, &sa[i], &za[i], &inv);
-        for (int p = 0; p < k; p++) q[(size_t)i * ldq + p] = (uint8_t)quantize_one(x[(size_t)i * ldx + p], inv, za[i], 127);
-    }
-}
-
-/* The vector quantizer: min/max in one pass, then scale, round (nearest even, as nearbyintf), clamp. */
-static void row_params_simd(const float *x, int k, int qmax, float *scale, int32_t *zero, float *inv) {
-    v128_t vlo = wasm_f32x4_splat(0.0f), vhi = vlo;
-    int p = 0;
-    for (; p + 4 <= k; p += 4) {
-        const v128_t v = wasm_v128_load(x + p);
-        vlo = wasm_f32x4_pmin(vlo, v);
-        vhi = wasm_f32x4_pmax(vhi, v);
-    }
-    float lo = -et_f32x4_hmax(wasm_f32x4_neg(vlo)), hi = et_f32x4_hmax(vhi);
-    for (; p < k; p++) {
-        lo = x[p] < lo ? x[p] : lo;
-        hi = x[p] > hi ? x[p] : hi;
-    }
-    range_params(lo, hi, qmax, scale, zero, inv);
-}
-
-/* Four floats to four clamped int32 levels. Adding 1.5·2^23 rounds x·inv to the nearest integer (ties to
- * even, as nearbyintf) in the low mantissa bits; subtracting the same float's bits leaves it as an int32.
- * |x·inv| <= qmax, far below 2^22, so this is exact; no float→int conversion needed. */
-static const volatile float round_magic = 12582912.0f;
-
-static inline v128_t quantize4(v128_t x, v128_t inv, v128_t zero, v128_t qmax, v128_t magic) {
-    const v128_t v = wasm_f32x4_add(wasm_f32x4_mul(x, inv), magic);
-    const v128_t q = wasm_i32x4_add(wasm_i32x4_sub(v, magic), zero);
-    return wasm_i32x4_min(wasm_i32x4_max(q, wasm_i32x4_splat(0)), qmax);
-}
-
-void et_q8_quantize_i16__wasmsimd(int m, int k, const float *x, int ldx, void *out, int ldq, float *sa, int32_t *za) {
-    int16_t *q = out;
-    for (int i = 0; i < m; i++) {
-        const float *xr = x + (size_t)i * ldx;
-        int16_t *qr = q + (size_t)i * ldq;
-        float inv;
-        row_params_simd(xr, k, 255, &sa[i], &za[i], &inv);
-        const v128_t vinv = wasm_f32x4_splat(inv), vz = wasm_i32x4_splat(za[i]), vmax = wasm_i32x4_splat(255);
-        const v128_t magic = et_f32x4_const(&round_magic);
-        int p = 0;
-        for (; p + 8 <= k; p += 8) {
-            const v128_t a = quantize4(wasm_v128_load(xr + p), vinv, vz, vmax, magic);
-            const v128_t b = quantize4(wasm_v128_load(xr + p + 4), vinv, vz, vmax, magic);
-            wasm_v128_store(qr + p, wasm_i16x8_narrow_i32x4(a, b));
-        }
-        for (; p < k; p++) qr[p] = (int16_t)quantize_one(xr[p], inv, za[i], 255);
-    }
-}
-
-void et_q8_quantize_u7__wasmsimd(int m, int k, const float *x, int ldx, void *out, int ldq, float *sa, int32_t *za) {
-    uint8_t *q = out;
-    for (int i = 0; i < m; i++) {
-        const float *xr = x + (size_t)i * ldx;
-        uint8_t *qr = q + (size_t)i * ldq;
-        float inv;
-        row_params_simd(xr, k, 127, &sa[i], &za[i], &inv);
-        const v128_t vinv = wasm_f32x4_splat(inv), vz = wasm_i32x4_splat(za[i]), vmax = wasm_i32x4_splat(127);
-        const v128_t magic = et_f32x4_const(&round_magic);
-        int p = 0;
-        for (; p + 16 <= k; p += 16) {
-            const v128_t a = quantize4(wasm_v128_load(xr + p), vinv, vz, vmax, magic);
-            const v128_t b = quantize4(wasm_v128_load(xr + p + 4), vinv, vz, vmax, magic);
-            const v128_t c = quantize4(wasm_v128_load(xr + p + 8), vinv, vz, vmax, magic);
-            const v128_t d = quantize4(wasm_v128_load(xr + p + 12), vinv, vz, vmax, magic);
-            wasm_v128_store(qr + p, wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(a, b), wasm_i16x8_narrow_i32x4(c, d)));
-        }
-        for (; p < k; p++) qr[p] = (uint8_t)quantize_one(xr[p], inv, za[i], 127);
-    }
-}
 
 /* ---- scalar references ----------------------------------------------------------------------------- */
 

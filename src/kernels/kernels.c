@@ -47,6 +47,7 @@ static const et_kernels reference_u7 = {
     .q8_gemm_packed = et_q8_gemm_packed_u7__scalar,
     .q4_gemm_packed = et_q4_gemm_packed_u7__scalar,
     .i8_row_sums = et_i8_row_sums__scalar,
+    .i8_quantize_rows = et_i8_quantize_rows__scalar,
     .q8_level_bytes = 1,
 };
 
@@ -79,6 +80,7 @@ static const et_kernels relaxed_dot16 = {
     .q8_gemm_packed = et_q8_gemm_packed_4x8_u7__wasmrelaxed_dot16,
     .q4_gemm_packed = et_q4_gemm_packed_4x4_u7__wasmrelaxed_dot16,
     .i8_row_sums = et_i8_row_sums__wasmsimd,
+    .i8_quantize_rows = et_i8_quantize_rows__wasmsimd,
     .q8_level_bytes = 1,
 };
 
@@ -90,6 +92,7 @@ static const et_kernels relaxed_dot32 = {
     .q8_gemm_packed = et_q8_gemm_packed_4x8_u7__wasmrelaxed_dot32,
     .q4_gemm_packed = et_q4_gemm_packed_4x4_u7__wasmrelaxed_dot32,
     .i8_row_sums = et_i8_row_sums__wasmsimd,
+    .i8_quantize_rows = et_i8_quantize_rows__wasmsimd,
     .q8_level_bytes = 1,
 };
 #endif

@@ -76,6 +76,13 @@ void et_i8_pack_panels(int n, int k, const int8_t *w, int8_t *panels);
  * computed once per matrix when a model loads. Exact integers: every variant gives the same sums. */
 typedef void (*et_i8_row_sums_fn)(int rows, int cols, const int8_t *w, int32_t *sums);
 
+/* Symmetric int8 rows: q[i][p] = round(x[i][p] / scale[i]) with scale[i] = max |x[i][·]| / 127 (1 for an all-zero
+ * row; NaN, with zeros, for a row holding an infinity or NaN), sums[i] = Σ_p q[i][p]: the "weights" of
+ * attention's int8 products (a text's keys, and its values transposed), quantized per call. Exact integers:
+ * every variant gives the same bytes. */
+typedef void (*et_i8_quantize_rows_fn)(int rows, int cols, const float *x, int ldx, int8_t *q, int ldq, float *scale,
+                                       int32_t *sums);
+
 /* 4-bit weights (gemm_q4.c): C[i][j] = (Σ_b d[j][b]·Σ_{k∈b} A[i][k]·(q[j][k] − 8) − za[i]·zs[j])·sa[i] + bias[j]
  * with W in llama.cpp's Q4_0 blocks (32 weights of a row: f16 scale d, 16 bytes of nibbles q), packed by
  * et_q4_pack_panels; A quantized rows as for the int8 GEMMs (same level type per set); zs from
@@ -106,6 +113,9 @@ typedef struct et_kernels {
     et_q8_gemm_nt_fn q8_gemm_nt;
     et_q8_gemm_packed_fn q8_gemm_packed;
     et_i8_row_sums_fn i8_row_sums;
+    /* Quantized models' attention in int8 when not NULL (the 7-bit sets: measured faster than f32 there; the
+     * baseline's i16 GEMMs at attention's small k are not, so its sets leave it NULL and attend in f32). */
+    et_i8_quantize_rows_fn i8_quantize_rows;
     et_q4_gemm_packed_fn q4_gemm_packed; /* on the same quantized activations as q8_* */
     int q8_level_bytes; /* 2 (i16 levels) or 1 (u7 levels) */
 } et_kernels;
@@ -204,6 +214,10 @@ void et_q8_gemm_packed_4x8_u7__wasmrelaxed_probe(int dot32, int m, int n, int k,
                                                  int ldc);
 
 void et_i8_row_sums__scalar(int rows, int cols, const int8_t *w, int32_t *sums);
+void et_i8_quantize_rows__scalar(int rows, int cols, const float *x, int ldx, int8_t *q, int ldq, float *scale,
+                                 int32_t *sums);
+void et_i8_quantize_rows__wasmsimd(int rows, int cols, const float *x, int ldx, int8_t *q, int ldq, float *scale,
+                                   int32_t *sums);
 void et_i8_row_sums__wasmsimd(int rows, int cols, const int8_t *w, int32_t *sums);
 
 void et_q4_gemm_packed_i16__scalar(int m, int n, int k, const void *a, int lda, const float *sa, const int32_t *za,

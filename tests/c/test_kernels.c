@@ -352,6 +352,43 @@ static void test_q8(void) {
         }
         free(w);
     }
+    /* Symmetric int8 rows (attention's keys and values): vector = reference byte for byte, every value within
+     * half a level of x / scale, the sums those of the bytes; all-zero rows give zeros and scale 1, rows with an
+     * infinity or a NaN zeros and a NaN scale. Row stride wider than the row; odd widths. */
+    static const int qwidths[] = {1, 3, 4, 15, 16, 17, 32, 33, 128, 383};
+    for (int iw = 0; iw < COUNT(qwidths); iw++) {
+        const int cols = qwidths[iw], rows = 6, ldx = cols + 3, ldq = cols + 5;
+        float *x = malloc(sizeof(float) * (size_t)rows * ldx), sc1[6], sc2[6];
+        int8_t *q1 = malloc((size_t)rows * ldq), *q2 = malloc((size_t)rows * ldq);
+        int32_t su1[6], su2[6];
+        for (int i = 0; i < rows * ldx; i++) x[i] = tl_uniform(&r, -3.0f, 3.0f) * (1 + (i % 5 == 0) * 7);
+        for (int p = 0; p < cols; p++) x[1 * ldx + p] = 0.0f;                  /* all zero */
+        x[2 * ldx + cols / 2] = NAN;                                          /* a NaN */
+        x[3 * ldx + cols - 1] = -INFINITY;                                    /* an infinity */
+        if (cols > 1) x[4 * ldx + 0] = 1e-30f, x[4 * ldx + 1] = -5.0f;        /* tiny and large together */
+        memset(q1, 99, (size_t)rows * ldq), memset(q2, 99, (size_t)rows * ldq);
+        et_i8_quantize_rows__scalar(rows, cols, x, ldx, q1, ldq, sc1, su1);
+        et_i8_quantize_rows__wasmsimd(rows, cols, x, ldx, q2, ldq, sc2, su2);
+        int same = memcmp(su1, su2, sizeof su1) == 0;
+        for (int i = 0; i < rows; i++) {
+            same &= memcmp(q1 + (size_t)i * ldq, q2 + (size_t)i * ldq, (size_t)cols) == 0;
+            same &= (sc1[i] == sc2[i]) || (sc1[i] != sc1[i] && sc2[i] != sc2[i]);
+            int32_t sum = 0;
+            for (int p = 0; p < cols; p++) {
+                const int8_t v = q1[(size_t)i * ldq + p];
+                sum += v;
+                CHECK(v != -128, "symmetric rows: level -128");
+                if (i != 2 && i != 3)
+                    CHECK(fabsf(x[(size_t)i * ldx + p] / sc1[i] - v) <= 0.5f + 1e-4f, "symmetric rows cols=%d [%d][%d]: %g / %g vs %d",
+                          cols, i, p, x[(size_t)i * ldx + p], sc1[i], v);
+            }
+            CHECK(sum == su1[i], "symmetric rows cols=%d row %d: sum %d, bytes %d", cols, i, su1[i], sum);
+        }
+        CHECK(same, "symmetric rows cols=%d: the vector kernel differs from its reference", cols);
+        CHECK(sc1[1] == 1.0f && su1[1] == 0 && sc1[2] != sc1[2] && su1[2] == 0 && sc1[3] != sc1[3] && su1[3] == 0,
+              "symmetric rows cols=%d: zero / NaN / infinite rows", cols);
+        free(x), free(q1), free(q2);
+    }
     printf("q8: %d cases bit-exact; worst error vs f32 %.3f of the half-level bound\n", cases, worst_rel);
 }
 
