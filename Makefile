@@ -11,7 +11,8 @@
 #                  Chromium and WebKitGTK), test-worker (the edge service on workerd, Node and Deno),
 #                  test-package (the npm tarball)
 #   make fuzz-run  the five fuzz targets, FUZZ_SECONDS (600) each, into build/fuzz/corpus-<target>
-#   make bench     edgetag vs onnxruntime-web/-node in Node and Chromium (bench/RESULTS.md); GEMM kernels; tokenizer
+#   make bench     edgetag vs onnxruntime-web/-node in Node, Chromium and WebKitGTK (bench/RESULTS.md); GEMM kernels;
+#                  tokenizer
 #   make tradeoff  models/README.md's footprint-vs-accuracy table and plot: f32 / int8 / q4 per shipped model
 #   make bench-worker  the edge service under load on loopback: req/s, p50/p99, cold start (bench/RESULTS.md)
 #   make tokfixtures  vocabularies, tokenizer.json files and the corpus of the tokenizer parity tests
@@ -439,10 +440,12 @@ eval: setup build/edgetag wasm variants
 	$(PY) -m tools.eval.engine --models models --variants build/variants --cli build/edgetag --json build/variants/eval.json
 	$(NODE) tools/eval/redaction.mjs --models models
 
-# The side-by-side comparison (bench/run.mjs: edgetag baseline and relaxed, f32 and int8, against
-# onnxruntime-web and -node, in Node and headless Chromium; writes bench/RESULTS.md), then the GEMM
-# kernels alone and the tokenizer against tokenizers.js, all on Node 24 (NODE_LTS). BENCH_ARGS passes options
-# to bench/run.mjs; `node bench/run.mjs --engine node` runs the Node part on the machine's Node 20 instead.
+# The side-by-side comparison (bench/run.mjs: edgetag baseline and relaxed, f32, int8 and q4 beside int8, against
+# onnxruntime-web and -node, in Node, headless Chromium and WebKitGTK — Safari's engine family, MiniBrowser under
+# Xvfb over WebDriver, whose packages `setup` installs as for test-browser and test-demo; an engine that cannot
+# start is skipped with the reason; writes bench/RESULTS.md), then the GEMM kernels alone (the same three engines)
+# and the tokenizer against tokenizers.js, all on Node 24 (NODE_LTS). BENCH_ARGS passes options to bench/run.mjs
+# (e.g. --engine node,chromium); `node bench/run.mjs --engine node` runs the Node part on the machine's Node 20 instead.
 BENCH_KERNELS := build/bench-kernels-simd.wasm build/bench-kernels-relaxed.wasm
 build/bench-kernels-%.wasm: bench/kernels.c $(WASM_SIMD_OBJ) $(WASM_RELAXED_OBJ)
 	$(WASM_CC) $(WASM_CFLAGS) $(if $(filter relaxed,$*),-mrelaxed-simd) -c bench/kernels.c -o build/wasm-$*/bench-kernels.o
