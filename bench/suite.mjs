@@ -66,6 +66,10 @@ const median = (a) => {
 
 // ---- runtimes ---------------------------------------------------------------------------------------
 
+/** The most wasm memory an edgetag engine may hold here: all that wasm32 allows (the library's default, 256 MiB,
+ * is below what the f32 base model needs). */
+const MAX_MEMORY = 2 ** 32 - 2 ** 16;
+
 /** edgetag: a fresh wasm module per config, so each has its own instance and memory. weights "q4": the Q4_0 file. */
 function edgetagConfig(host, flavour, precision, weights = null) {
   let model = null;
@@ -76,7 +80,7 @@ function edgetagConfig(host, flavour, precision, weights = null) {
       const t0 = performance.now();
       const module = await WebAssembly.compile(host.wasm[flavour]);
       const t1 = performance.now();
-      model = await host.edgetag.load(bytes, { simd: flavour, wasmModule: module });
+      model = await host.edgetag.load(bytes, { simd: flavour, wasmModule: module, maxMemory: MAX_MEMORY });
       const t2 = performance.now();
       const out = model.logits(ids);
       const t3 = performance.now();
