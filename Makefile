@@ -11,7 +11,10 @@
 #                  Chromium and WebKitGTK), test-worker (the edge service on workerd, Node and Deno),
 #                  test-package (the npm tarball)
 #   make fuzz-run  the five fuzz targets, FUZZ_SECONDS (600) each, into build/fuzz/corpus-<target>
-#   make bench     edgetag vs onnxruntime-web/-node in Node and Chromium (bench/RESULTS.md); GEMM kernels; tokenizer
+#   make bench     edgetag vs onnxruntime-web/-node in Node, Chromium and WebKitGTK (bench/RESULTS.md); GEMM kernels;
+#                  tokenizer; then bench-e2e
+#   make bench-e2e text in, labels and entities out: edgetag's library vs transformers.js on the same weights, Node and
+#                  Chromium (bench/e2e.mjs)
 #   make tradeoff  models/README.md's footprint-vs-accuracy table and plot: f32 / int8 / q4 per shipped model
 #   make bench-worker  the edge service under load on loopback: req/s, p50/p99, cold start (bench/RESULTS.md)
 #   make tokfixtures  vocabularies, tokenizer.json files and the corpus of the tokenizer parity tests
@@ -439,20 +442,54 @@ eval: setup build/edgetag wasm variants
 	$(PY) -m tools.eval.engine --models models --variants build/variants --cli build/edgetag --json build/variants/eval.json
 	$(NODE) tools/eval/redaction.mjs --models models
 
-# The side-by-side comparison (bench/run.mjs: edgetag baseline and relaxed, f32 and int8, against
-# onnxruntime-web and -node, in Node and headless Chromium; writes bench/RESULTS.md), then the GEMM
-# kernels alone and the tokenizer against tokenizers.js, all on Node 24 (NODE_LTS). BENCH_ARGS passes options
-# to bench/run.mjs; `node bench/run.mjs --engine node` runs the Node part on the machine's Node 20 instead.
+# End to end against transformers.js (bench/e2e.mjs, make bench-e2e): text in, labels and entities out, tokenization
+# included, on the same weights. The shipped shape (intent-clinc, pii-ner) and MiniLM's with random heads
+# (make_reference's minilm-cls and minilm-tok, bert-base-uncased's vocabulary from build/tok/uncased); each f32 GGUF
+# becomes the Hugging Face folder transformers.js loads (bench/hf_export.py: config.json, tokenizer.json,
+# onnx/model.onnx and the dynamic-int8 onnx/model_quantized.onnx). BENCH_E2E_ARGS: e.g. --engines node --runs 6.
+E2E_MODELS := intent-clinc pii-ner minilm-cls minilm-tok
+E2E_EXPORT := bench/hf_export.py bench/onnx_export.py tools/distill/student.py tools/formats/tokenizer_json.py
+
+build/e2e/ref/minilm-%/model.safetensors: tools/fixtures/make_reference.py build/tok/uncased/tokenizer.json
+	$(PY) -m tools.fixtures.make_reference --shape minilm-$* --vocab build/tok/uncased -o build/e2e/ref/minilm-$*
+
+build/e2e/minilm-cls-f32.gguf: build/e2e/ref/minilm-cls/model.safetensors $(wildcard tools/convert/*.py)
+	$(PY) -m tools.convert build/e2e/ref/minilm-cls -o $@ --name "edgetag reference minilm-cls (random weights)"
+
+build/e2e/minilm-tok-f32.gguf: build/e2e/ref/minilm-tok/model.safetensors $(wildcard tools/convert/*.py)
+	$(PY) -m tools.convert build/e2e/ref/minilm-tok -o $@ --aggregation first --name "edgetag reference minilm-tok (random weights)"
+
+build/e2e/minilm-%.gguf: build/e2e/minilm-%-f32.gguf build/edgetag
+	build/edgetag quantize $< $@ --type i8
+
+build/e2e/hf/%/onnx/model_quantized.onnx: models/%-f32.gguf $(E2E_EXPORT)
+	$(PY) -m bench.hf_export $< -o build/e2e/hf/$*
+
+build/e2e/hf/minilm-%/onnx/model_quantized.onnx: build/e2e/minilm-%-f32.gguf $(E2E_EXPORT)
+	$(PY) -m bench.hf_export $< -o build/e2e/hf/minilm-$*
+
+E2E_INPUTS := $(foreach m,$(E2E_MODELS),build/e2e/hf/$(m)/onnx/model_quantized.onnx) build/e2e/minilm-cls.gguf build/e2e/minilm-tok.gguf
+
+bench-e2e: setup wasm $(E2E_INPUTS)
+	$(NODE_LTS) bench/e2e.mjs $(BENCH_E2E_ARGS)
+
+# The side-by-side comparison (bench/run.mjs: edgetag baseline and relaxed, f32, int8 and q4 beside int8, against
+# onnxruntime-web and -node, in Node, headless Chromium and WebKitGTK — Safari's engine family, MiniBrowser under
+# Xvfb over WebDriver, whose packages `setup` installs as for test-browser and test-demo; an engine that cannot
+# start is skipped with the reason; writes bench/RESULTS.md), then the GEMM kernels alone (the same three engines),
+# the tokenizer against tokenizers.js, and bench-e2e's end-to-end comparison, all on Node 24 (NODE_LTS). BENCH_ARGS passes options to bench/run.mjs
+# (e.g. --engine node,chromium); `node bench/run.mjs --engine node` runs the Node part on the machine's Node 20 instead.
 BENCH_KERNELS := build/bench-kernels-simd.wasm build/bench-kernels-relaxed.wasm
 build/bench-kernels-%.wasm: bench/kernels.c $(WASM_SIMD_OBJ) $(WASM_RELAXED_OBJ)
 	$(WASM_CC) $(WASM_CFLAGS) $(if $(filter relaxed,$*),-mrelaxed-simd) -c bench/kernels.c -o build/wasm-$*/bench-kernels.o
 	$(WASM_CC) --target=wasm32-wasi -mexec-model=reactor -Wl,--strip-all build/wasm-$*/bench-kernels.o \
 	  $(filter build/wasm-$*/kernels/%,$(WASM_SIMD_OBJ) $(WASM_RELAXED_OBJ)) -o $@
 
-bench: setup wasm native refmodels tokfixtures $(BENCH_KERNELS)
+bench: setup wasm native refmodels tokfixtures $(BENCH_KERNELS) $(E2E_INPUTS)
 	$(NODE_LTS) bench/run.mjs $(BENCH_ARGS)
 	$(NODE_LTS) --no-liftoff bench/kernels.mjs
 	$(NODE_LTS) bench/tokenizer.mjs
+	$(NODE_LTS) bench/e2e.mjs $(BENCH_E2E_ARGS)
 
 # The edge service under load (bench/worker.mjs): workerd, Node 24 and Deno, 16 clients for 30 s each, cold
 # starts, memory; then onnxruntime-web and edgetag on the same weights in workerd (bench/peers.mjs). Writes its
@@ -481,4 +518,4 @@ clean:
 
 .PHONY: all setup wasm native asan fuzz fuzz-seeds fuzz-smoke fuzz-run reliability refmodels tokfixtures golden golden-models models variants tradeoff manifest train \
         llamacpp test test-native test-py test-js test-browser test-demo test-worker test-package demo demo-cli eval \
-        bench bench-worker bench-tune sizes clean distill test-distill report
+        bench bench-e2e bench-worker bench-tune sizes clean distill test-distill report

@@ -34,6 +34,9 @@ the same one python3 -m tools.convert turns into the GGUF file edgetag runs. OUT
                      (activation type), followed by DequantizeLinear; --no-gather leaves them f32.
   reference.json   a padded batch of random ids (two texts) and tools/eval/reference_bert.py's outputs for it,
                    for bench/onnx_check.mjs (which checks both files in onnxruntime-node/-web).
+
+bench/hf_export.py reuses the graph (with a sequence- or token-classification head: output logits) and the
+int8 rewrite for the folders transformers.js loads (onnx/model.onnx, onnx/model_quantized.onnx).
 """
 
 import argparse
@@ -127,14 +130,25 @@ class Layer(nn.Module):
 
 
 class BertModel(nn.Module):
-    def __init__(self, ref):
+    """BertModel (head None: outputs last_hidden_state and pooler_output), or with its classifier on top as
+    BertForSequenceClassification (head "sequence": logits = classifier(pooler_output), [batch, labels]) and
+    BertForTokenClassification (head "token": logits = classifier(last_hidden_state), [batch, sequence,
+    labels]), as bench/hf_export.py exports them for transformers.js."""
+
+    def __init__(self, ref, head=None):
         super().__init__()
         w, cfg = ref.w, ref.config
-        if not ref.has_pooler:
+        if head is None and not ref.has_pooler:
             raise SystemExit("onnx_export: the benchmark models are BertModel with a pooler")
+        if head == "sequence" and not ref.has_pooler:
+            raise SystemExit("onnx_export: sequence classification needs the pooler")
+        if head and not ref.has_classifier:
+            raise SystemExit("onnx_export: a %s head needs classifier.weight" % head)
+        self.head = head
         self.embeddings = Embeddings(w, cfg)
         self.layers = nn.ModuleList([Layer(w, cfg, n) for n in range(cfg["num_hidden_layers"])])
-        self.pooler = linear(w, "pooler.dense")
+        self.pooler = linear(w, "pooler.dense") if head != "token" else None
+        self.classifier = linear(w, "classifier") if head else None
 
     def forward(self, input_ids, attention_mask, token_type_ids):
         extended = attention_mask[:, None, None, :].to(torch.float32)
@@ -142,25 +156,34 @@ class BertModel(nn.Module):
         x = self.embeddings(input_ids, token_type_ids)
         for layer in self.layers:
             x = layer(x, extended)
+        if self.head == "token":
+            return self.classifier(x)
         pooled = torch.tanh(self.pooler(x[:, 0]))
+        if self.head == "sequence":
+            return self.classifier(pooled)
         return x, pooled
 
 
-def export_f32(ref, path, opset):
-    model = BertModel(ref).eval()
+INPUT_NAMES = ["input_ids", "attention_mask", "token_type_ids"]
+DYNAMIC_INPUTS = {name: {0: "batch_size", 1: "sequence_length"} for name in INPUT_NAMES}
+
+
+def export_f32(ref, path, opset, head=None):
+    """Exports the f32 graph to path; returns the torch module it traced."""
+    model = BertModel(ref, head).eval()
     ids = torch.tensor([[101, 2000, 2001, 2002, 102], [101, 2003, 102, 0, 0]], dtype=torch.long)
     mask = (ids != 0).long()
     types = torch.zeros_like(ids)
+    if head is None:
+        outputs = {"last_hidden_state": {0: "batch_size", 1: "sequence_length"}, "pooler_output": {0: "batch_size"}}
+    elif head == "token":
+        outputs = {"logits": {0: "batch_size", 1: "sequence_length"}}
+    else:
+        outputs = {"logits": {0: "batch_size"}}
     with torch.no_grad():
         torch.onnx.export(
             model, (ids, mask, types), path, opset_version=opset, do_constant_folding=True,
-            input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["last_hidden_state", "pooler_output"],
-            dynamic_axes={"input_ids": {0: "batch_size", 1: "sequence_length"},
-                          "attention_mask": {0: "batch_size", 1: "sequence_length"},
-                          "token_type_ids": {0: "batch_size", 1: "sequence_length"},
-                          "last_hidden_state": {0: "batch_size", 1: "sequence_length"},
-                          "pooler_output": {0: "batch_size"}})
+            input_names=INPUT_NAMES, output_names=list(outputs), dynamic_axes={**DYNAMIC_INPUTS, **outputs})
         return model
 
 

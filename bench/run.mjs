@@ -1,23 +1,29 @@
-// run.mjs — `make bench`'s comparison: edgetag (baseline SIMD128 and relaxed-SIMD wasm, f32 and int8) side
-// by side with onnxruntime-web (wasm, 1 thread) on the same random-weight models and token ids, in Node
-// (plus onnxruntime-node, native, 1 thread, as the ceiling) and in headless Chromium. One process per engine:
-// a Node worker (started with the relaxed-SIMD flags on Node 20), and one Chromium page. Prints a markdown report per
-// engine and writes it into bench/RESULTS.md (replacing that engine's previous block, keeping the rest).
+// run.mjs — `make bench`'s comparison: edgetag (baseline SIMD128 and relaxed-SIMD wasm, f32 and int8, and 4-bit
+// Q4_0 beside int8) side by side with onnxruntime-web (wasm, 1 thread) on the same random-weight models and token
+// ids, in Node (plus onnxruntime-node, native, 1 thread, as the ceiling), in headless Chromium and in WebKitGTK
+// (Safari's engine family: MiniBrowser under Xvfb, driven over WebDriver). One process per engine: a Node worker
+// (started with the relaxed-SIMD flags on Node 20), one Chromium page, one WebKitGTK page. Prints a markdown report
+// per engine and writes it into bench/RESULTS.md (replacing that engine's previous block, keeping the rest). An
+// engine that cannot start here (no WebKitGTK, no display) is skipped with the reason; its block stays as it was.
 //
-//   node bench/run.mjs [--engine node,chromium] [--models minilm,base] [--seqs 16,64,128,256] [--runs 20]
+//   node bench/run.mjs [--engine node,chromium,webkit] [--models minilm,base] [--seqs 16,64,128,256] [--runs 20]
 //                      [--rounds 4] [--sample-ms 150] [--skip chromium:base:f32[:family],...] [--no-write]
 //                      [--no-cold-default] [--report-only]   (--report-only: re-render build/bench/result-ENGINE.json)
+//   (family: edgetag, q4, ORT-web or ORT-node; e.g. --skip webkit:base:int8:q4)
 //
 // Inputs (made here when missing, as `make bench` would): build/edgetag.wasm, build/edgetag-relaxed.wasm,
 // build/edgetag (the CLI, for `quantize`), build/ref/MODEL/ + build/ref/MODEL.gguf (python3 -m tools.fixtures.make_reference,
-// python3 -m tools.convert), build/ref/MODEL-i8.gguf (`build/edgetag quantize … --type i8`) and
-// build/onnx/MODEL/model-{f32,int8}.onnx (bench/onnx_export.py, checked by bench/onnx_check.mjs).
+// python3 -m tools.convert), build/ref/MODEL-i8.gguf and build/ref/MODEL-q4.gguf (`build/edgetag quantize … --type
+// i8` and `--type q4_0`) and build/onnx/MODEL/model-{f32,int8}.onnx (bench/onnx_export.py, checked by
+// bench/onnx_check.mjs).
 import { spawn, spawnSync, execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir, totalmem } from "node:os";
-import { extname, join, normalize } from "node:path";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { processTree } from "./procs.mjs";
+import { serve } from "./serve.mjs";
+import { openWebKit, webkitUnavailable } from "./webkit.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const PY = "/usr/bin/python3";
@@ -32,7 +38,7 @@ function parseArgs(argv) {
     return i >= 0 ? argv[i + 1] : dflt;
   };
   return {
-    engines: get("--engine", "node,chromium").split(",").filter(Boolean),
+    engines: get("--engine", "node,chromium,webkit").split(",").filter(Boolean),
     models: get("--models", "minilm,base").split(",").filter(Boolean),
     seqs: get("--seqs", "16,64,128,256").split(",").map(Number),
     runs: Number(get("--runs", "20")),
@@ -64,11 +70,14 @@ function prepare(models) {
   for (const m of models) {
     const hf = `build/ref/${m}`, st = join(ROOT, hf, "model.safetensors");
     if (!existsSync(st)) run(PY, ["-m", "tools.fixtures.make_reference", "--shape", m, "-o", hf]);
-    const gguf = `build/ref/${m}.gguf`, i8 = `build/ref/${m}-i8.gguf`, onnxDir = `build/onnx/${m}`;
+    const gguf = `build/ref/${m}.gguf`, onnxDir = `build/onnx/${m}`;
     if (mtime(join(ROOT, gguf)) < mtime(st))
       run(PY, ["-m", "tools.convert", hf, "-o", gguf, "--name", `edgetag reference ${m} (random weights)`]);
-    if (mtime(join(ROOT, i8)) < Math.max(mtime(join(ROOT, gguf)), mtime(join(ROOT, "build/edgetag"))))
-      run(join(ROOT, "build/edgetag"), ["quantize", gguf, i8, "--type", "i8"]);
+    for (const [suffix, type] of [["i8", "i8"], ["q4", "q4_0"]]) {
+      const out = `build/ref/${m}-${suffix}.gguf`;
+      if (mtime(join(ROOT, out)) < Math.max(mtime(join(ROOT, gguf)), mtime(join(ROOT, "build/edgetag"))))
+        run(join(ROOT, "build/edgetag"), ["quantize", gguf, out, "--type", type]);
+    }
     const exporter = join(ROOT, "bench/onnx_export.py");
     const onnxOld = ["model-f32.onnx", "model-int8.onnx"].some((f) => mtime(join(ROOT, onnxDir, f)) < Math.max(mtime(st), mtime(exporter)));
     if (onnxOld) run(PY, ["-m", "bench.onnx_export", hf, "-o", onnxDir]);
@@ -106,8 +115,8 @@ async function nodeWorker(args) {
     read: async (p) => readFileSync(join(ROOT, p)),
     wasm: { baseline: readFileSync(join(ROOT, cfg.wasmFiles.baseline)), relaxed: readFileSync(join(ROOT, cfg.wasmFiles.relaxed)) },
     minSampleMs: 0,
-    skip: (model, precision, family, name) => (!relaxed && name === "edgetag relaxed") ||
-      skip.has(`${model}:${precision}`) || skip.has(`${model}:${precision}:${family}`),
+    skip: (model, precision, family) => skip.has(`${model}:${precision}`) || skip.has(`${model}:${precision}:${family}`),
+    unsupported: (c) => c.flavour === "relaxed" && !relaxed,
   };
   const result = await runSuite(host, { ...cfg, coldOnly: cold });
   result.node = process.version;
@@ -135,58 +144,24 @@ function spawnNodeWorker(kind, cfg, flags) {
   });
 }
 
-// ---- Chromium -------------------------------------------------------------------------------------------
+// ---- Chromium ----------------------------------------------------------------------------------------
 
-const TYPES = { ".html": "text/html", ".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "application/wasm",
-  ".json": "application/json" };
 const SERVED = ["bench/", "web/", "build/", "node_modules/onnxruntime-web/dist/"];
-
-function serve() {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^\/+/, "");
-    const file = join(ROOT, path);
-    if (!SERVED.some((p) => path.startsWith(p)) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end();
-      return;
-    }
-    const body = readFileSync(file);
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "content-length": body.length,
-      "cache-control": "no-store" });
-    res.end(body);
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
 
 /** VmHWM (peak RSS) of Chromium's processes: the renderer's and the sum over all of them. */
 function chromiumPeaks(profile) {
-  const procs = [];
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const status = readFileSync(`/proc/${d}/status`, "utf8");
-      const ppid = Number(/PPid:\s+(\d+)/.exec(status)[1]);
-      const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
-      const cmd = readFileSync(`/proc/${d}/cmdline`, "utf8");
-      procs.push({ pid: Number(d), ppid, hwm, cmd, type: /--type=([a-z-]+)/.exec(cmd)?.[1] ?? "browser" });
-    } catch { /* gone */ }
-  }
-  const roots = procs.filter((p) => p.cmd.includes(`--user-data-dir=${profile}`) && p.type === "browser");
-  const tree = new Set(roots.map((p) => p.pid));
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const p of procs) if (!tree.has(p.pid) && tree.has(p.ppid)) tree.add(p.pid), grew = true;
-  }
-  const mine = procs.filter((p) => tree.has(p.pid));
+  const type = (p) => /--type=([a-z-]+)/.exec(p.cmd)?.[1] ?? "browser";
+  const mine = processTree((p) => p.cmd.includes(`--user-data-dir=${profile}`) && type(p) === "browser");
   return {
-    renderer: Math.max(0, ...mine.filter((p) => p.type === "renderer").map((p) => p.hwm)),
+    renderer: Math.max(0, ...mine.filter((p) => type(p) === "renderer").map((p) => p.hwm)),
     total: mine.reduce((a, p) => a + p.hwm, 0),
-    processes: mine.map((p) => `${p.type} ${(p.hwm / 2 ** 20).toFixed(0)} MB`),
+    processes: mine.map((p) => `${type(p)} ${(p.hwm / 2 ** 20).toFixed(0)} MB`),
   };
 }
 
 async function chromiumRun(cfg) {
   const { chromium } = await import("playwright-core");
-  const server = await serve();
+  const server = await serve(SERVED);
   const url = `http://127.0.0.1:${server.address().port}/bench/page.html`;
   const profile = mkdtempSync(join(tmpdir(), "edgetag-bench-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
@@ -201,7 +176,7 @@ async function chromiumRun(cfg) {
     await page.goto(url);
     await page.waitForFunction(() => window.benchReady === true, null, { timeout: 60_000 });
     page.setDefaultTimeout(0);
-    const result = await page.evaluate((c) => window.runBench(c), cfg);
+    const result = await page.evaluate((c) => window.runBench(c), { ...cfg, engine: "chromium" });
     result.chromium = context.browser()?.version() ?? execFileSync("/usr/bin/chromium", ["--version"], { encoding: "utf8" }).trim();
     result.peaks = chromiumPeaks(profile);
     result.userAgent = await page.evaluate(() => navigator.userAgent);
@@ -213,12 +188,41 @@ async function chromiumRun(cfg) {
   }
 }
 
+// ---- WebKitGTK ----------------------------------------------------------------------------------------
+
+/** The same page in WebKitGTK (bench/webkit.mjs); {skipped: why} when it cannot run here. */
+async function webkitRun(cfg) {
+  const missing = webkitUnavailable();
+  if (missing) return { skipped: missing };
+  const server = await serve(SERVED);
+  let page;
+  try {
+    page = await openWebKit(`http://127.0.0.1:${server.address().port}/bench/page.html`, "window.benchReady === true");
+  } catch (e) {
+    server.close();
+    return { skipped: `WebKitGTK did not start or the page did not load: ${e.message}` };
+  }
+  try {
+    const result = await page.call("runBench", { ...cfg, engine: "webkit", yieldBetweenSamples: true }, (l) => log(`webkit: ${l}`));
+    result.webkit = page.version;
+    result.userAgent = page.userAgent;
+    result.peaks = page.peaks();
+    return result;
+  } finally {
+    await page.close();
+    server.close();
+  }
+}
+
 // ---- report ---------------------------------------------------------------------------------------------
 
 const MB = (b) => (b == null ? "n/a" : `${(b / 2 ** 20).toFixed(1)}`);
 const ms = (v) => (v == null ? "–" : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const fmtX = (v) => (v == null ? "–" : `${v.toFixed(2)}×`);
-const NAMES = ["edgetag baseline", "edgetag relaxed", "ORT-web", "ORT-node"];
+const NAMES = ["edgetag baseline", "edgetag relaxed", "edgetag baseline q4", "edgetag relaxed q4", "ORT-web", "ORT-node"];
+const isQ4 = (name) => name.endsWith(" q4");
+/** The engine's name and version, as the report's headings give it. */
+const engineName = (r) => ({ node: `Node ${r.node}`, chromium: `Chromium ${r.chromium}`, webkit: `WebKitGTK ${r.webkit}` })[r.engine];
 
 function machine() {
   const lscpu = execFileSync("lscpu", { encoding: "utf8" });
@@ -239,24 +243,34 @@ function sizes() {
 
 function report(r, meta) {
   const L = [];
-  const engine = r.engine === "node" ? `Node ${r.node}` : `Chromium ${r.chromium}`;
+  const engine = engineName(r);
   L.push(`## edgetag vs onnxruntime side by side — ${engine} (bench/run.mjs)`, "");
   const busy = Math.max(Number(meta.loadStart.split(" ")[0]), Number(meta.loadEnd.split(" ")[0])) > 1.5;
   L.push(`Run ${meta.date} on ${meta.machine.cpu}, ${meta.machine.cpus} cores, ${meta.machine.mem}, Debian 12; load average ` +
     `${meta.loadStart} at the start and ${meta.loadEnd} at the end (the benchmark itself keeps one core busy)` +
     (busy ? " — **something else was running**, so absolute times are noisy" : "") + `. Read the ratios: they come from the ` +
     `same run with the runtimes interleaved in ${meta.cfg.rounds} rounds per row. Build: ${meta.build}.`);
-  const how = r.engine === "node"
-    ? `One Node process (\`${["node", ...r.execArgv].join(" ")}\`${r.execArgv.length ? "" : "; relaxed SIMD is on by default from Node 22"}): ` +
-      `${NAMES.join(", ")} (onnxruntime-node ${r.ortNodeVersion}, native CPU EP, 1 intra-op thread — the ceiling).`
-    : `One headless Chromium page (\`/usr/bin/chromium\` via playwright-core, served from 127.0.0.1, not cross-origin isolated: ` +
-      `performance.now() is coarse, so a sample is ⌈${meta.cfg.sampleMs} ms / run⌉ back-to-back runs, averaged).`;
+  const timer = `performance.now() is coarse${r.timerStepMs ? ` (steps of ${r.timerStepMs} ms seen)` : ""}, so a sample is ` +
+    `⌈${meta.cfg.sampleMs} ms / run⌉ back-to-back runs, averaged`;
+  const how = {
+    node: () => `One Node process (\`${["node", ...r.execArgv].join(" ")}\`${r.execArgv.length ? "" : "; relaxed SIMD is on by default from Node 22"}): ` +
+      `${NAMES.join(", ")} (onnxruntime-node ${r.ortNodeVersion}, native CPU EP, 1 intra-op thread — the ceiling).`,
+    chromium: () => `One headless Chromium page (\`/usr/bin/chromium\` via playwright-core, served from 127.0.0.1, not cross-origin ` +
+      `isolated: ${timer}).`,
+    webkit: () => `One WebKitGTK ${r.webkit} page (Debian's MiniBrowser under Xvfb, driven over WebDriver by WebKitWebDriver — ` +
+      `\`tests/js/browser/webdriver.mjs\` — and served from 127.0.0.1; JavaScriptCore, Safari's engine; not cross-origin isolated: ` +
+      `${timer}; the page yields to its event loop between samples so that the driver's polls are answered).`,
+  }[r.engine]();
   L.push("", `${how} onnxruntime-web ${r.ortVersion}: \`numThreads = 1\`, wasm execution provider, SIMD ` +
     `(\`ort-wasm-simd-threaded.wasm\`, which has no relaxed-SIMD instructions), default graph optimizations (all). ` +
     `Models: random-weight Hugging Face BertModel checkpoints (\`tools/fixtures/make_reference.py\`) → edgetag's GGUF (f32; int8 by ` +
     `\`build/edgetag quantize --type i8\`) and ONNX (\`bench/onnx_export.py\`: f32, and int8 as onnxruntime's \`quantize_dynamic\` ` +
     `makes it — DynamicQuantizeLinear + MatMulInteger, int8 weights per output channel) from the same weights. Same token ids ` +
     `everywhere; ORT gets the mixed batch padded to 256 with an attention mask, edgetag as one ragged batch. ` +
+    `The int8 tables also time edgetag on the same weights quantized to 4 bits (\`build/edgetag quantize --type q4_0\`: ` +
+    `llama.cpp's Q4_0 blocks of 32 with an f16 scale), columns "q4": onnxruntime has no 4-bit path for these encoders, so ` +
+    `q4 is compared with edgetag's own int8 build of the same flavour, interleaved in the same rounds (×int8 = int8 median / ` +
+    `q4 median). ` +
     `Per row: median / min ms of ${meta.cfg.runs} timed runs after warm-up (short calls first, then 2 at the row's shape); ` +
     `×ORT = ORT-web median / this median (same precision); GOP/s = 2 × the multiply-adds of all matmuls incl. attention ` +
     `over the real (unpadded) tokens, at the median.`);
@@ -265,9 +279,12 @@ function report(r, meta) {
     L.push("", `### ${m.name}: ${s.nLayer} layers, hidden ${s.nEmbd}, ${s.nHead} heads, FFN ${s.nFF}`);
     for (const g of m.groups) {
       const names = NAMES.filter((n) => g.configs[n]);
-      L.push("", `**${g.precision}** — GGUF ${MB(g.bytes.edgetag)} MB, ONNX ${MB(g.bytes.onnx)} MB` +
-        (g.skipped.length ? ` (skipped: ${g.skipped.join(", ")})` : ""), "");
-      const head = ["input", "tokens", ...names.flatMap((n) => (n === "ORT-web" ? [`${n} ms`] : [`${n} ms`, "×ORT"])), "GOP/s " + names.map((n) => n.replace("edgetag ", "")).join(" / ")];
+      L.push("", `**${g.precision}** — GGUF ${MB(g.bytes.edgetag)} MB${g.bytes.q4 ? ` (q4: ${MB(g.bytes.q4)} MB)` : ""}, ONNX ${MB(g.bytes.onnx)} MB` +
+        (g.skipped.length ? ` (skipped: ${g.skipped.join(", ")})` : "") +
+        (g.unsupported?.length ? ` (not supported by this engine: ${g.unsupported.join(", ")} — no relaxed SIMD, ` +
+          "`WebAssembly.validate` is false for the relaxed build)" : ""), "");
+      const head = ["input", "tokens", ...names.flatMap((n) => (n === "ORT-web" ? [`${n} ms`] : [`${n} ms`, isQ4(n) ? "×int8" : "×ORT"])),
+        "GOP/s " + names.map((n) => n.replace("edgetag ", "")).join(" / ")];
       L.push(`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`);
       for (const row of g.rows) {
         const web = row.results["ORT-web"]?.median;
@@ -275,7 +292,10 @@ function report(r, meta) {
         for (const n of names) {
           const x = row.results[n];
           cells.push(`${ms(x.median)} / ${ms(x.min)}`);
-          if (n !== "ORT-web") cells.push(web ? `**${fmtX(web / x.median)}**` : "–");
+          if (isQ4(n)) {
+            const int8 = row.results[n.slice(0, -3)]?.median;
+            cells.push(int8 ? fmtX(int8 / x.median) : "–");
+          } else if (n !== "ORT-web") cells.push(web ? `**${fmtX(web / x.median)}**` : "–");
         }
         cells.push(names.map((n) => (2 * row.macs / row.results[n].median / 1e6).toFixed(1)).join(" / "));
         L.push(`| ${cells.join(" | ")} |`);
@@ -285,7 +305,7 @@ function report(r, meta) {
       `${m.accuracyRef ?? "—"} (at 128 tokens / over the mixed batch). Every runtime's load includes copying the model into ` +
       `memory it has not touched before; on this machine (a virtual machine, where a first touch of a page is slow) a plain ` +
       `ArrayBuffer copy of the same size takes ` +
-      m.groups.map((g) => `${ms(g.firstTouchMs)} ms for the ${g.precision} file (${MB(g.bytes.edgetag ?? g.bytes.onnx)} MB)`).join(" and ") + ".", "");
+      m.groups.map((g) => `${ms(g.firstTouchMs)} ms for the ${g.precision} file (${MB(g.bytes.edgetag ?? g.bytes.onnx ?? g.bytes.q4)} MB)`).join(" and ") + ".", "");
     L.push("| precision | runtime | cold ms: engine + load + first run | wasm memory MB after seq " +
       `${Math.max(...meta.cfg.seqs)} / after all runs | max abs Δ pooler |`, "|---|---|---|---|---|");
     for (const g of m.groups)
@@ -293,7 +313,7 @@ function report(r, meta) {
         const c = g.configs[n];
         const eng = c.cold.engineMs != null ? `${ms(c.cold.engineMs)} compile` : n === "ORT-web" ? "(start: see below)" : "–";
         const total = (c.cold.engineMs ?? 0) + c.cold.loadMs + c.cold.firstMs;
-        L.push(`| ${g.precision} | ${n}${c.kernels ? ` (${c.kernels} after warm-up)` : ""} | **${ms(total)}** = ${eng} + ${ms(c.cold.loadMs)} ${n.startsWith("ORT") ? "session" : "instantiate + load"} + ` +
+        L.push(`| ${isQ4(n) ? "q4" : g.precision} | ${n}${c.kernels ? ` (${c.kernels} after warm-up)` : ""} | **${ms(total)}** = ${eng} + ${ms(c.cold.loadMs)} ${n.startsWith("ORT") ? "session" : "instantiate + load"} + ` +
           `${ms(c.cold.firstMs)} | ${MB(c.memoryAfterSeqMax)} / ${MB(c.memoryAfterRuns)} | ` +
           `${c.maxDiff128 == null ? "–" : c.maxDiff128.toExponential(1)} / ${c.maxDiffBatch == null ? "–" : c.maxDiffBatch.toExponential(1)} |`);
       }
@@ -308,10 +328,14 @@ function report(r, meta) {
     ? "edgetag's \"compile\" is `WebAssembly.compile` of the wasm bytes; with `--no-liftoff` V8 compiles every function " +
       "with TurboFan up front, and a second compile of the same bytes hits V8's module cache (hence ~1 ms after the first). " +
       "The same flag makes onnxruntime-web's start slow here (TurboFan on its 14 MB wasm): see the flag-less cold starts below."
-    : `${r.engine === "node" ? "Node" : "Chromium"} compiles wasm lazily (Liftoff on first call, TurboFan in the background ` +
-      "for hot functions), so edgetag's \"compile\" is small and the first run pays for code generation.");
+    : r.engine === "webkit"
+      ? "JavaScriptCore compiles wasm in tiers (a fast baseline compiler, BBQ, then the optimizing OMG for hot functions, in the " +
+        "background), so edgetag's \"compile\" is small and the first runs pay for code generation."
+      : `${r.engine === "node" ? "Node" : "Chromium"} compiles wasm lazily (Liftoff on first call, TurboFan in the background ` +
+        "for hot functions), so edgetag's \"compile\" is small and the first run pays for code generation.");
   if (r.engine === "node") L.push("", `Peak RSS of the process (all runtimes and models of the run together): ${MB(r.peakRss)} MB.`);
-  else if (r.peaks) L.push("", `Peak RSS (VmHWM): renderer ${MB(r.peaks.renderer)} MB; all Chromium processes summed ${MB(r.peaks.total)} MB ` +
+  else if (r.peaks) L.push("", `Peak RSS (VmHWM): ${r.engine === "webkit" ? "web content process" : "renderer"} ${MB(r.peaks.renderer)} MB; ` +
+    `all ${r.engine === "webkit" ? "MiniBrowser and WebKit" : "Chromium"} processes summed ${MB(r.peaks.total)} MB ` +
     `(${r.peaks.processes.join(", ")}). Relaxed SIMD available: ${r.relaxedSimd}; cross-origin isolated: ${r.crossOriginIsolated}.`);
   if (meta.coldDefault) {
     const c = meta.coldDefault;
@@ -346,6 +370,13 @@ function targets(r, meta) {
       out.push(`- seq 128 ${g.precision} ${n}: ${fmtX(ratio)} ORT-web (target ≥ ${need}×) — ${ratio >= need ? "met" : "**missed**"} ` +
         `(ratio of the minimums: ${fmtX(row.results["ORT-web"].min / x.min)}); ` +
         `whole-model ${(2 * row.macs / x.median / 1e6).toFixed(1)} GOP/s`);
+    }
+    for (const n of ["edgetag relaxed q4", "edgetag baseline q4"]) {
+      const q = row?.results[n], int8 = row?.results[n.slice(0, -3)];
+      if (!q || !int8) continue;
+      out.push(`- seq 128 q4 (Q4_0) ${n.slice(0, -3)}: ${ms(q.median)} ms against ${ms(int8.median)} ms for its int8 build, ` +
+        `${fmtX(int8.median / q.median)} (> 1: q4 faster; no ORT-web peer runs 4-bit encoders, so this is edgetag's own int8 ` +
+        `in the same run); whole-model ${(2 * row.macs / q.median / 1e6).toFixed(1)} GOP/s`);
     }
     const batch = g.rows.find((x) => x.input === "8 mixed, one batch"), single = g.rows.find((x) => x.input === "8 mixed, one at a time");
     for (const n of ["edgetag baseline", "edgetag relaxed"]) {
@@ -421,6 +452,16 @@ if (args.worker) {
       if (args.coldDefault && NODE_FLAGS.length) meta.coldDefault = await spawnNodeWorker("node-cold", { ...cfg, skip }, []);
     } else if (engine === "chromium") {
       r = await chromiumRun({ ...cfg, skip });
+    } else if (engine === "webkit") {
+      try {
+        r = await webkitRun({ ...cfg, skip });
+      } catch (e) {
+        r = { skipped: `the run failed: ${e.message}` };
+      }
+      if (r.skipped) {
+        log(`webkit: skipped — ${r.skipped}; bench/RESULTS.md keeps its previous WebKitGTK block`);
+        continue;
+      }
     } else throw new Error(`unknown engine ${engine}`);
     meta.loadEnd = machine().load;
     writeFileSync(saved(engine), JSON.stringify({ r, meta }));

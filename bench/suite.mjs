@@ -1,12 +1,15 @@
 // suite.mjs — the engine-independent part of bench/run.mjs: edgetag (baseline and relaxed wasm, f32 and
-// int8 GGUF) side by side with onnxruntime-web (and onnxruntime-node in Node) on the same models and the same
-// token ids. It runs unchanged in Node (bench/run.mjs's worker process) and in a Chromium page
-// (bench/page.html); the host passes in what differs: how to read files, the runtimes, the timer policy.
+// int8 GGUF, and 4-bit Q4_0 beside int8) side by side with onnxruntime-web (and onnxruntime-node in Node) on the
+// same models and the same token ids. It runs unchanged in Node (bench/run.mjs's worker process) and in a
+// Chromium or WebKitGTK page (bench/page.html); the host passes in what differs: how to read files, the runtimes,
+// the timer policy. Not a command: `node bench/run.mjs` runs it.
 //
 // Per model and precision (int8 first, then f32: ORT-web's one wasm memory never shrinks), every runtime
 // ("config") is created cold, warmed, then timed row by row — batch 1 at each sequence length, the 8 texts
 // of mixed lengths as one batch, and the same 8 texts one at a time — with the configs interleaved in
-// rounds, so that the load of a shared machine falls on all of them alike.
+// rounds, so that the load of a shared machine falls on all of them alike. The int8 group also times edgetag
+// on the model's Q4_0 file (build/ref/MODEL-q4.gguf): onnxruntime has no 4-bit path for these encoders, so the
+// 4-bit configs are compared with edgetag's own int8 ones, interleaved in the same rounds.
 
 /** A one-node ONNX model (Identity): creating it times onnxruntime's own start (wasm fetch, compile, init). */
 const NOOP_ONNX = "CAcSDWVkZ2V0YWcgYmVuY2g6OgoQCgF4EgF5IghJZGVudGl0eRIEbm9vcFoPCgF4EgoKCAgBEgQKAggBYg8KAXkSCgoICAESBAoCCAFCBAoAEA0=";
@@ -63,16 +66,21 @@ const median = (a) => {
 
 // ---- runtimes ---------------------------------------------------------------------------------------
 
-/** edgetag: a fresh wasm module per config, so each has its own instance and memory. */
-function edgetagConfig(host, flavour, precision) {
+/** The most wasm memory an edgetag engine may hold here: all that wasm32 allows (the library's default, 256 MiB,
+ * is below what the f32 base model needs). */
+const MAX_MEMORY = 2 ** 32 - 2 ** 16;
+
+/** edgetag: a fresh wasm module per config, so each has its own instance and memory. weights "q4": the Q4_0 file. */
+function edgetagConfig(host, flavour, precision, weights = null) {
   let model = null;
   return {
-    name: `edgetag ${flavour}`, family: "edgetag", flavour, precision,
+    name: weights ? `edgetag ${flavour} ${weights}` : `edgetag ${flavour}`, family: weights ?? "edgetag", flavour, precision,
+    file: weights ?? "edgetag",
     async cold(bytes, ids) {
       const t0 = performance.now();
       const module = await WebAssembly.compile(host.wasm[flavour]);
       const t1 = performance.now();
-      model = await host.edgetag.load(bytes, { simd: flavour, wasmModule: module });
+      model = await host.edgetag.load(bytes, { simd: flavour, wasmModule: module, maxMemory: MAX_MEMORY });
       const t2 = performance.now();
       const out = model.logits(ids);
       const t3 = performance.now();
@@ -111,7 +119,7 @@ function ortConfig(host, ort, kind, precision) {
     return texts.map((_, b) => d.subarray(b * H, (b + 1) * H));
   };
   return {
-    name: kind, family: kind, precision,
+    name: kind, family: kind, precision, file: "onnx",
     async cold(bytes, ids) {
       const t0 = performance.now();
       session = await ort.InferenceSession.create(bytes, options);
@@ -142,7 +150,9 @@ async function ortStart(ort, kind) {
 
 /**
  * host: { engine, read(path) → Promise<Uint8Array>, edgetag (web/edgetag.js), wasm: {baseline, relaxed}
- *         (bytes), ortWeb, ortNode?, ortWebMemory?(), log(msg), minSampleMs, skip?(model, precision, family) }
+ *         (bytes), ortWeb, ortNode?, ortWebMemory?(), log(msg), minSampleMs, skip?(model, precision, family, name),
+ *         unsupported?(config) (true: the engine cannot run it, e.g. no relaxed SIMD), pause?() (yields to the
+ *         event loop, outside the timed regions: a WebDriver-driven page answers its polls then) }
  * cfg:  { models, seqs, runs, rounds }
  */
 export async function runSuite(host, cfg) {
@@ -162,26 +172,29 @@ export async function runSuite(host, cfg) {
     for (const precision of ["int8", "f32"]) {
       const files = {
         edgetag: precision === "f32" ? `build/ref/${modelName}.gguf` : `build/ref/${modelName}-i8.gguf`,
+        q4: precision === "int8" ? `build/ref/${modelName}-q4.gguf` : null,
         onnx: `build/onnx/${modelName}/model-${precision}.onnx`,
       };
       const candidates = [
         edgetagConfig(host, "baseline", precision), edgetagConfig(host, "relaxed", precision),
+        ...(files.q4 ? [edgetagConfig(host, "baseline", precision, "q4"), edgetagConfig(host, "relaxed", precision, "q4")] : []),
         ortConfig(host, host.ortWeb, "ORT-web", precision),
         ...(host.ortNode ? [ortConfig(host, host.ortNode, "ORT-node", precision)] : []),
       ];
-      const configs = candidates.filter((c) => !host.skip?.(modelName, precision, c.family, c.name));
+      const unsupported = candidates.filter((c) => host.unsupported?.(c));
+      const configs = candidates.filter((c) => !unsupported.includes(c) && !host.skip?.(modelName, precision, c.family, c.name));
       if (!configs.length) continue;
-      const group = { precision, files, configs: {}, rows: [], skipped: candidates.filter((c) => !configs.includes(c)).map((c) => c.name) };
+      const group = { precision, files, configs: {}, rows: [], unsupported: unsupported.map((c) => c.name),
+        skipped: candidates.filter((c) => !configs.includes(c) && !unsupported.includes(c)).map((c) => c.name) };
       entry.groups.push(group);
       const bytes = {};
-      if (configs.some((c) => c.family === "edgetag")) bytes.edgetag = await host.read(files.edgetag);
-      if (configs.some((c) => c.family !== "edgetag")) bytes.onnx = await host.read(files.onnx);
-      group.bytes = { edgetag: bytes.edgetag?.byteLength ?? null, onnx: bytes.onnx?.byteLength ?? null };
+      for (const f of new Set(configs.map((c) => c.file))) bytes[f] = await host.read(files[f]);
+      group.bytes = { edgetag: bytes.edgetag?.byteLength ?? null, q4: bytes.q4?.byteLength ?? null, onnx: bytes.onnx?.byteLength ?? null };
 
       // What any runtime pays before it can use a model held in memory: copying it into memory no one has
       // touched yet. Measured as a plain ArrayBuffer copy of the file's size (the median of 3), so the
       // report can tell this page-fault cost (large in virtual machines) from the engines' own work.
-      const size = bytes.edgetag?.byteLength ?? bytes.onnx.byteLength, src = bytes.edgetag ?? bytes.onnx;
+      const src = bytes.edgetag ?? bytes.onnx ?? bytes.q4, size = src.byteLength;
       const touches = [];
       for (let i = 0; i < 3; i++) {
         const t0 = performance.now();
@@ -192,7 +205,7 @@ export async function runSuite(host, cfg) {
 
       // Cold start: bytes in memory → first result at 128 tokens. Then warm with short calls (no OSR).
       for (const c of configs) {
-        const cold = await c.cold(c.family === "edgetag" ? bytes.edgetag : bytes.onnx, ids128);
+        const cold = await c.cold(bytes[c.file], ids128);
         group.configs[c.name] = { cold: { engineMs: cold.engineMs, loadMs: cold.loadMs, firstMs: cold.firstMs }, output128: cold.output };
         if (cfg.coldOnly) {
           group.configs[c.name].memoryAfterRuns = c.memory();
@@ -205,8 +218,9 @@ export async function runSuite(host, cfg) {
         for (let i = 0; i < 10 || performance.now() - t0 < 300 || (c.tuned && !c.tuned() && i < 300); i++) await c.run(short);
         if (c.kernels) group.configs[c.name].kernels = c.kernels();
         log(`${modelName} ${precision} ${c.name}: cold ${((cold.engineMs ?? 0) + cold.loadMs + cold.firstMs).toFixed(0)} ms`);
+        await host.pause?.();
       }
-      delete bytes.edgetag, delete bytes.onnx;
+      for (const f of Object.keys(bytes)) delete bytes[f];
       if (cfg.coldOnly) continue;
 
       const inputs = [
@@ -224,6 +238,7 @@ export async function runSuite(host, cfg) {
         };
         // Untimed calls at this shape (the runtime sizes its buffers), and the repetitions per sample.
         const reps = {};
+        await host.pause?.();
         for (const c of configs) {
           let best = Infinity, out;
           for (let i = 0; i < 2; i++) {
@@ -237,13 +252,15 @@ export async function runSuite(host, cfg) {
         }
         const perRound = Math.ceil(cfg.runs / cfg.rounds);
         for (let r = 0; r < cfg.rounds; r++)
-          for (const c of configs)
+          for (const c of configs) {
+            await host.pause?.();
             for (let i = 0; i < perRound; i++) {
               const k = reps[c.name];
               const t0 = performance.now();
               for (let j = 0; j < k; j++) await call(c);
               row.results[c.name].samples.push((performance.now() - t0) / k);
             }
+          }
         for (const c of configs) {
           const res = row.results[c.name];
           res.median = median(res.samples);

@@ -35,6 +35,7 @@ fi
 # npm: reinstall only when the lock file is newer than the installed tree.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: npm ci"
-  # onnxruntime-node's install script would download CUDA libraries; its CPU binary ships in the package.
-  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  # onnxruntime-node's install script would download CUDA libraries; its CPU binary ships in the package. The
+  # copy transformers.js depends on (1.21) reads the older variable name.
+  ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi

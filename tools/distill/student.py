@@ -1,6 +1,9 @@
 """The shipped student back into a checkpoint folder: a f32 GGUF (ours: llama.cpp's BERT tensor names) as
 config.json, model.safetensors (Hugging Face names, what tools/train/model.py loads), the tokenizer files, and
-edgetag.json with the calibration the file carries (temperature, threshold, abstain label, version)."""
+edgetag.json with the calibration the file carries (temperature, threshold, abstain label, version).
+
+tools/distill takes sequence classifiers only (the default); bench/hf_export.py passes
+tasks=ARCHITECTURES to take token classifiers back the same way (BertForTokenClassification: no pooler)."""
 
 import json
 import os
@@ -20,13 +23,19 @@ def hf_names():
     return out
 
 
-def to_folder(gguf_path, folder):
-    """Writes the folder; returns its edgetag.json contents. Refuses files that are not f32 classifiers."""
+# edgetag.task -> the Hugging Face architecture of its checkpoint.
+ARCHITECTURES = {"sequence_classification": "BertForSequenceClassification",
+                 "token_classification": "BertForTokenClassification"}
+
+
+def to_folder(gguf_path, folder, tasks=("sequence_classification",)):
+    """Writes the folder; returns its edgetag.json contents. Refuses files that are not f32 models of one of
+    `tasks` (edgetag.task values; tools/distill fine-tunes sequence classifiers)."""
     g = ggufio.read_gguf(gguf_path)
     kv = g.kv
-    if kv.get("edgetag.task") != "sequence_classification":
-        raise ValueError("%s: tools/distill fine-tunes sequence classifiers; this file's task is %r"
-                         % (gguf_path, kv.get("edgetag.task")))
+    task = kv.get("edgetag.task")
+    if task not in tasks or task not in ARCHITECTURES:
+        raise ValueError("%s: this file's task is %r; expected %s" % (gguf_path, task, " or ".join(tasks)))
     names = hf_names()
     state = {}
     for name, t in g.tensors.items():
@@ -42,7 +51,7 @@ def to_folder(gguf_path, folder):
     tokens, opts = read_vocabulary(gguf_path)
     os.makedirs(folder, exist_ok=True)
     config = {
-        "architectures": ["BertForSequenceClassification"], "model_type": "bert",
+        "architectures": [ARCHITECTURES[task]], "model_type": "bert",
         "attention_probs_dropout_prob": 0.1, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
         "hidden_size": kv["bert.embedding_length"], "initializer_range": 0.02,
         "intermediate_size": kv["bert.feed_forward_length"],
@@ -52,8 +61,9 @@ def to_folder(gguf_path, folder):
         "position_embedding_type": "absolute", "type_vocab_size": kv["tokenizer.ggml.token_type_count"],
         "vocab_size": len(tokens), "id2label": {str(i): l for i, l in enumerate(labels)},
         "label2id": {l: i for i, l in enumerate(labels)}, "num_labels": len(labels),
-        "problem_type": "single_label_classification",
     }
+    if task == "sequence_classification":
+        config["problem_type"] = "single_label_classification"
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(config, f, indent=1)
     safetensors_np.save_file(state, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})

@@ -105,7 +105,8 @@ async function command(base, method, path, body) {
 }
 
 /**
- * Starts Xvfb and WebKitWebDriver (xvfb-run -a) and opens a MiniBrowser session. Returns {session, stop}.
+ * Starts Xvfb and WebKitWebDriver (xvfb-run -a) and opens a MiniBrowser session. Returns {session, pid, stop}: pid
+ * is xvfb-run's, the root of the processes it started (the benchmarks read their peak memory under it).
  * stop() deletes the session and ends the driver, Xvfb and xvfb-run by their PIDs; it is safe to call twice.
  */
 export async function startWebKit({ args = ["--automation"], onOutput } = {}) {
@@ -142,7 +143,7 @@ export async function startWebKit({ args = ["--automation"], onOutput } = {}) {
     const session = await Session.create(base, {
       alwaysMatch: { browserName: "MiniBrowser", "webkitgtk:browserOptions": { binary: MINIBROWSER, args } },
     });
-    return { session, stop: () => stop(session) };
+    return { session, pid: child.pid, stop: () => stop(session) };
   } catch (e) {
     await stop(null);
     throw e;
