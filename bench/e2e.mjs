@@ -20,6 +20,7 @@ import { createRequire } from "node:module";
 import { tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { writeResultsBlock } from "./results.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const WASM_SNAPSHOT = { baseline: "build/bench/e2e/edgetag.wasm", relaxed: "build/bench/e2e/edgetag-relaxed.wasm" };
@@ -264,13 +265,7 @@ function report(r, meta) {
 }
 
 function writeResults(engine, text) {
-  const file = join(ROOT, "bench/RESULTS.md");
-  const begin = `<!-- bench/e2e.mjs ${engine} begin -->`, end = `<!-- bench/e2e.mjs ${engine} end -->`;
-  let md = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmark results\n";
-  const block = `${begin}\n${text}\n${end}`;
-  const i = md.indexOf(begin), j = md.indexOf(end);
-  md = i >= 0 && j > i ? md.slice(0, i) + block + md.slice(j + end.length) : md.replace(/\n*$/, "\n\n") + block + "\n";
-  writeFileSync(file, md);
+  writeResultsBlock(`bench/e2e.mjs ${engine}`, text);
   log(`wrote the ${engine} block of bench/RESULTS.md`);
 }
 

@@ -8,6 +8,7 @@
 //   (Node 20: also --experimental-wasm-relaxed-simd; --shapes: a subset of the shapes by name, for a short check)
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { writeResultsBlock } from "./results.mjs";
 import { openWebKit, webkitUnavailable } from "./webkit.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -180,12 +181,4 @@ for (const { engine, rows, unsupported } of runs) {
 const text = L.join("\n");
 console.log(text);
 
-if (!process.argv.includes("--no-write")) {
-  const file = `${root}bench/RESULTS.md`;
-  const begin = "<!-- bench/kernels.mjs begin -->", end = "<!-- bench/kernels.mjs end -->";
-  let md = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmark results\n";
-  const block = `${begin}\n${text}\n${end}`;
-  const i = md.indexOf(begin), j = md.indexOf(end);
-  md = i >= 0 && j > i ? md.slice(0, i) + block + md.slice(j + end.length) : md.replace(/\n*$/, "\n\n") + block + "\n";
-  writeFileSync(file, md);
-}
+if (!process.argv.includes("--no-write")) writeResultsBlock("bench/kernels.mjs", text);

@@ -22,6 +22,7 @@ import { tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { processTree } from "./procs.mjs";
+import { writeResultsBlock } from "./results.mjs";
 import { serve } from "./serve.mjs";
 import { openWebKit, webkitUnavailable } from "./webkit.mjs";
 
@@ -404,13 +405,7 @@ function targets(r, meta) {
 }
 
 function writeResults(engine, text) {
-  const file = join(ROOT, "bench/RESULTS.md");
-  const begin = `<!-- bench/run.mjs ${engine} begin -->`, end = `<!-- bench/run.mjs ${engine} end -->`;
-  let md = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmark results\n";
-  const block = `${begin}\n${text}\n${end}`;
-  const i = md.indexOf(begin), j = md.indexOf(end);
-  md = i >= 0 && j > i ? md.slice(0, i) + block + md.slice(j + end.length) : md.replace(/\n*$/, "\n\n") + block + "\n";
-  writeFileSync(file, md);
+  writeResultsBlock(`bench/run.mjs ${engine}`, text);
   log(`wrote the ${engine} block of bench/RESULTS.md`);
 }
 

@@ -17,18 +17,24 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => { const i = argv.indexOf(name); return i < 0 ? dflt : Number(argv[i + 1]); };
 
-if (argv[0] === "--child") {
-  const { init, load } = await import("../web/edgetag.js");
-  const wasmModule = new WebAssembly.Module(readFileSync(root + "build/edgetag-relaxed.wasm"));
-  const engine = await init({ simd: "relaxed", wasmModule });
-  const model = await load(readFileSync(root + "models/intent-clinc.gguf"), { simd: "relaxed", wasmModule });
+// One cold start's measurement, in a Node child and (passed as source) in a page: 128-token runs until the engine
+// has chosen, then the median of 20 more.
+function settle(engine, model) {
   const ids = Array.from({ length: 128 }, (_, i) => (i * 37) % 5000 + 100);
   let runs = 0;
   for (; !engine.tuned && runs < 300; runs++) model.logits(ids);
   const t = [];
   for (let i = 0; i < 20; i++) { const t0 = performance.now(); model.logits(ids); t.push(performance.now() - t0); }
   t.sort((a, b) => a - b);
-  console.log(JSON.stringify({ kernels: engine.kernels === 4 ? "dot32" : "dot16", runs, median: t[10] }));
+  return { kernels: engine.kernels === 4 ? "dot32" : "dot16", runs, median: t[10] };
+}
+
+if (argv[0] === "--child") {
+  const { init, load } = await import("../web/edgetag.js");
+  const wasmModule = new WebAssembly.Module(readFileSync(root + "build/edgetag-relaxed.wasm"));
+  const engine = await init({ simd: "relaxed", wasmModule });
+  const model = await load(readFileSync(root + "models/intent-clinc.gguf"), { simd: "relaxed", wasmModule });
+  console.log(JSON.stringify(settle(engine, model)));
   process.exit(0);
 }
 
@@ -57,19 +63,13 @@ if (engines.includes("node")) {
   }
 }
 
-// The page's part: the same routine as the Node child, the library imported from /web/.
-async function pageRun() {
+// The page's part: the library imported from /web/, then settle().
+async function pageRun(settle) {
   const { init, load } = await import("/web/edgetag.js");
   const wasmModule = await WebAssembly.compileStreaming(fetch("/build/edgetag-relaxed.wasm"));
   const engine = await init({ simd: "relaxed", wasmModule });
   const model = await load(new Uint8Array(await (await fetch("/models/intent-clinc.gguf")).arrayBuffer()), { simd: "relaxed", wasmModule });
-  const ids = Array.from({ length: 128 }, (_, i) => (i * 37) % 5000 + 100);
-  let runs = 0;
-  for (; !engine.tuned && runs < 300; runs++) model.logits(ids);
-  const t = [];
-  for (let i = 0; i < 20; i++) { const t0 = performance.now(); model.logits(ids); t.push(performance.now() - t0); }
-  t.sort((a, b) => a - b);
-  return { kernels: engine.kernels === 4 ? "dot32" : "dot16", runs, median: t[10] };
+  return settle(engine, model);
 }
 
 if (engines.includes("chromium")) {
@@ -90,7 +90,7 @@ if (engines.includes("chromium")) {
     try {
       const page = await context.newPage();
       await page.goto(`http://127.0.0.1:${server.address().port}/`);
-      return await page.evaluate(`(${pageRun})()`);
+      return await page.evaluate(`(${pageRun})(${settle})`);
     } finally {
       await context.close();
     }

@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { once, runLoad } from "./load.mjs";
 import { runPeers } from "./peers.mjs";
+import { writeResultsBlock } from "./results.mjs";
 import { call, path, startDeno, startNode, startWorkerd } from "../tests/worker/harness.mjs";
 import { connectInspector, rss } from "../tests/worker/inspector.mjs";
 
@@ -165,13 +166,7 @@ function report(results, peers, meta) {
 }
 
 function writeBlock(text) {
-  const file = path("bench/RESULTS.md");
-  const begin = "<!-- bench/worker.mjs begin -->", end = "<!-- bench/worker.mjs end -->";
-  let md = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmark results\n";
-  const block = `${begin}\n${text}\n${end}`;
-  const i = md.indexOf(begin), j = md.indexOf(end);
-  md = i >= 0 && j > i ? md.slice(0, i) + block + md.slice(j + end.length) : md.replace(/\n*$/, "\n\n") + block + "\n";
-  writeFileSync(file, md);
+  writeResultsBlock("bench/worker.mjs", text);
   log("wrote its block of bench/RESULTS.md");
 }
 
