@@ -67,14 +67,13 @@ et_status et_context_create(const et_model *model, const et_context_params *para
     const uint64_t q8_rows = mi->int8_matrices || mi->q4_matrices ? (uint64_t)T : 0, widest = F > W ? F : W;
     const uint64_t o_qa = et__plan(&total, q8_rows * widest, (uint64_t)kernels->q8_level_bytes);
     const uint64_t o_qs = et__plan(&total, q8_rows, 4), o_qz = et__plan(&total, q8_rows, 4);
-    /* Int8 attention (quantized models): one head of one text at a time. */
-    const int int8_attention = q8_rows && kernels->i8_quantize_rows;
-    const uint64_t a_rows = int8_attention ? (uint64_t)S : 0, a_wide = (uint64_t)S > d ? (uint64_t)S : d;
-    const uint64_t o_aq = et__plan(&total, a_rows * a_wide, (uint64_t)kernels->q8_level_bytes);
+    /* Q·Kᵀ in int8 (quantized models, sets with i8_quantize_rows): one head of one text at a time. */
+    const int int8_scores = q8_rows && kernels->i8_quantize_rows;
+    const uint64_t a_rows = int8_scores ? (uint64_t)S : 0;
+    const uint64_t o_aq = et__plan(&total, a_rows * d, (uint64_t)kernels->q8_level_bytes);
     const uint64_t o_as = et__plan(&total, a_rows, 4), o_az = et__plan(&total, a_rows, 4);
     const uint64_t o_aw = et__plan(&total, a_rows * d, 1);
-    const uint64_t o_aws = et__plan(&total, int8_attention ? a_wide : 0, 4);
-    const uint64_t o_awsum = et__plan(&total, int8_attention ? a_wide : 0, 4);
+    const uint64_t o_aws = et__plan(&total, a_rows, 4), o_awsum = et__plan(&total, a_rows, 4);
     if (total > SIZE_MAX - 64) return ET_ERR_OUT_OF_MEMORY;
 
     et_context *ctx = calloc(1, sizeof *ctx);
@@ -97,7 +96,7 @@ et_status et_context_create(const et_model *model, const et_context_params *para
     ctx->pooled = (float *)(base + o_pool), ctx->out = (float *)(base + o_out), ctx->emb = (float *)(base + o_emb);
     ctx->start = (int32_t *)(void *)(base + o_start);
     ctx->qa = base + o_qa, ctx->qs = (float *)(void *)(base + o_qs), ctx->qz = (int32_t *)(void *)(base + o_qz);
-    if (int8_attention) {
+    if (int8_scores) {
         ctx->aq = base + o_aq, ctx->as = (float *)(void *)(base + o_as), ctx->az = (int32_t *)(void *)(base + o_az);
         ctx->aw = (int8_t *)(base + o_aw), ctx->aws = (float *)(void *)(base + o_aws);
         ctx->awsum = (int32_t *)(void *)(base + o_awsum);
@@ -171,10 +170,11 @@ static void embed(et_context *ctx, const int32_t *ids, const int32_t *type_ids) 
 /* attn = softmax(Q Kᵀ / √d) V for every text and head; q, kx, v hold all heads side by side.
  * f32 models: Kᵀ is gathered per head so both products are "nn" GEMMs (A broadcast, B in rows); the softmax
  * leaves its numerators and 1/Σ, and the d columns of P·V are scaled instead of the L of P.
- * Quantized models, with the kernel sets that have int8 attention (the relaxed ones: kernels.h): both products
- * in int8, as their Linear layers — queries and the softmax numerators quantized per row like any GEMM input,
- * keys and the transposed values as symmetric int8 rows (the "weights"), through the set's row-major int8
- * GEMM; the numerators' sums stay the f32 ones. */
+ * Quantized models, with the kernel sets that have it (the relaxed ones: kernels.h): Q·Kᵀ in int8, as their Linear
+ * layers — the queries quantized per row like any GEMM input, the keys as symmetric int8 rows (the "weights"),
+ * through the set's row-major int8 GEMM. P·V stays f32: its 7-bit softmax numerators cost too much accuracy
+ * (tests/js/int8.test.mjs's odd-shape tagger: clear-token agreement with f32 99.84 % → 99.45 %; with Q·Kᵀ alone
+ * 99.76 %). */
 static void attention(et_context *ctx) {
     const et_kernels *k = ctx->k;
     /* Heads side by side in rows of A = nh·d (H unless heads were pruned). */
@@ -191,17 +191,12 @@ static void attention(et_context *ctx) {
                 k->q8_quantize(L, d, qh, H, ctx->aq, d, ctx->as, ctx->az);
                 k->i8_quantize_rows(L, d, kh, H, ctx->aw, d, ctx->aws, ctx->awsum);
                 k->q8_gemm_nt(L, L, d, ctx->aq, d, ctx->as, ctx->az, ctx->aw, d, ctx->aws, ctx->awsum, NULL, ctx->scores, L);
-                k->f32_softmax(L, L, ctx->scores, L, scale, ctx->inv_sum);
-                k->q8_quantize(L, L, ctx->scores, L, ctx->aq, L, ctx->as, ctx->az);
-                k->f32_transpose(L, d, vh, H, ctx->kt, L);
-                k->i8_quantize_rows(d, L, ctx->kt, L, ctx->aw, L, ctx->aws, ctx->awsum);
-                k->q8_gemm_nt(L, d, L, ctx->aq, L, ctx->as, ctx->az, ctx->aw, L, ctx->aws, ctx->awsum, NULL, out, H);
             } else {
                 k->f32_transpose(L, d, kh, H, ctx->kt, L);
                 k->f32_gemm_nn(L, L, d, qh, H, ctx->kt, L, NULL, ctx->scores, L);
-                k->f32_softmax(L, L, ctx->scores, L, scale, ctx->inv_sum);
-                k->f32_gemm_nn(L, d, L, ctx->scores, L, vh, H, NULL, out, H);
             }
+            k->f32_softmax(L, L, ctx->scores, L, scale, ctx->inv_sum);
+            k->f32_gemm_nn(L, d, L, ctx->scores, L, vh, H, NULL, out, H);
             k->f32_scale_rows(L, d, out, H, ctx->inv_sum);
         }
     }

@@ -34,13 +34,13 @@ struct et_context {
     void *qa;      /* [T][max(H, F)] int8 GEMMs: the quantized activations (i16 or u8 levels) */
     float *qs;     /* [T] their row scales */
     int32_t *qz;   /* [T] their row zero points */
-    /* Attention of a quantized model, in int8 (one head of one text at a time; NULL for f32 models): */
-    void *aq;       /* [S][max(S, d)] levels of the queries, then of the softmax numerators */
+    /* Q·Kᵀ of a quantized model in int8, with the sets that do it (one head of one text at a time; else NULL): */
+    void *aq;       /* [S][d] levels of the queries */
     float *as;      /* [S] their row scales */
     int32_t *az;    /* [S] their row zero points */
-    int8_t *aw;     /* [S·d] the keys as symmetric int8 rows ([S][d]), then the values transposed ([d][S]) */
-    float *aws;     /* [max(S, d)] their row scales */
-    int32_t *awsum; /* [max(S, d)] their row sums */
+    int8_t *aw;     /* [S][d] the keys as symmetric int8 rows */
+    float *aws;     /* [S] their row scales */
+    int32_t *awsum; /* [S] their row sums */
 
     /* Text in, labels out: tagging's own block (tagging.h), made and freed with the context. */
     struct et_tagging *tagging;

@@ -78,8 +78,8 @@ typedef void (*et_i8_row_sums_fn)(int rows, int cols, const int8_t *w, int32_t *
 
 /* Symmetric int8 rows: q[i][p] = round(x[i][p] / scale[i]) with scale[i] = max |x[i][·]| / 127 (1 for an all-zero
  * row; NaN, with zeros, for a row holding an infinity or NaN), sums[i] = Σ_p q[i][p]: the "weights" of
- * attention's int8 products (a text's keys, and its values transposed), quantized per call. Exact integers:
- * every variant gives the same bytes. */
+ * attention's int8 Q·Kᵀ (a text's keys, one head), quantized per call. Exact integers: every variant gives
+ * the same bytes. */
 typedef void (*et_i8_quantize_rows_fn)(int rows, int cols, const float *x, int ldx, int8_t *q, int ldq, float *scale,
                                        int32_t *sums);
 
@@ -113,8 +113,8 @@ typedef struct et_kernels {
     et_q8_gemm_nt_fn q8_gemm_nt;
     et_q8_gemm_packed_fn q8_gemm_packed;
     et_i8_row_sums_fn i8_row_sums;
-    /* Quantized models' attention in int8 when not NULL (the 7-bit sets: measured faster than f32 there; the
-     * baseline's i16 GEMMs at attention's small k are not, so its sets leave it NULL and attend in f32). */
+    /* Quantized models' Q·Kᵀ in int8 when not NULL (the 7-bit sets: measured faster than f32 there; the
+     * baseline's i16 GEMMs at attention's small k are not, so its sets leave it NULL and stay in f32). */
     et_i8_quantize_rows_fn i8_quantize_rows;
     et_q4_gemm_packed_fn q4_gemm_packed; /* on the same quantized activations as q8_* */
     int q8_level_bytes; /* 2 (i16 levels) or 1 (u7 levels) */

@@ -1,7 +1,7 @@
 /*
  * quant.c — quantizing on the fly for the int8 products (gemm_q8.c): a GEMM input's rows as asymmetric levels
  * (scale and zero point per row, 0 exactly representable; "i16" 0..255 or "u7" 0..127, the formats of
- * gemm_q8.c's two ISAs), and attention's keys and transposed values as symmetric int8 rows. Each vector variant
+ * gemm_q8.c's two ISAs), and attention's keys as symmetric int8 rows. Each vector variant
  * rounds as nearbyintf (ties to even) and equals its scalar reference bit for bit.
  */
 #include <math.h>
@@ -132,7 +132,7 @@ void et_q8_quantize_u7__wasmsimd(int m, int k, const float *x, int ldx, void *ou
     }
 }
 
-/* ---- symmetric int8 rows (attention's keys and transposed values, quantized on the fly) -------------------
+/* ---- symmetric int8 rows (attention's keys, quantized on the fly) -------------------
  * q = round(x·inv) clamped to ±127 with inv = 127 / max|x| and scale = max|x| / 127 (scale 1 and zeros for an
  * all-zero row; a row holding an infinity or NaN gets a NaN scale, which carries to the outputs). Rounding as
  * nearbyintf, so the vector variant equals the reference bit for bit. sums[i] = Σ q[i][·]. */
