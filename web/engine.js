@@ -116,11 +116,13 @@ async function instantiate(module) {
 // skews); the timings have settled when each set's fastest round of the last window is more than TUNE_SETTLED
 // of the window before's (no longer falling); dot32 is kept when its fastest round took less than
 // TUNE_DOT32_WINS of dot16's (a clear win, not noise). A round is only kept when each set's part took at least
-// TUNE_TICKS of the clock's resolution (browsers that are not cross-origin isolated give performance.now() in
+// TUNE_TICKS steps of the clock (browsers that are not cross-origin isolated give performance.now() in
 // 100 µs steps, where one probe takes ~50 µs: Chromium then timed both sets as 0 or 0.1 ms and kept the
-// slower dot16); until then the probe's repeats are doubled, and times are compared per repeat.
+// slower dot16); until then the probe's repeats are doubled, and times are compared per repeat. 8 steps: ±12 % of a
+// round at worst, far inside dot32's measured lead (about 2×), at 32–64 repeats per set in Chromium (20 steps
+// took 128, ~9 ms of probing per run over the first ~30 runs).
 const TUNE_WINDOW = 12, TUNE_SETTLED = 0.85, TUNE_MAX_ROUNDS = 200, TUNE_DOT32_WINS = 0.9;
-const TUNE_TICKS = 20, TUNE_MAX_REPEATS = 256;
+const TUNE_TICKS = 8, TUNE_MAX_REPEATS = 256;
 
 /** The smallest step of performance.now() seen in a few readings (ms): its resolution here; Infinity where the
  * clock stands still while code runs (workerd advances it only between I/O). */
