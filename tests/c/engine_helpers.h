@@ -66,6 +66,20 @@ static inline double max_abs_diff(const float *a, const float *b, size_t n) {
     return w;
 }
 
+/* How many of `rows` rows of `cols` scores have their largest value in the same column in a and b. */
+static inline int argmax_agreement(const float *a, const float *b, int rows, int cols) {
+    int agree = 0;
+    for (int t = 0; t < rows; t++) {
+        int i = 0, j = 0;
+        for (int c = 1; c < cols; c++) {
+            i = a[(size_t)t * cols + c] > a[(size_t)t * cols + i] ? c : i;
+            j = b[(size_t)t * cols + c] > b[(size_t)t * cols + j] ? c : j;
+        }
+        agree += i == j;
+    }
+    return agree;
+}
+
 /* A batch of texts with ids in [5, V) after a [CLS]-like 1, lengths as given. */
 static inline int32_t make_batch(tl_rng *r, int n_vocab, int n_types, const int32_t *lengths, int n, int32_t *ids, int32_t *types) {
     int32_t t = 0;

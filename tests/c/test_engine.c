@@ -425,15 +425,7 @@ static void test_quantized(void) {
     CHECK(max_abs_diff(out[2], out[4], nv) < 1e-4, "relaxed vs its reference: %g", max_abs_diff(out[2], out[4], nv));
     /* Against f32: argmax per token, and the size of the error (8-bit and 7-bit activations). */
     for (int c = 0; c < 5; c += 2) {
-        int agree = 0;
-        for (int t = 0; t < rows; t++) {
-            int a = 0, b = 0;
-            for (int j = 1; j < cols; j++) {
-                a = ref[t * cols + j] > ref[t * cols + a] ? j : a;
-                b = out[c][t * cols + j] > out[c][t * cols + b] ? j : b;
-            }
-            agree += a == b;
-        }
+        const int agree = argmax_agreement(ref, out[c], rows, cols);
         CHECK(agree >= rows - 1, "kernels %d: argmax agrees on %d of %d tokens", choices[c], agree, rows);
         CHECK(max_abs_diff(ref, out[c], nv) < 0.15, "kernels %d: int8 vs f32 %g", choices[c], max_abs_diff(ref, out[c], nv));
     }

@@ -62,15 +62,7 @@ static void test_q4(void) {
     /* Against f32: a 4-bit level is ~17 times an int8 one (a block's range in 15 steps, a row's in 254),
      * so the int8 error here (≤ 0.045) scaled by that ratio bounds the 4-bit one: 0.3 allowed, 0.25 measured. */
     for (int c = 0; c < 5; c += 2) {
-        int agree = 0;
-        for (int t = 0; t < rows; t++) {
-            int a = 0, b = 0;
-            for (int j = 1; j < cols; j++) {
-                a = ref[t * cols + j] > ref[t * cols + a] ? j : a;
-                b = out[c][t * cols + j] > out[c][t * cols + b] ? j : b;
-            }
-            agree += a == b;
-        }
+        const int agree = argmax_agreement(ref, out[c], rows, cols);
         CHECK(agree >= rows - 3, "kernels %d: q4 argmax agrees on %d of %d tokens", choices[c], agree, rows);
         CHECK(max_abs_diff(ref, out[c], nv) < 0.3, "kernels %d: q4 vs f32 %g", choices[c], max_abs_diff(ref, out[c], nv));
     }
