@@ -1,6 +1,6 @@
 // Type declarations for web/release/: signed release channels (models/RELEASE.md) and telemetry.
 
-import type { CacheAdapter, InitOptions, Model, ModelInfo, Progress, WorkerTagger } from "../edgetag.js";
+import type { CacheAdapter, InitOptions, LoadOptions, Model, ModelInfo, Progress, WorkerTagger } from "../edgetag.js";
 
 /** The codes a release adds to EdgetagErrorCode (models/RELEASE.md, "How a client reads it"). */
 export type ReleaseErrorCode =
@@ -47,7 +47,11 @@ export interface ReleaseStateStore {
 /** Ed25519 verification for runtimes whose WebCrypto has none (e.g. with @noble/ed25519). */
 export type Ed25519Verifier = (args: { publicKey: Uint8Array; signature: Uint8Array; message: Uint8Array }) => boolean | Promise<boolean>;
 
-export interface ReleaseOptions extends InitOptions {
+/** The limits each version is loaded with, as load()'s. */
+export type ReleaseLoadLimits = Pick<LoadOptions, "maxBytes" | "stallTimeoutMs" | "cacheTimeoutMs" | "batchTokens" |
+  "maxTextChars" | "maxTexts" | "maxTokens">;
+
+export interface ReleaseOptions extends InitOptions, ReleaseLoadLimits {
   /** Versions kept between runs: "indexeddb" (default in browsers: the database "edgetag-release-models"), "none", or an adapter. */
   cache?: "indexeddb" | "none" | CacheAdapter;
   /** "indexeddb" (default where IndexedDB exists: the database "edgetag-release"), "memory" (default elsewhere), or a store. */
@@ -71,14 +75,6 @@ export interface ReleaseOptions extends InitOptions {
   /** Run each version in a dedicated Web Worker (a worker thread in Node): every method returns a Promise. */
   worker?: boolean;
   workerUrl?: string | URL;
-  /** The limits each version is loaded with, as load()'s (edgetag.d.ts LoadOptions). */
-  maxBytes?: number;
-  stallTimeoutMs?: number;
-  cacheTimeoutMs?: number;
-  batchTokens?: number;
-  maxTextChars?: number;
-  maxTexts?: number;
-  maxTokens?: number;
 }
 
 /** Every default of ReleaseOptions that is a number. */
